@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kiln",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kiln", targets: ["kiln"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, each behind a small shim header. Only the Kiln target that owns
+        // the format imports them.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+
+        // Shared plumbing: errors rendered in one place, running external tools, progress.
+        .target(name: "KilnSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // The Nix language: parser and lazy evaluator. Depends on no other Kiln target.
+        .target(name: "NixLang"),
+        // Profile + hardware + built-in modules -> SystemConfig.
+        .target(name: "KilnModules", dependencies: ["NixLang", "KilnSupport"], resources: [.copy("modules")]),
+        // APT indexes -> resolved, locked closure; .deb fetching.
+        .target(name: "KilnPackages", dependencies: ["KilnSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        // Store paths, .deb unpacking, manifests, derived objects (sw, etc, initrd, toplevel).
+        .target(name: "KilnStore", dependencies: ["KilnSupport", "KilnPackages", "KilnModules", "CArchive", "CCrypt",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
+        // Filesystems, partition table, boot loader, output formats.
+        .target(name: "KilnImage", dependencies: ["KilnSupport", "CExt2fs"]),
+        // QEMU: accelerator probe, serial console driving.
+        .target(name: "KilnVMTest", dependencies: ["KilnSupport"]),
+        // The stages in order, for the CLI and the tests.
+        .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnModules", "KilnPackages", "KilnStore", "KilnImage",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(name: "kiln", dependencies: [
+            "NixLang", "KilnModules", "KilnBuild", "KilnImage", "KilnVMTest", "KilnSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
+        .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules"]),
+        .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "KilnImageTests", dependencies: ["KilnImage"]),
+    ]
+)

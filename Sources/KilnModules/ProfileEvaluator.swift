@@ -1,0 +1,145 @@
+import Foundation
+import NixLang
+import KilnSupport
+
+/// Evaluation failed: a Nix error (with its file:line:column) or a configuration problem
+/// naming the option.
+public struct ConfigError: UserFacingError {
+    public var message: String
+    public var userMessage: String { message }
+}
+
+/// Evaluates a profile together with a hardware description and Kiln's built-in modules
+/// into a `SystemConfig`.
+public struct ProfileEvaluator {
+    public let profile: String
+    public let hardware: String
+
+    public init(profile: String, hardware: String) {
+        self.profile = URL(fileURLWithPath: profile).standardizedFileURL.path
+        self.hardware = URL(fileURLWithPath: hardware).standardizedFileURL.path
+    }
+
+    /// Directory of the built-in `.nix` modules: `$KILN_MODULES_DIR`, the resources copied
+    /// beside the executable, or the source tree this binary was built from.
+    public static var modulesDirectory: String {
+        if let d = ProcessInfo.processInfo.environment["KILN_MODULES_DIR"], !d.isEmpty { return d }
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        let bundled = exe.appendingPathComponent("Kiln_KilnModules.resources/modules").path
+        if FileManager.default.fileExists(atPath: bundled + "/eval-modules.nix") { return bundled }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("modules").path
+    }
+
+    public func evaluate() throws -> SystemConfig {
+        for f in [profile, hardware] where !FileManager.default.fileExists(atPath: f) {
+            throw ConfigError(message: "file '\(f)' does not exist")
+        }
+        return try runWithLargeStack {
+            let ev = Evaluator()
+            do {
+                return try evaluate(ev)
+            } catch let e as NixError {
+                throw ConfigError(message: e.description)
+            }
+        }
+    }
+
+    private func evaluate(_ ev: Evaluator) throws -> SystemConfig {
+        let dir = Self.modulesDirectory
+        let lib = try ev.evalFile(dir + "/lib.nix")
+        let evalModules = try ev.evalFile(dir + "/eval-modules.nix")
+        let pkgs = Value.attrs(AttrSet([:], fallback: { name in
+            Value.attrs(AttrSet([
+                "_type": Thunk(value: .str("package")),
+                "pname": Thunk(value: .str(name)),
+                "name": Thunk(value: .str(name)),
+            ]))
+        }))
+        let specialArgs = Value.attrs(AttrSet([
+            "pkgs": Thunk(value: pkgs),
+            "modulesPath": Thunk(value: .path(dir)),
+        ]))
+        let modules = Value.list([dir + "/base.nix", hardware, profile].map { Thunk(value: .path($0)) })
+        let result = try ev.call(evalModules, .attrs(AttrSet([
+            "lib": Thunk(value: lib),
+            "modules": Thunk(value: modules),
+            "specialArgs": Thunk(value: specialArgs),
+        ])))
+        guard let config = try ev.attr(result, "config") else { throw ConfigError(message: "internal: module evaluation gave no config") }
+
+        func json(_ path: [String]) throws -> Any? {
+            var v = config
+            for p in path {
+                guard let next = try ev.attr(v, p) else { return nil }
+                v = next
+            }
+            do {
+                let text = try ev.toJSON(v)
+                return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            } catch let e as NixError {
+                throw e.withContext("while evaluating the option '\(path.joined(separator: "."))'")
+            }
+        }
+        func string(_ path: [String], default def: String? = nil) throws -> String {
+            let v = try json(path)
+            if v == nil, let def { return def }
+            guard let s = v as? String else {
+                throw ConfigError(message: "the option '\(path.joined(separator: "."))' " + (v == nil ? "is not set" : "must be a string, but is \(v.map { "\($0)" } ?? "null")"))
+            }
+            return s
+        }
+        func strings(_ path: [String]) throws -> [String] {
+            guard let v = try json(path) else { return [] }
+            guard let list = v as? [Any], list.allSatisfy({ $0 is String }) else {
+                throw ConfigError(message: "the option '\(path.joined(separator: "."))' must be a list of strings")
+            }
+            return list.compactMap { $0 as? String }
+        }
+
+        let kernel = try json(["boot", "kernelPackage"])
+        guard let kernelDict = kernel as? [String: Any], let kernelName = kernelDict["pname"] as? String else {
+            throw ConfigError(message: "the option 'boot.kernelPackage' must be a package (e.g. pkgs.linux-image-amd64); set it in the hardware file \(hardware)")
+        }
+        var users: [UserConfig] = []
+        if let u = try json(["users", "users"]) as? [String: Any] {
+            for name in u.keys.sorted() {
+                guard let attrs = u[name] as? [String: Any] else { continue }
+                let data = try JSONSerialization.data(withJSONObject: attrs.merging(["name": name]) { a, _ in a })
+                do { users.append(try JSONDecoder().decode(UserConfig.self, from: data)) } catch {
+                    throw ConfigError(message: "the option 'users.users.\(name)' has a value of the wrong type: \(error)")
+                }
+            }
+        }
+        // Which module asked for each package.
+        var wants: [PackageWant] = []
+        do {
+            if let reqs = try ev.attr(result, "packageRequests") {
+                let text = try ev.toJSON(reqs)
+                if let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] {
+                    for r in list {
+                        if let n = r["name"] as? String, let f = r["file"] as? String {
+                            wants.append(PackageWant(name: n, option: "environment.systemPackages", file: f))
+                        }
+                    }
+                }
+            }
+        } catch let e as NixError {
+            throw e.withContext("while evaluating the option 'environment.systemPackages'")
+        }
+        let platform = try string(["nixpkgs", "hostPlatform"], default: "x86_64-linux")
+        guard ["x86_64-linux", "aarch64-linux"].contains(platform) else {
+            throw ConfigError(message: "the option 'nixpkgs.hostPlatform' is '\(platform)'; Kiln supports x86_64-linux and aarch64-linux")
+        }
+        let timeout = try json(["boot", "loader", "timeout"])
+        return SystemConfig(
+            hostName: try string(["networking", "hostName"]),
+            hostPlatform: platform,
+            kernelPackage: kernelName,
+            console: try string(["boot", "console"], default: "ttyS0"),
+            initrdKernelModules: try strings(["boot", "initrd", "kernelModules"]),
+            kernelParams: try strings(["boot", "kernelParams"]),
+            bootLoaderTimeout: (timeout as? Int) ?? 1,
+            users: users,
+            packages: wants)
+    }
+}

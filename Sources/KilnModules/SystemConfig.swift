@@ -1,0 +1,45 @@
+/// A user account as the configuration declares it.
+public struct UserConfig: Codable, Sendable, Hashable {
+    public var name: String
+    public var uid: Int?
+    public var group: String?
+    public var home: String?
+    public var shell: String?
+    public var isNormalUser: Bool?
+    public var description: String?
+    public var extraGroups: [String]?
+    public var initialPassword: String?
+    public var hashedPassword: String?
+}
+
+/// A package the configuration wants, with the file and option that asked for it.
+public struct PackageWant: Codable, Sendable, Hashable {
+    public var name: String
+    public var option: String
+    public var file: String
+}
+
+/// The evaluated system, typed: everything later stages need, nothing Nix-specific.
+/// `kiln eval --json PROFILE` prints it.
+public struct SystemConfig: Codable, Sendable {
+    public var hostName: String
+    /// Nix system double, "x86_64-linux" or "aarch64-linux".
+    public var hostPlatform: String
+    public var kernelPackage: String
+    public var console: String
+    public var initrdKernelModules: [String]
+    public var kernelParams: [String]
+    public var bootLoaderTimeout: Int
+    public var users: [UserConfig]
+    public var packages: [PackageWant]
+
+    /// Debian's name for the target architecture.
+    public var debianArchitecture: String {
+        hostPlatform.hasPrefix("aarch64") ? "arm64" : "amd64"
+    }
+
+    /// Every package the system's closure starts from, sorted and unique.
+    public var packageNames: [String] {
+        Array(Set(packages.map(\.name) + [kernelPackage])).sorted()
+    }
+}

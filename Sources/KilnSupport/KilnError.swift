@@ -1,0 +1,36 @@
+import Foundation
+
+/// An error a user can act on. Every stage throws these (or types conforming to
+/// `UserFacingError`); only the CLI turns them into text and an exit status.
+public protocol UserFacingError: Error {
+    /// One paragraph: what went wrong, where (file:line:column, option path, package, path),
+    /// and, when known, what to do about it.
+    var userMessage: String { get }
+}
+
+/// The general-purpose error of Kiln's stages.
+public struct KilnError: UserFacingError, CustomStringConvertible {
+    public var message: String
+    public var hint: String?
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+
+    public var userMessage: String {
+        if let hint { return "\(message)\nhint: \(hint)" }
+        return message
+    }
+
+    public var description: String { userMessage }
+}
+
+extension Error {
+    /// The text shown to a user for any error: user-facing errors speak for themselves,
+    /// anything else is shown with its type so it can be reported.
+    public var kilnMessage: String {
+        if let e = self as? UserFacingError { return e.userMessage }
+        return "internal error: \(self)"
+    }
+}

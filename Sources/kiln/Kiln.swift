@@ -1,0 +1,217 @@
+import Foundation
+import ArgumentParser
+import KilnSupport
+import KilnBuild
+import KilnImage
+import KilnModules
+import KilnVMTest
+import NixLang
+
+@main
+struct Kiln: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
+        subcommands: [Build.self, Run.self, Lock.self, Config.self, Eval.self])
+
+    /// Errors are turned into text here and nowhere else.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as UserFacingError {
+            FileHandle.standardError.write(Data(("error: " + e.userMessage.replacingOccurrences(of: "^error: ", with: "", options: .regularExpression) + "\n").utf8))
+            Foundation.exit(1)
+        } catch let e as NixError {
+            FileHandle.standardError.write(Data((e.description + "\n").utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+struct ProfileOptions: ParsableArguments {
+    @Argument(help: "The system profile (.nix).")
+    var profile: String
+
+    @Option(help: "The machine description (.nix) from hardware/.")
+    var hardware: String?
+
+    /// The hardware file: given, or `hardware/qemu-x86_64.nix` beside the profile's folder.
+    func hardwarePath() -> String {
+        if let hardware { return hardware }
+        let profileDir = URL(fileURLWithPath: profile).deletingLastPathComponent()
+        for candidate in [profileDir.appendingPathComponent("../hardware/qemu-x86_64.nix").standardizedFileURL.path,
+                          FileManager.default.currentDirectoryPath + "/hardware/qemu-x86_64.nix"]
+            where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return "hardware/qemu-x86_64.nix"
+    }
+}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Build a disk image from a profile.")
+
+    @OptionGroup var options: ProfileOptions
+
+    @Option(name: .shortAndLong, help: "Where to write the image.")
+    var output: String
+
+    @Option(help: "Image format: raw or qcow2.")
+    var format: String = "raw"
+
+    @Option(help: "Seed for UUIDs and salts (default: derived from the host name).")
+    var seed: String?
+
+    func validate() throws {
+        guard OutputFormat(rawValue: format) != nil else {
+            throw ValidationError("unknown format '\(format)'; choose raw or qcow2")
+        }
+    }
+
+    func run() throws {
+        let start = Date()
+        let system = try Pipeline().build(BuildRequest(profile: options.profile, hardware: options.hardwarePath(), output: output,
+                                                      format: OutputFormat(rawValue: format) ?? .raw, seed: seed))
+        print("\(output): \(system.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+    }
+}
+
+struct Lock: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resolve the profile's packages again and rewrite PROFILE.lock.")
+    @OptionGroup var options: ProfileOptions
+
+    func run() throws {
+        let pipeline = Pipeline()
+        let config = try pipeline.evaluate(profile: options.profile, hardware: options.hardwarePath())
+        let lock = try pipeline.lock(config: config, profile: options.profile, refresh: true)
+        print("\(options.profile).lock: \(lock.packages.count) packages")
+    }
+}
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the evaluated system configuration as JSON.")
+    @OptionGroup var options: ProfileOptions
+
+    func run() throws {
+        Progress.shared.quiet = true
+        let config = try Pipeline().evaluate(profile: options.profile, hardware: options.hardwarePath())
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try enc.encode(config), as: UTF8.self))
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot an image in QEMU on the serial console.",
+        discussion: "Interactive by default (Ctrl-A X quits). With --login, waits for the login prompt, logs in, runs --command and powers off.")
+
+    @Argument(help: "The disk image.")
+    var image: String
+
+    @Option(help: "Image format (default: from the file name).")
+    var format: String?
+
+    @Option(help: "Log in on the console as USER:PASSWORD (non-interactive mode).")
+    var login: String?
+
+    @Option(help: "With --login: the shell command to run; its output is printed.")
+    var command: String = "uname -a"
+
+    @Option(help: "With --login: seconds to wait for each step.")
+    var timeout: Double = 240
+
+    @Option(help: "Memory in MiB.")
+    var memory: Int = 1024
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
+        let fmt = format ?? (image.hasSuffix(".qcow2") ? "qcow2" : "raw")
+        let accel = Accelerator.probe(kernel: Self.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory)
+        let machine = MachineConfig(image: image, format: fmt, memoryMiB: memory, accelerator: accel)
+        Progress.shared.note("booting \(image) with \(accel.rawValue)")
+        guard let login else {
+            // Interactive: QEMU owns the terminal; the monitor is multiplexed for Ctrl-A X.
+            var cmd = machine.commandLine
+            if let i = cmd.firstIndex(of: "stdio"), i > 0, cmd[i - 1] == "-serial" { cmd[i] = "mon:stdio" }
+            let p = Process()
+            guard let qemu = Tool.which(cmd[0]) else { throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh") }
+            p.executableURL = URL(fileURLWithPath: qemu)
+            p.arguments = Array(cmd.dropFirst())
+            try p.run()
+            p.waitUntilExit()
+            return
+        }
+        let parts = login.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("--login takes USER:PASSWORD") }
+        let vm = try SerialMachine(machine, echo: ProcessInfo.processInfo.environment["KILN_CONSOLE_ECHO"] == "1" ? FileHandle.standardError : nil)
+        defer { vm.stop() }
+        Progress.shared.begin("booting")
+        let promptAt = try vm.waitFor("login:", timeout: timeout)
+        Progress.shared.end("login prompt after \(String(format: "%.1f", promptAt)) s")
+        vm.send(parts[0] + "\n")
+        try vm.waitFor("Password:", timeout: 60)
+        vm.send(parts[1] + "\n")
+        try vm.waitFor("#", timeout: 60)
+        let marker = "KILN-\(getpid())"
+        vm.send("echo \(marker)-BEGIN; \(command); echo \(marker)-END-$?\n")
+        try vm.waitFor("\(marker)-BEGIN\r\n", timeout: timeout)
+        try vm.waitFor("\(marker)-END-", timeout: timeout)
+        let log = vm.consoleLog
+        if let b = log.range(of: "\(marker)-BEGIN\r\n", options: .backwards), let e = log.range(of: "\(marker)-END-", options: .backwards), b.upperBound <= e.lowerBound {
+            print(log[b.upperBound..<e.lowerBound].replacingOccurrences(of: "\r\n", with: "\n"), terminator: "")
+        }
+        vm.send("systemctl poweroff\n")
+        if let dir = ProcessInfo.processInfo.environment["KILN_CONSOLE_LOG"] {
+            try? log.write(toFile: dir, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// A kernel from Kiln's store for the KVM probe.
+    static func probeKernel() -> String? {
+        let store = KilnPaths.cacheDirectory + "/store"
+        let objects = (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []
+        for o in objects.sorted() where o.contains("-linux-image-") && !o.hasSuffix(".json") {
+            let boot = store + "/" + o + "/boot"
+            if let k = (try? FileManager.default.contentsOfDirectory(atPath: boot))?.first(where: { $0.hasPrefix("vmlinuz-") }) {
+                return boot + "/" + k
+            }
+        }
+        return nil
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate a Nix expression or file, like nix-instantiate --eval.")
+
+    @Flag(help: "Evaluate deeply.") var strict = false
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(help: "Parse only.") var parse = false
+    @Option(name: [.customShort("E"), .customLong("expr")], help: "Evaluate this expression.") var expr: String?
+    @Argument(help: "A .nix file.") var file: String?
+
+    func run() throws {
+        let ev = Evaluator()
+        if parse {
+            guard let file else { throw ValidationError("--parse needs a file") }
+            try ev.parseOnly(file: file)
+            return
+        }
+        let v: Value
+        if let expr {
+            v = try ev.evalString(expr, baseDirectory: FileManager.default.currentDirectoryPath)
+        } else if let file {
+            v = try ev.evalFile(file)
+        } else {
+            throw ValidationError("give a FILE or -E EXPR")
+        }
+        if json {
+            print(try ev.toJSON(v))
+        } else {
+            if strict { try ev.deepForce(v) }
+            print(try ev.printValue(v))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import XCTest
+import Foundation
+import KilnModules
+
+final class ProfileEvaluatorTests: XCTestCase {
+    private var dir = ""
+    private let hardware = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../hardware/qemu-x86_64.nix").standardizedFileURL.path
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "kiln-modules-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func profile(_ text: String, name: String = "p.nix") throws -> String {
+        let path = dir + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testMinimalProfile() throws {
+        let p = try profile("""
+            { pkgs, lib, ... }:
+            let extra = [ "quiet" ]; in
+            {
+              imports = [ ./users.nix ];
+              networking.hostName = "minimal";
+              environment.systemPackages = with pkgs; [ bash coreutils ];
+              boot.kernelParams = extra;
+            }
+            """)
+        _ = try profile("{ ... }: { users.users.root.initialPassword = \"kiln\"; users.users.alice = { isNormalUser = true; }; }", name: "users.nix")
+        let c = try ProfileEvaluator(profile: p, hardware: hardware).evaluate()
+        XCTAssertEqual(c.hostName, "minimal")
+        XCTAssertEqual(c.kernelPackage, "linux-image-amd64")
+        XCTAssertTrue(c.kernelParams.contains("quiet"))
+        XCTAssertTrue(c.kernelParams.contains("console=ttyS0,115200"))
+        XCTAssertEqual(c.users.map(\.name), ["alice", "root"])
+        XCTAssertEqual(c.users.first { $0.name == "root" }?.initialPassword, "kiln")
+        XCTAssertTrue(c.packages.contains(PackageWant(name: "coreutils", option: "environment.systemPackages", file: p)))
+        XCTAssertTrue(c.packageNames.contains("systemd"), "base module packages")
+    }
+
+    func testDefaultsYieldAndConflictsNameFiles() throws {
+        let ok = try profile("{ lib, ... }: { networking.hostName = \"mine\"; }")
+        XCTAssertEqual(try ProfileEvaluator(profile: ok, hardware: hardware).evaluate().hostName, "mine")
+        let bad = try profile("{ ... }: { imports = [ { networking.hostName = \"b\"; } ]; networking.hostName = \"a\"; }")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: bad, hardware: hardware).evaluate()) { e in
+            let text = (e as? ConfigError)?.userMessage ?? "\(e)"
+            XCTAssertTrue(text.contains("networking.hostName"), text)
+        }
+    }
+
+    func testSyntaxErrorNamesFileLineColumn() throws {
+        let p = try profile("{ pkgs, ... }:\n{\n  networking.hostName = \"x\" ;;\n}\n")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+            let text = (e as? ConfigError)?.userMessage ?? "\(e)"
+            XCTAssertTrue(text.contains("p.nix:3:"), text)
+            XCTAssertTrue(text.contains("networking.hostName = \"x\" ;;"), text)
+        }
+    }
+
+    func testUndefinedPackageVariableGivesContext() throws {
+        let p = try profile("{ pkgs, ... }: { environment.systemPackages = [ nosuch ]; }")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+            let text = (e as? ConfigError)?.userMessage ?? "\(e)"
+            XCTAssertTrue(text.contains("nosuch"), text)
+        }
+    }
+}

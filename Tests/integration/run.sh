@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Integration suite: builds profiles/minimal.nix as an unprivileged user from a cold cache,
+# checks the image with the real tools, rebuilds for reproducibility, boots it in QEMU and
+# logs in on the serial console, and checks the error paths.
+# Usage: Tests/integration/run.sh BUILD_DIR   (the folder holding the built `kiln`)
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+builddir=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+
+passed=0; failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+timing() { echo "TIMING $1 $2"; echo "$1 $2" >> "$work/timings"; }
+
+work=$(mktemp -d /tmp/kiln-it.XXXXXX)
+chmod 0755 "$work"
+trap 'rm -rf "$work"' EXIT
+
+# Kiln and its built-in modules, readable by the unprivileged user wherever the checkout is.
+mkdir -p "$work/bin"
+cp "$builddir/kiln" "$work/bin/"
+cp -r "$builddir"/*.resources "$work/bin/" 2>/dev/null || true
+chmod -R a+rX "$work/bin"
+mkdir -p "$work/hw" && cp "$repo"/hardware/*.nix "$work/hw/"
+
+# Every build runs as an ordinary user, with its own cold cache.
+if [ "$(id -u)" -eq 0 ]; then
+  id kiln-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash kiln-ci
+  runas() { runuser -u kiln-ci -- env HOME=/home/kiln-ci PATH="$PATH" CI="${CI:-}" "$@"; }
+  chown kiln-ci: "$work"
+else
+  runas() { "$@"; }
+fi
+export KILN_CACHE_DIR="$work/cache"
+kiln() { runas env KILN_CACHE_DIR="$KILN_CACHE_DIR" "$work/bin/kiln" "$@"; }
+runas mkdir -p "$work/p" "$work/out"
+runas cp "$repo/profiles/minimal.nix" "$work/p/minimal.nix"
+hw="--hardware $work/hw/qemu-x86_64.nix"
+
+# ---- errors: one clear message, non-zero exit, no output left behind
+runas tee "$work/p/syntax.nix" >/dev/null <<'NIX'
+{ pkgs, ... }:
+{
+  networking.hostName = "bad" ;;
+}
+NIX
+out=$(kiln build "$work/p/syntax.nix" $hw --output "$work/out/syntax.raw" 2>&1); rc=$?
+check "syntax error exits non-zero" test $rc -ne 0
+check "syntax error names file:line:column" grep -q "syntax.nix:3:" <<<"$out"
+check "syntax error shows the line" grep -q 'networking.hostName = "bad" ;;' <<<"$out"
+check "syntax error leaves no output" test ! -e "$work/out/syntax.raw"
+echo "$out" | head -12
+
+out=$(kiln build "$work/p/minimal.nix" $hw --output "/proc/kiln/minimal.raw" 2>&1); rc=$?
+check "unwritable output exits non-zero" test $rc -ne 0
+check "unwritable output names the path" grep -q "/proc/kiln/minimal.raw" <<<"$out"
+echo "$out"
+
+# ---- cold build, unprivileged
+t0=$(date +%s.%N)
+kiln build "$work/p/minimal.nix" $hw --output "$work/out/a.raw"; rc=$?
+t1=$(date +%s.%N)
+check "cold build as $(runas id -un) succeeds" test $rc -eq 0
+timing cold-build "$(echo "$t1 - $t0" | bc)"
+check "a lock file is written beside the profile" test -s "$work/p/minimal.nix.lock"
+check "no temporary files left beside the output" test "$(ls -A "$work/out")" = "a.raw"
+
+img="$work/out/a.raw"
+if [ -f "$img" ]; then
+  check "sgdisk -v accepts the partition table" sh -c "sgdisk -v '$img' | grep -q 'No problems found'"
+  part() { sgdisk -i "$1" "$img" | awk -v w="$2" '$0 ~ w {print $3}'; }
+  start3=$(part 3 "First sector"); end3=$(part 3 "Last sector")
+  dd if="$img" of="$work/root.ext4" bs=512 skip="$start3" count=$((end3 - start3 + 1)) conv=sparse status=none
+  check "e2fsck -fn finds the root filesystem clean" e2fsck -fn "$work/root.ext4"
+  utildir=$(debugfs -R "ls -p /nix/store" "$work/root.ext4" 2>/dev/null | awk -F/ '$6 ~ /-util-linux-[0-9]/ {print $6}' | head -1)
+  su_stat=$(debugfs -R "stat /nix/store/$utildir/bin/su" "$work/root.ext4" 2>/dev/null)
+  check "setuid su is mode 04755" grep -q "Mode:  04755" <<<"$su_stat"
+  check "setuid su is owned 0:0" grep -Eq "User: +0 +Group: +0 " <<<"$su_stat"
+  start2=$(part 2 "First sector"); end2=$(part 2 "Last sector")
+  dd if="$img" of="$work/esp.vfat" bs=512 skip="$start2" count=$((end2 - start2 + 1)) status=none
+  check "fsck.vfat -n finds the ESP clean" fsck.vfat -n "$work/esp.vfat"
+  rm -f "$work/root.ext4" "$work/esp.vfat"
+  echo "image size: apparent $(du -h --apparent-size "$img" | cut -f1), used $(du -h "$img" | cut -f1)"
+  echo "image-apparent $(du -b --apparent-size "$img" | cut -f1)" >> "$work/timings"
+  echo "image-used $(du -B1 "$img" | cut -f1)" >> "$work/timings"
+fi
+
+# ---- reproducible: the same lock file gives the same bytes (cached .debs this time)
+t0=$(date +%s.%N)
+kiln build "$work/p/minimal.nix" $hw --output "$work/out/b.raw"; rc=$?
+t1=$(date +%s.%N)
+timing cached-build "$(echo "$t1 - $t0" | bc)"
+check "second build succeeds" test $rc -eq 0
+a=$(sha256sum < "$work/out/a.raw"); b=$(sha256sum < "$work/out/b.raw")
+check "two builds from one lock file are bit-identical" test "$a" = "$b"
+rm -f "$work/out/b.raw"
+
+# ---- rebuild after changing the host name
+runas sed -i 's/hostName = "minimal"/hostName = "renamed"/' "$work/p/minimal.nix"
+t0=$(date +%s.%N)
+kiln build "$work/p/minimal.nix" $hw --output "$work/out/c.raw"; rc=$?
+t1=$(date +%s.%N)
+timing rebuild-hostname "$(echo "$t1 - $t0" | bc)"
+check "rebuild after a host name change succeeds" test $rc -eq 0
+c=$(sha256sum < "$work/out/c.raw" 2>/dev/null)
+check "a changed profile changes the image" test "$a" != "$c"
+rm -f "$work/out/c.raw"
+runas sed -i 's/hostName = "renamed"/hostName = "minimal"/' "$work/p/minimal.nix"
+
+# ---- unknown package: names the package and the option that asked for it
+runas tee "$work/p/unknown.nix" >/dev/null <<'NIX'
+{ pkgs, ... }:
+{
+  networking.hostName = "unknown";
+  environment.systemPackages = [ pkgs.bash pkgs.no-such-package-kiln ];
+}
+NIX
+out=$(kiln build "$work/p/unknown.nix" $hw --output "$work/out/unknown.raw" 2>&1); rc=$?
+check "unknown package exits non-zero" test $rc -ne 0
+check "unknown package names the package" grep -q "no-such-package-kiln" <<<"$out"
+check "unknown package names the option and file" grep -q "environment.systemPackages in .*unknown.nix" <<<"$out"
+check "unknown package leaves no output" test ! -e "$work/out/unknown.raw"
+echo "$out"
+
+# ---- qcow2
+kiln build "$work/p/minimal.nix" $hw --format qcow2 --output "$work/out/a.qcow2"; rc=$?
+check "qcow2 build succeeds" test $rc -eq 0
+check "qemu-img check accepts the qcow2 image" qemu-img check -q "$work/out/a.qcow2"
+rm -f "$work/out/a.qcow2"
+
+# ---- boot: systemd reaches multi-user.target; root logs in with the password on the console
+t0=$(date +%s.%N)
+out=$(runas env KILN_CACHE_DIR="$KILN_CACHE_DIR" KILN_CONSOLE_LOG="$work/out/console.log" \
+      "$work/bin/kiln" run "$img" --login root:kiln --timeout 300 \
+      --command 'systemctl is-active multi-user.target; hostname; echo $((6 * 7))' 2>&1); rc=$?
+t1=$(date +%s.%N)
+echo "$out"
+check "boot and console login succeed" test $rc -eq 0
+check "multi-user.target is active" grep -qx $'active\r\\?' <<<"$out"
+check "the host name is the profile's" grep -q "^minimal" <<<"$out"
+check "a command runs after login" grep -q "^42" <<<"$out"
+check "systemd reached multi-user.target on the console" grep -q "Reached target.*Multi-User System" "$work/out/console.log"
+check "the login prompt names the host" grep -q "minimal login:" "$work/out/console.log"
+grep -o "login prompt after [0-9.]* s" <<<"$out" | awk '{print "TIMING boot-to-login", $4}'
+timing boot-and-login-total "$(echo "$t1 - $t0" | bc)"
+
+echo "---- timings"
+cat "$work/timings"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

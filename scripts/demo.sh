@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build Kiln, build profiles/minimal.nix and boot it.
+# On a terminal the boot is interactive (log in as root / kiln; Ctrl-A X quits QEMU);
+# without one it logs in by itself, runs a command and powers off.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install-deps.sh
+swift build -c release --product kiln
+kiln=.build/release/kiln
+mkdir -p out
+"$kiln" build profiles/minimal.nix --output out/minimal.raw
+if [ -t 0 ] && [ -t 1 ]; then
+  exec "$kiln" run out/minimal.raw
+else
+  "$kiln" run out/minimal.raw --login root:kiln --command 'systemctl is-active multi-user.target; hostname; uname -r'
+fi
