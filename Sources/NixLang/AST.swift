@@ -1,0 +1,599 @@
+import Foundation
+
+// MARK: - Scopes (compile time)
+
+/// A compile-time scope used to resolve variables to (level, slot) pairs.
+final class Scope {
+    let parent: Scope?
+    var names: [String: Int]
+    let isWith: Bool
+
+    init(parent: Scope?, names: [String: Int] = [:], isWith: Bool = false) {
+        self.parent = parent
+        self.names = names
+        self.isWith = isWith
+    }
+
+    init(parent: Scope?, ordered: [String]) {
+        self.parent = parent
+        var d: [String: Int] = [:]
+        for (i, n) in ordered.enumerated() { d[n] = i }
+        self.names = d
+        self.isWith = false
+    }
+}
+
+// MARK: - Expressions
+
+/// Base class of all AST nodes. Each node carries its source span.
+class Expr {
+    let span: Span
+    init(span: Span) { self.span = span }
+
+    /// Resolves variables against the compile-time scope.
+    func bind(_ s: Scope) throws {}
+
+    /// Evaluates to weak head normal form.
+    func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        throw NixError(.other, "cannot evaluate this expression", span: span)
+    }
+
+    /// Makes a thunk for this expression (cheap for constants and variables).
+    func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(self, env) }
+}
+
+final class ConstExpr: Expr {
+    let value: Value
+    init(_ v: Value, span: Span) {
+        value = v
+        super.init(span: span)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value { value }
+    override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(value: value) }
+}
+
+/// A path literal that needs resolving at runtime (`~/x`, `<nixpkgs>`).
+final class SearchPathExpr: Expr {
+    let name: String
+    init(_ n: String, span: Span) {
+        name = n
+        super.init(span: span)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        try ev.findSearchPath(name, span: span)
+    }
+}
+
+final class VarExpr: Expr {
+    let name: String
+    var level = -1
+    var index = 0
+    init(_ name: String, span: Span) {
+        self.name = name
+        super.init(span: span)
+    }
+
+    override func bind(_ s: Scope) throws {
+        var level = 0
+        var cur: Scope? = s
+        var hasWith = false
+        while let sc = cur {
+            if sc.isWith {
+                hasWith = true
+            } else if let i = sc.names[name] {
+                self.level = level
+                self.index = i
+                return
+            }
+            level += 1
+            cur = sc.parent
+        }
+        if !hasWith {
+            throw NixError(.undefinedVariable, "undefined variable '\(name)'", span: span)
+        }
+        self.level = -1
+    }
+
+    @inline(__always)
+    func lookup(_ env: Env, _ ev: Evaluator) throws -> Thunk {
+        if level >= 0 {
+            var e = env
+            var l = level
+            while l > 0 {
+                guard let p = e.parent else { break }
+                e = p
+                l -= 1
+            }
+            if index < e.slots.count { return e.slots[index] }
+            throw NixError(.other, "internal error: bad variable slot for '\(name)'", span: span)
+        }
+        var cur: Env? = env
+        while let e = cur {
+            if let w = e.withThunk {
+                let v = try w.force(ev)
+                guard case .attrs(let a) = v else {
+                    throw typeError("value is \(v.typeDescription) while a set was expected", span)
+                }
+                if let t = try a.lookup(name) { return t }
+            }
+            cur = e.parent
+        }
+        throw NixError(.undefinedVariable, "undefined variable '\(name)'", span: span)
+    }
+
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let t = try lookup(env, ev)
+        do {
+            return try t.force(ev)
+        } catch var e as NixError {
+            if e.span == nil { e.span = span }
+            throw e
+        }
+    }
+
+    override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk {
+        if level >= 0, let t = try? lookup(env, ev) { return t }
+        return Thunk(self, env)
+    }
+}
+
+enum AttrName {
+    case name(String)
+    case dynamic(Expr)
+}
+
+func bindNames(_ names: [AttrName], _ s: Scope) throws {
+    for n in names { if case .dynamic(let e) = n { try e.bind(s) } }
+}
+
+final class SelectExpr: Expr {
+    let target: Expr
+    let path: [AttrName]
+    let fallback: Expr?
+    init(_ t: Expr, _ p: [AttrName], _ d: Expr?, span: Span) {
+        target = t; path = p; fallback = d
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        try target.bind(s)
+        try bindNames(path, s)
+        try fallback?.bind(s)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        var v = try target.eval(env, ev)
+        for n in path {
+            let name = try ev.attrName(n, env)
+            guard case .attrs(let a) = v else {
+                if let d = fallback { return try d.eval(env, ev) }
+                throw typeError("value is \(v.typeDescription) while a set was expected", span)
+            }
+            guard let t = try a.lookup(name) else {
+                if let d = fallback { return try d.eval(env, ev) }
+                throw NixError(.missingAttribute, "attribute '\(name)' missing", span: span)
+            }
+            do {
+                v = try t.force(ev)
+            } catch var e as NixError {
+                if e.span == nil { e.span = a.positions[name] ?? span }
+                throw e
+            }
+        }
+        return v
+    }
+}
+
+final class HasAttrExpr: Expr {
+    let target: Expr
+    let path: [AttrName]
+    init(_ t: Expr, _ p: [AttrName], span: Span) {
+        target = t; path = p
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        try target.bind(s)
+        try bindNames(path, s)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        var v = try target.eval(env, ev)
+        for (i, n) in path.enumerated() {
+            let name = try ev.attrName(n, env)
+            guard case .attrs(let a) = v, let t = try a.lookup(name) else { return .bool(false) }
+            if i < path.count - 1 { v = try t.force(ev) }
+        }
+        return .bool(true)
+    }
+}
+
+final class ListExpr: Expr {
+    let items: [Expr]
+    init(_ items: [Expr], span: Span) {
+        self.items = items
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { for i in items { try i.bind(s) } }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        .list(items.map { $0.thunk(env, ev) })
+    }
+}
+
+/// One static attribute definition inside a set or let.
+final class AttrDef {
+    var expr: Expr
+    /// `inherit x;` — evaluated in the enclosing (non-recursive) scope.
+    let inherited: Bool
+    let span: Span
+    init(_ e: Expr, inherited: Bool, span: Span) {
+        expr = e
+        self.inherited = inherited
+        self.span = span
+    }
+}
+
+struct DynamicAttrDef {
+    let name: Expr
+    let value: Expr
+    let span: Span
+}
+
+final class AttrsExpr: Expr {
+    var rec: Bool
+    var names: [String] = []
+    var defs: [String: AttrDef] = [:]
+    var dynamic: [DynamicAttrDef] = []
+
+    init(rec: Bool, span: Span) {
+        self.rec = rec
+        super.init(span: span)
+    }
+
+    override func bind(_ s: Scope) throws {
+        if rec {
+            let inner = Scope(parent: s, ordered: names)
+            for n in names {
+                guard let d = defs[n] else { continue }
+                try d.expr.bind(d.inherited ? s : inner)
+            }
+            for d in dynamic {
+                try d.name.bind(inner)
+                try d.value.bind(inner)
+            }
+        } else {
+            for n in names {
+                guard let d = defs[n] else { continue }
+                try d.expr.bind(s)
+            }
+            for d in dynamic {
+                try d.name.bind(s)
+                try d.value.bind(s)
+            }
+        }
+    }
+
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let set = AttrSet()
+        var dict: [String: Thunk] = [:]
+        dict.reserveCapacity(names.count + dynamic.count)
+        var dynEnv = env
+        if rec {
+            let inner = Env(parent: env, slots: [])
+            var slots: [Thunk] = []
+            slots.reserveCapacity(names.count)
+            for n in names {
+                guard let d = defs[n] else { continue }
+                let t = d.inherited ? d.expr.thunk(env, ev) : Thunk(d.expr, inner)
+                slots.append(t)
+                dict[n] = t
+            }
+            inner.slots = slots
+            dynEnv = inner
+            // __overrides
+            if let ov = dict["__overrides"] {
+                let ovv = try ov.force(ev)
+                if case .attrs(let o) = ovv {
+                    for (k, t) in o.dict {
+                        if let i = names.firstIndex(of: k), i < inner.slots.count { inner.slots[i] = t }
+                        dict[k] = t
+                    }
+                }
+            }
+        } else {
+            for n in names {
+                guard let d = defs[n] else { continue }
+                dict[n] = d.expr.thunk(env, ev)
+            }
+        }
+        for n in names { if let d = defs[n] { set.positions[n] = d.span } }
+        for d in dynamic {
+            let nv = try d.name.eval(dynEnv, ev)
+            if case .null = nv { continue }
+            let name = try ev.forceStringNoCtx(nv, d.name.span)
+            if dict[name] != nil {
+                throw NixError(.duplicateAttribute, "dynamic attribute '\(name)' already defined", span: d.span)
+            }
+            dict[name] = Thunk(d.value, dynEnv)
+            set.positions[name] = d.span
+        }
+        set.dict = dict
+        return .attrs(set)
+    }
+}
+
+final class LetExpr: Expr {
+    let attrs: AttrsExpr
+    let body: Expr
+    init(_ a: AttrsExpr, _ b: Expr, span: Span) {
+        attrs = a; body = b
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        let inner = Scope(parent: s, ordered: attrs.names)
+        for n in attrs.names {
+            guard let d = attrs.defs[n] else { continue }
+            try d.expr.bind(d.inherited ? s : inner)
+        }
+        try body.bind(inner)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let inner = Env(parent: env, slots: [])
+        var slots: [Thunk] = []
+        slots.reserveCapacity(attrs.names.count)
+        for n in attrs.names {
+            guard let d = attrs.defs[n] else { continue }
+            slots.append(d.inherited ? d.expr.thunk(env, ev) : d.expr.thunk(inner, ev))
+        }
+        inner.slots = slots
+        return try ev.evalForce(body, inner)
+    }
+}
+
+final class WithExpr: Expr {
+    let attrs: Expr
+    let body: Expr
+    init(_ a: Expr, _ b: Expr, span: Span) {
+        attrs = a; body = b
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        try attrs.bind(s)
+        try body.bind(Scope(parent: s, isWith: true))
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let inner = Env(parent: env, with: attrs.thunk(env, ev))
+        return try ev.evalForce(body, inner)
+    }
+}
+
+struct Formal {
+    let name: String
+    let def: Expr?
+    var span: Span? = nil
+}
+
+final class LambdaExpr: Expr {
+    let arg: String?
+    let formals: [Formal]?
+    let ellipsis: Bool
+    let body: Expr
+    var formalNames: Set<String> = []
+    init(arg: String?, formals: [Formal]?, ellipsis: Bool, body: Expr, span: Span) {
+        self.arg = arg
+        self.formals = formals
+        self.ellipsis = ellipsis
+        self.body = body
+        if let f = formals { formalNames = Set(f.map { $0.name }) }
+        super.init(span: span)
+    }
+
+    var slotNames: [String] {
+        var n = formals?.map { $0.name } ?? []
+        if let a = arg { n.append(a) }
+        return n
+    }
+
+    override func bind(_ s: Scope) throws {
+        let inner = Scope(parent: s, ordered: slotNames)
+        for f in formals ?? [] { try f.def?.bind(inner) }
+        try body.bind(inner)
+    }
+
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        .lambda(Closure(self, env))
+    }
+}
+
+final class CallExpr: Expr {
+    let fn: Expr
+    let args: [Expr]
+    init(_ f: Expr, _ a: [Expr], span: Span) {
+        fn = f; args = a
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        try fn.bind(s)
+        for a in args { try a.bind(s) }
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        var f = try fn.eval(env, ev)
+        for a in args {
+            f = try ev.apply(f, a.thunk(env, ev), span: span)
+        }
+        return f
+    }
+}
+
+final class IfExpr: Expr {
+    let cond: Expr, then: Expr, els: Expr
+    init(_ c: Expr, _ t: Expr, _ e: Expr, span: Span) {
+        cond = c; then = t; els = e
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws {
+        try cond.bind(s); try then.bind(s); try els.bind(s)
+    }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let c = try cond.eval(env, ev)
+        guard case .bool(let b) = c else {
+            throw typeError("value is \(c.typeDescription) while a Boolean was expected", cond.span)
+        }
+        return try (b ? then : els).eval(env, ev)
+    }
+}
+
+final class AssertExpr: Expr {
+    let cond: Expr, body: Expr
+    var condText = ""
+    init(_ c: Expr, _ b: Expr, span: Span) {
+        cond = c; body = b
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { try cond.bind(s); try body.bind(s) }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let c = try cond.eval(env, ev)
+        guard case .bool(let b) = c else {
+            throw typeError("value is \(c.typeDescription) while a Boolean was expected", cond.span)
+        }
+        if !b {
+            let text = condText
+            throw NixError(.assertion, "assertion '\(text)' failed", span: span)
+        }
+        return try body.eval(env, ev)
+    }
+}
+
+/// String interpolation / concatenation of several parts.
+final class ConcatStringsExpr: Expr {
+    let parts: [Expr]
+    /// true for "…${}…" strings; false for path interpolation (result is a path).
+    let isPath: Bool
+    init(_ p: [Expr], isPath: Bool, span: Span) {
+        parts = p
+        self.isPath = isPath
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { for p in parts { try p.bind(s) } }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        var out = ""
+        var ctx = Set<String>()
+        for p in parts {
+            let v = try p.eval(env, ev)
+            let s = try ev.coerceToString(v, span: p.span, coerceMore: false, copyToStore: !isPath)
+            out += s.value
+            if !s.context.isEmpty { ctx.formUnion(s.context) }
+        }
+        if isPath { return .path(canonicalizePath(out)) }
+        return .string(NixString(out, context: ctx))
+    }
+}
+
+enum BinOp {
+    case add, sub, mul, div, concat, update, eq, neq, lt, le, gt, ge, and, or, impl
+}
+
+final class BinExpr: Expr {
+    let op: BinOp
+    let lhs: Expr, rhs: Expr
+    init(_ op: BinOp, _ l: Expr, _ r: Expr, span: Span) {
+        self.op = op; lhs = l; rhs = r
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { try lhs.bind(s); try rhs.bind(s) }
+
+    func bool(_ e: Expr, _ env: Env, _ ev: Evaluator) throws -> Bool {
+        let v = try e.eval(env, ev)
+        guard case .bool(let b) = v else {
+            throw typeError("value is \(v.typeDescription) while a Boolean was expected", e.span)
+        }
+        return b
+    }
+
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        switch op {
+        case .and: return .bool(try bool(lhs, env, ev) && bool(rhs, env, ev))
+        case .or: return .bool(try bool(lhs, env, ev) || bool(rhs, env, ev))
+        case .impl: return .bool(try !bool(lhs, env, ev) || bool(rhs, env, ev))
+        default: break
+        }
+        let a = try lhs.eval(env, ev)
+        let b = try rhs.eval(env, ev)
+        switch op {
+        case .add: return try ev.add(a, b, span: span)
+        case .sub, .mul, .div: return try ev.arith(op, a, b, span: span)
+        case .concat:
+            guard case .list(let x) = a else { throw typeError("value is \(a.typeDescription) while a list was expected", lhs.span) }
+            guard case .list(let y) = b else { throw typeError("value is \(b.typeDescription) while a list was expected", rhs.span) }
+            return .list(x + y)
+        case .update:
+            guard case .attrs(let x) = a else { throw typeError("value is \(a.typeDescription) while a set was expected", lhs.span) }
+            guard case .attrs(let y) = b else { throw typeError("value is \(b.typeDescription) while a set was expected", rhs.span) }
+            return .attrs(updateAttrs(x, y))
+        case .eq: return .bool(try ev.equal(a, b, span: span))
+        case .neq: return .bool(try !ev.equal(a, b, span: span))
+        case .lt: return .bool(try ev.less(a, b, span: span))
+        case .gt: return .bool(try ev.less(b, a, span: span))
+        case .le: return .bool(try !ev.less(b, a, span: span))
+        case .ge: return .bool(try !ev.less(a, b, span: span))
+        default: throw NixError(.other, "internal error: bad operator", span: span)
+        }
+    }
+}
+
+func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
+    if x.dict.isEmpty && x.fallback == nil { return y }
+    if y.dict.isEmpty && y.fallback == nil { return x }
+    var d = x.dict
+    var pos = x.positions
+    for (k, v) in y.dict { d[k] = v }
+    for (k, v) in y.positions { pos[k] = v }
+    var fb: ((String) throws -> Value?)? = nil
+    if x.fallback != nil || y.fallback != nil {
+        let fx = x.fallback, fy = y.fallback
+        fb = { name in
+            if let f = fy, let v = try f(name) { return v }
+            if let f = fx, let v = try f(name) { return v }
+            return nil
+        }
+    }
+    let r = AttrSet(d, fallback: fb)
+    r.positions = pos
+    return r
+}
+
+final class NotExpr: Expr {
+    let e: Expr
+    init(_ e: Expr, span: Span) {
+        self.e = e
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { try e.bind(s) }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let v = try e.eval(env, ev)
+        guard case .bool(let b) = v else {
+            throw typeError("value is \(v.typeDescription) while a Boolean was expected", e.span)
+        }
+        return .bool(!b)
+    }
+}
+
+final class NegExpr: Expr {
+    let e: Expr
+    init(_ e: Expr, span: Span) {
+        self.e = e
+        super.init(span: span)
+    }
+    override func bind(_ s: Scope) throws { try e.bind(s) }
+    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        let v = try e.eval(env, ev)
+        return try ev.arith(.sub, .int(0), v, span: span)
+    }
+}
+
+/// Canonicalizes an absolute path: removes `.`, `..`, duplicate and trailing slashes.
+func canonicalizePath(_ p: String) -> String {
+    var out: [Substring] = []
+    for comp in p.split(separator: "/", omittingEmptySubsequences: true) {
+        if comp == "." { continue }
+        if comp == ".." { if !out.isEmpty { out.removeLast() }; continue }
+        out.append(comp)
+    }
+    return "/" + out.joined(separator: "/")
+}

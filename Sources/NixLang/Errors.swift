@@ -1,0 +1,160 @@
+import Foundation
+
+// MARK: - Source files and spans
+
+/// The text of one parsed source (a file or a string), kept for error rendering.
+public final class SourceFile: @unchecked Sendable {
+    /// The file name shown in error messages (an absolute path, or `«string»`).
+    public let name: String
+    /// The raw bytes of the source.
+    let bytes: [UInt8]
+    private var lineStarts: [Int]?
+
+    init(name: String, text: String) {
+        self.name = name
+        self.bytes = Array(text.utf8)
+    }
+
+    private func starts() -> [Int] {
+        if let l = lineStarts { return l }
+        var l = [0]
+        for (i, b) in bytes.enumerated() where b == 10 { l.append(i + 1) }
+        lineStarts = l
+        return l
+    }
+
+    /// 1-based line and column of a byte offset.
+    func lineColumn(_ offset: Int) -> (line: Int, column: Int) {
+        let s = starts()
+        var lo = 0, hi = s.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if s[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        }
+        return (lo + 1, max(0, offset - s[lo]) + 1)
+    }
+
+    /// The text of a 1-based line, without its newline, or nil.
+    func lineText(_ line: Int) -> String? {
+        let s = starts()
+        guard line >= 1, line <= s.count else { return nil }
+        let start = s[line - 1]
+        var end = line < s.count ? s[line] - 1 : bytes.count
+        if end > start, end <= bytes.count, bytes[end - 1] == 13 { end -= 1 }
+        guard start <= end, end <= bytes.count else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+}
+
+/// A position in a source file (byte offset), attached to every AST node.
+public struct Span: Sendable {
+    public let file: SourceFile
+    public let offset: Int
+
+    /// 1-based line number.
+    public var line: Int { file.lineColumn(offset).line }
+    /// 1-based column number (in bytes).
+    public var column: Int { file.lineColumn(offset).column }
+}
+
+// MARK: - Errors
+
+/// The single error type of the Nix evaluator.
+public struct NixError: Error, CustomStringConvertible, Sendable {
+    /// Stable error kinds; `code` gives a stable identifier for each.
+    public enum Kind: String, Sendable {
+        case parse
+        case undefinedVariable
+        case typeError
+        case missingAttribute
+        case duplicateAttribute
+        case infiniteRecursion
+        case stackOverflow
+        case thrown
+        case abort
+        case assertion
+        case io
+        case missingArgument
+        case unexpectedArgument
+        case divisionByZero
+        case overflow
+        case notCallable
+        case invalidValue
+        case importError
+        case other
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var span: Span?
+    /// "while evaluating …" notes, innermost first.
+    public var notes: [String]
+
+    public init(_ kind: Kind, _ message: String, span: Span? = nil, notes: [String] = []) {
+        self.kind = kind
+        self.message = message
+        self.span = span
+        self.notes = notes
+    }
+
+    /// A stable code such as `E003` for each kind.
+    public var code: String {
+        let all: [Kind] = [.parse, .undefinedVariable, .typeError, .missingAttribute, .duplicateAttribute,
+                           .infiniteRecursion, .stackOverflow, .thrown, .abort, .assertion, .io,
+                           .missingArgument, .unexpectedArgument, .divisionByZero, .overflow, .notCallable,
+                           .invalidValue, .importError, .other]
+        let i = (all.firstIndex(of: kind) ?? all.count) + 1
+        return "E" + String(format: "%03d", i)
+    }
+
+    /// The location as (file, line, column), 1-based, if known.
+    public var location: (file: String, line: Int, column: Int)? {
+        guard let s = span else { return nil }
+        let lc = s.file.lineColumn(s.offset)
+        return (s.file.name, lc.line, lc.column)
+    }
+
+    /// Returns a copy with one more context note appended.
+    public func withContext(_ note: String) -> NixError {
+        var e = self
+        e.notes.append(note)
+        return e
+    }
+
+    /// Returns a copy with a span, if it had none.
+    func at(_ span: Span?) -> NixError {
+        if self.span != nil || span == nil { return self }
+        var e = self
+        e.span = span
+        return e
+    }
+
+    public var description: String {
+        var out = "error: " + message
+        if let s = span {
+            let lc = s.file.lineColumn(s.offset)
+            out += "\n\n       at \(s.file.name):\(lc.line):\(lc.column):\n"
+            var code = ""
+            func num(_ n: Int) -> String {
+                let t = String(n)
+                return String(repeating: " ", count: max(0, 13 - t.count)) + t
+            }
+            if lc.line > 1, let prev = s.file.lineText(lc.line - 1) {
+                code += "\n" + num(lc.line - 1) + "| " + prev
+            }
+            if let cur = s.file.lineText(lc.line) {
+                code += "\n" + num(lc.line) + "| " + cur
+                code += "\n" + String(repeating: " ", count: 13) + "|" + String(repeating: " ", count: lc.column) + "^"
+            }
+            out += code
+        }
+        for n in notes {
+            out += "\n\n       … " + n
+        }
+        return out
+    }
+}
+
+func typeError(_ msg: String, _ span: Span? = nil) -> NixError {
+    NixError(.typeError, msg, span: span)
+}
