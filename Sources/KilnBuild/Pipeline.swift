@@ -113,7 +113,7 @@ public struct Pipeline {
         let espSize = 64
         try DiskAssembler.assemble(DiskSpec(
             rootFilesystemImage: rootImage, espSizeMiB: espSize,
-            rootPartitionTypeGUID: config.debianArchitecture == "arm64" ? PartitionType.rootArm64 : PartitionType.rootX86_64,
+            rootPartitionTypeGUID: config.debianArchitecture == "arm64" ? .rootAArch64 : .rootX86_64,
             seed: identity.seed,
             grubBIOS: GrubBIOSSpec(rootFilesystemUUID: identity.rootUUID),
             timestamp: identity.timestamp), output: rawPath, progress: Progress.shared)

@@ -2,7 +2,7 @@
 { pkgs, lib, ... }:
 {
   environment.systemPackages = with pkgs; [
-    systemd udev util-linux login kmod bash coreutils dash libpam-runtime libpam-modules
+    systemd udev util-linux login kmod bash coreutils dash hostname libpam-runtime libpam-modules
   ];
   users.users.root = { uid = 0; group = "root"; home = "/root"; shell = "/bin/bash"; };
   boot.loader.timeout = lib.mkDefault 1;
