@@ -85,7 +85,6 @@ public enum DiskAssembler {
             progress?.end("\(table.totalSectors / sectorsPerMiB) MiB disk, \(written >> 20) MiB of root data")
         } catch {
             out.discard()
-            progress?.end("failed")
             throw error
         }
     }

@@ -38,7 +38,9 @@ public struct ProfileEvaluator {
             let ev = Evaluator()
             do {
                 return try evaluate(ev)
-            } catch let e as NixError {
+            } catch var e as NixError {
+                // A syntax error is about the file alone; how evaluation got there is noise.
+                if e.kind == .parse { e.notes = [] }
                 throw ConfigError(message: e.description)
             }
         }

@@ -53,8 +53,14 @@ check "syntax error leaves no output" test ! -e "$work/out/syntax.raw"
 echo "$out" | head -12
 
 out=$(kiln build "$work/p/minimal.nix" $hw --output "/proc/kiln/minimal.raw" 2>&1); rc=$?
+check "output in a missing directory exits non-zero" test $rc -ne 0
+check "output in a missing directory names the path" grep -q "/proc/kiln/minimal.raw" <<<"$out"
+echo "$out"
+runas mkdir -p "$work/readonly" && runas chmod 0555 "$work/readonly"
+out=$(kiln build "$work/p/minimal.nix" $hw --output "$work/readonly/minimal.raw" 2>&1); rc=$?
 check "unwritable output exits non-zero" test $rc -ne 0
-check "unwritable output names the path" grep -q "/proc/kiln/minimal.raw" <<<"$out"
+check "unwritable output says it is not writable" grep -q "readonly.* is not writable" <<<"$out"
+check "unwritable output leaves nothing behind" test -z "$(ls -A "$work/readonly")"
 echo "$out"
 
 # ---- cold build, unprivileged
