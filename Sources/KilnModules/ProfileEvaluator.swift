@@ -38,10 +38,9 @@ public struct ProfileEvaluator {
             let ev = Evaluator()
             do {
                 return try evaluate(ev)
-            } catch var e as NixError {
+            } catch let e as NixError {
                 // A syntax error is about the file alone; how evaluation got there is noise.
-                if e.kind == .parse { e.notes = [] }
-                throw ConfigError(message: e.description)
+                throw ConfigError(message: (e.kind == .parse ? NixError(e.kind, e.message, span: e.span) : e).description)
             }
         }
     }
@@ -61,7 +60,7 @@ public struct ProfileEvaluator {
             "pkgs": Thunk(value: pkgs),
             "modulesPath": Thunk(value: .path(dir)),
         ]))
-        let modules = Value.list([dir + "/base.nix", hardware, profile].map { Thunk(value: .path($0)) })
+        let modules = Value.list([dir + "/base.nix", dir + "/systemd.nix", hardware, profile].map { Thunk(value: .path($0)) })
         let result = try ev.call(evalModules, .attrs(AttrSet([
             "lib": Thunk(value: lib),
             "modules": Thunk(value: modules),
@@ -133,6 +132,23 @@ public struct ProfileEvaluator {
             throw ConfigError(message: "the option 'nixpkgs.hostPlatform' is '\(platform)'; Kiln supports x86_64-linux and aarch64-linux")
         }
         let timeout = try json(["boot", "loader", "timeout"])
+        var etc: [EtcFile] = []
+        if let entries = try json(["environment", "etc"]) as? [String: Any] {
+            for name in entries.keys.sorted() {
+                guard let e = entries[name] as? [String: Any] else {
+                    throw ConfigError(message: "the option 'environment.etc.\"\(name)\"' must be a set with text or source")
+                }
+                let text = e["text"] as? String, source = e["source"] as? String
+                guard (text == nil) != (source == nil) else {
+                    throw ConfigError(message: "the option 'environment.etc.\"\(name)\"' needs exactly one of text and source")
+                }
+                let modeText = (e["mode"] as? String) ?? "0644"
+                guard let mode = UInt16(modeText, radix: 8), mode <= 0o7777 else {
+                    throw ConfigError(message: "the option 'environment.etc.\"\(name)\".mode' is '\(modeText)', not an octal mode like \"0644\"")
+                }
+                etc.append(EtcFile(path: name, text: text, source: source, mode: mode))
+            }
+        }
         return SystemConfig(
             hostName: try string(["networking", "hostName"]),
             hostPlatform: platform,
@@ -142,6 +158,7 @@ public struct ProfileEvaluator {
             kernelParams: try strings(["boot", "kernelParams"]),
             bootLoaderTimeout: (timeout as? Int) ?? 1,
             users: users,
-            packages: wants)
+            packages: wants,
+            etc: etc)
     }
 }

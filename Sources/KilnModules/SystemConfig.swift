@@ -19,6 +19,15 @@ public struct PackageWant: Codable, Sendable, Hashable {
     public var file: String
 }
 
+/// A file of the generated /etc: its text, or a link to `source`.
+public struct EtcFile: Codable, Sendable, Hashable {
+    /// Relative to /etc.
+    public var path: String
+    public var text: String?
+    public var source: String?
+    public var mode: UInt16
+}
+
 /// The evaluated system, typed: everything later stages need, nothing Nix-specific.
 /// `kiln eval --json PROFILE` prints it.
 public struct SystemConfig: Codable, Sendable {
@@ -32,6 +41,8 @@ public struct SystemConfig: Codable, Sendable {
     public var bootLoaderTimeout: Int
     public var users: [UserConfig]
     public var packages: [PackageWant]
+    /// `environment.etc`, including the units `systemd.services` generates.
+    public var etc: [EtcFile]
 
     /// Debian's name for the target architecture.
     public var debianArchitecture: String {

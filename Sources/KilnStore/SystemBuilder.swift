@@ -181,6 +181,9 @@ public struct SystemBuilder {
         etc.data("pam.d/common-password", "password [success=1 default=ignore] pam_unix.so obscure yescrypt\npassword requisite pam_deny.so\npassword required pam_permit.so\n")
         etc.data("pam.d/common-session", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
         etc.data("pam.d/common-session-noninteractive", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
+        for f in config.etc {
+            if let text = f.text { etc.data(f.path, text, mode: f.mode) } else if let source = f.source { etc.symlink(f.path, source) }
+        }
         // systemd-firstboot would prompt on the console: the configuration already answers it.
         etc.symlink("systemd/system/systemd-firstboot.service", "/dev/null")
         let accounts = try Accounts(users: config.users, seed: identity.seed)

@@ -12,6 +12,8 @@ public struct MachineConfig: Sendable {
     public var accelerator: Accelerator
     /// Writes go to a temporary overlay; the image file is never changed.
     public var snapshot: Bool
+    /// Further QEMU arguments (devices, networks) appended as given.
+    public var extraArguments: [String] = []
 
     public init(image: String, format: String = "raw", architecture: String = "x86_64", memoryMiB: Int = 1024, cpus: Int = 1,
                 accelerator: Accelerator, snapshot: Bool = true) {
@@ -29,7 +31,7 @@ public struct MachineConfig: Sendable {
         }
         a += ["-drive", "file=\(image),format=\(format),if=virtio" + (snapshot ? ",snapshot=on" : "")]
         a += ["-device", "virtio-rng-pci"]
-        return a
+        return a + extraArguments
     }
 }
 

@@ -68,4 +68,30 @@ final class ProfileEvaluatorTests: XCTestCase {
             XCTAssertTrue(text.contains("nosuch"), text)
         }
     }
+
+    func testSystemdServicesBecomeUnitFiles() throws {
+        let p = try profile("""
+            { ... }: {
+              systemd.services.hello = {
+                description = "Say hello";
+                wantedBy = [ "multi-user.target" ];
+                after = [ "network.target" ];
+                environment.GREETING = "hi";
+                script = "echo $GREETING";
+                serviceConfig = { Type = "oneshot"; RemainAfterExit = true; };
+              };
+              environment.etc."motd".text = "welcome";
+            }
+            """)
+        let c = try ProfileEvaluator(profile: p, hardware: hardware).evaluate()
+        let unit = c.etc.first { $0.path == "systemd/system/hello.service" }?.text ?? ""
+        XCTAssertTrue(unit.contains("Description=Say hello"), unit)
+        XCTAssertTrue(unit.contains("After=network.target"), unit)
+        XCTAssertTrue(unit.contains("Environment=\"GREETING=hi\""), unit)
+        XCTAssertTrue(unit.contains("ExecStart=/etc/kiln/unit-scripts/hello-start"), unit)
+        XCTAssertTrue(unit.contains("RemainAfterExit=true"), unit)
+        XCTAssertEqual(c.etc.first { $0.path == "systemd/system/multi-user.target.wants/hello.service" }?.source, "../hello.service")
+        XCTAssertEqual(c.etc.first { $0.path == "kiln/unit-scripts/hello-start" }?.mode, 0o755)
+        XCTAssertEqual(c.etc.first { $0.path == "motd" }?.text, "welcome")
+    }
 }
