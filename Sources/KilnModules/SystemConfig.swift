@@ -17,6 +17,10 @@ public struct PackageWant: Codable, Sendable, Hashable {
     public var name: String
     public var option: String
     public var file: String
+
+    public init(name: String, option: String, file: String) {
+        self.name = name; self.option = option; self.file = file
+    }
 }
 
 /// A file of the generated /etc: its text, or a link to `source`.
