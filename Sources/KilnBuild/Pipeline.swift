@@ -29,6 +29,18 @@ public struct Pipeline {
     /// Packages every system needs besides what the configuration lists: the initrd's shell.
     static let initrdPackages = ["busybox-static"]
 
+    /// Target-architecture packages the boot loader is made from (fetched like any other,
+    /// pinned in the lock file, never installed in the root filesystem). GRUB for BIOS comes
+    /// from the host's grub-pc-bin: x86_64 is the only BIOS architecture and the host's.
+    static func bootPackages(_ config: SystemConfig) -> [String] {
+        switch config.bootLoader.kind {
+        case .systemdBoot: return ["systemd-boot-efi"]
+        case .grub:
+            guard config.bootLoader.grubEFI else { return [] }
+            return [config.debianArchitecture == "arm64" ? "grub-efi-arm64-bin" : "grub-efi-amd64-bin"]
+        }
+    }
+
     public func evaluate(profile: String, hardware: String) throws -> SystemConfig {
         let progress = Progress.shared
         progress.begin("evaluating \(profile)")
@@ -40,7 +52,7 @@ public struct Pipeline {
     /// The lock file beside the profile, resolved anew when missing, stale or `refresh`.
     public func lock(config: SystemConfig, profile: String, refresh: Bool = false) throws -> LockFile {
         let path = profile + ".lock"
-        let roots = (config.packageNames + Self.initrdPackages).sorted()
+        let roots = (config.packageNames + Self.initrdPackages + Self.bootPackages(config)).sorted()
         if !refresh, FileManager.default.fileExists(atPath: path) {
             let lock = try LockFile.read(path)
             if lock.roots == roots && lock.architecture == config.debianArchitecture { return lock }
@@ -56,6 +68,10 @@ public struct Pipeline {
         }
         requests.append(PackageRequest(name: config.kernelPackage, requestedBy: "option boot.kernelPackage"))
         for p in Self.initrdPackages { requests.append(PackageRequest(name: p, requestedBy: "Kiln's initrd")) }
+        for p in Self.bootPackages(config) {
+            requests.append(PackageRequest(name: p, requestedBy: config.bootLoader.kind == .systemdBoot
+                                           ? "option boot.loader.systemd-boot.enable" : "option boot.loader.grub.efiSupport"))
+        }
         let closure = try Resolver(index: index).resolve(requests)
         let lock = LockFile(architecture: config.debianArchitecture, roots: roots, closure: closure)
         progress.end("\(closure.count) packages")
@@ -91,7 +107,7 @@ public struct Pipeline {
                                        kernelPackage: kernel, busybox: busybox).build()
 
         // The root filesystem, then the disk around it.
-        let rootImage = work + "/root.ext4"
+        let rootImage = work + "/root.img"
         let entries = system.nodes.map(Self.fsEntry)
         let contentBytes = try system.nodes.reduce(UInt64(0)) { sum, n in
             switch n.kind {
@@ -104,25 +120,68 @@ public struct Pipeline {
             }
         }
         let size = ImageSizing.ext4Size(forContentBytes: contentBytes, entryCount: entries.count)
-        try Ext4Writer.write(entries, to: rootImage, options: Ext4Options(
-            sizeBytes: size, label: "kiln-root", uuid: uuidBytes(identity.rootUUID),
-            hashSeed: SeededUUID.make(seed: identity.seed, purpose: "ext4-hash-seed"), timestamp: identity.timestamp),
-            progress: Progress.shared)
+        switch config.rootFSType {
+        case "btrfs":
+            // DUP metadata and the minimum chunk sizes need more room than ext4's estimate.
+            try BtrfsWriter.write(entries, to: rootImage, options: BtrfsOptions(
+                sizeBytes: max(size + size / 4, 384 << 20), label: "kiln-root", uuid: identity.rootUUID,
+                timestamp: identity.timestamp), progress: Progress.shared)
+        default:
+            try Ext4Writer.write(entries, to: rootImage, options: Ext4Options(
+                sizeBytes: size, label: "kiln-root", uuid: uuidBytes(identity.rootUUID),
+                hashSeed: SeededUUID.make(seed: identity.seed, purpose: "ext4-hash-seed"), timestamp: identity.timestamp),
+                progress: Progress.shared)
+        }
 
+        let espFiles = try bootFiles(config: config, system: system, objects: objects, identity: identity, work: work)
         let rawPath = request.format == .raw ? out.temporaryPath : work + "/disk.raw"
-        let espSize = 64
+        let arm = config.debianArchitecture == "arm64"
         try DiskAssembler.assemble(DiskSpec(
-            rootFilesystemImage: rootImage, espSizeMiB: espSize,
-            rootPartitionTypeGUID: config.debianArchitecture == "arm64" ? .rootAArch64 : .rootX86_64,
+            rootFilesystemImage: rootImage, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
+            rootPartitionTypeGUID: arm ? .rootAArch64 : .rootX86_64,
+            rootPartitionName: arm ? "root-arm64" : "root-x86-64",
             seed: identity.seed,
-            grubBIOS: GrubBIOSSpec(rootFilesystemUUID: identity.rootUUID),
+            grubBIOS: config.bootLoader.kind == .grub && config.bootLoader.grubBIOS
+                ? GrubBIOSSpec(rootFilesystemUUID: identity.rootUUID, extraModules: config.rootFSType == "btrfs" ? ["btrfs"] : [])
+                : nil,
+            espFiles: espFiles,
             timestamp: identity.timestamp), output: rawPath, progress: Progress.shared)
         try FileManager.default.removeItem(atPath: rootImage)
         if request.format != .raw {
-            try FormatConverter.convert(raw: rawPath, to: request.format, output: out.temporaryPath)
+            Progress.shared.begin("converting to \(request.format.rawValue)")
+            try FormatConverter.convert(raw: rawPath, to: request.format, output: out.temporaryPath,
+                                        timestamp: identity.timestamp, seed: identity.seed)
+            Progress.shared.end()
         }
         try out.commit()
         return system
+    }
+
+    /// The ESP's files for the configured UEFI boot loader (none for BIOS-only GRUB).
+    func bootFiles(config: SystemConfig, system: SystemBuild, objects: [String: StoreObject], identity: ImageIdentity,
+                   work: String) throws -> [ESPFile] {
+        let arch = EFIArchitecture(debianArchitecture: config.debianArchitecture)
+        func package(_ name: String) throws -> StoreObject {
+            guard let o = objects[name] else { throw KilnError("the lock file lacks \(name), which the boot loader is made from") }
+            return o
+        }
+        switch config.bootLoader.kind {
+        case .grub:
+            guard config.bootLoader.grubEFI else { return [] }
+            let grub = try package(arch == .aa64 ? "grub-efi-arm64-bin" : "grub-efi-amd64-bin")
+            let image = try GrubEFI.makeImage(architecture: arch, moduleDirectory: grub.hostPath + "/usr/lib/grub/" + arch.grubTarget,
+                                              rootFilesystemUUID: identity.rootUUID, workDirectory: work)
+            return [ESPFile(arch.removablePath, .data(image))]
+        case .systemdBoot:
+            let sdboot = try package("systemd-boot-efi")
+            let loader = sdboot.hostPath + "/usr/lib/systemd/boot/efi/systemd-boot\(arch.rawValue).efi"
+            let entries = system.bootEntries.map {
+                SystemdBoot.Entry(generation: $0.generation, title: $0.title, kernel: .file($0.kernelSource),
+                                  initrd: .data($0.initrdData), kernelName: $0.kernelName, initrdName: $0.initrdName,
+                                  options: $0.commandLine)
+            }
+            return try SystemdBoot.files(loader: loader, architecture: arch, entries: entries, timeout: config.bootLoaderTimeout)
+        }
     }
 
     func makeIdentity(config: SystemConfig, seed: String?) -> ImageIdentity {

@@ -18,11 +18,15 @@ public struct DiskSpec: Sendable {
     /// Seed for the disk GUID, partition GUIDs and the ESP's volume serial.
     public var seed: [UInt8]
     public var grubBIOS: GrubBIOSSpec?
+    /// The ESP's contents (UEFI boot loaders, systemd-boot's entries, kernels); empty for a BIOS-only disk.
+    public var espFiles: [ESPFile] = []
     /// SOURCE_DATE_EPOCH, for tools that stamp times (mtools when files are added to the ESP).
     public var timestamp: UInt32
 
     public init(rootFilesystemImage: String, espSizeMiB: Int = 64, rootPartitionTypeGUID: GUID = .rootX86_64,
-                rootPartitionName: String = "root-x86-64", seed: [UInt8], grubBIOS: GrubBIOSSpec? = nil, timestamp: UInt32) {
+                rootPartitionName: String = "root-x86-64", seed: [UInt8], grubBIOS: GrubBIOSSpec? = nil,
+                espFiles: [ESPFile] = [], timestamp: UInt32) {
+        self.espFiles = espFiles
         self.rootFilesystemImage = rootFilesystemImage
         self.espSizeMiB = espSizeMiB
         self.rootPartitionTypeGUID = rootPartitionTypeGUID
@@ -57,7 +61,8 @@ public enum DiskAssembler {
         let out = try AtomicOutput(output)
         do {
             let esp = work + "/esp.img"
-            try makeESP(esp, sizeMiB: spec.espSizeMiB, seed: spec.seed, timestamp: spec.timestamp)
+            try makeESP(esp, sizeMiB: spec.espSizeMiB, seed: spec.seed, timestamp: spec.timestamp,
+                        files: spec.espFiles, workDirectory: work)
 
             var grub: GrubBIOS.Images?
             if let g = spec.grubBIOS {
@@ -110,38 +115,132 @@ public enum DiskAssembler {
         SeededUUID.make(seed: seed, purpose: "esp-serial").prefix(4).map { String(format: "%02X", $0) }.joined()
     }
 
-    /// An empty FAT32 filesystem, reproducible: --invariant fixes everything mkfs.vfat would
-    /// otherwise take from the clock, and the serial comes from the seed.
-    static func makeESP(_ path: String, sizeMiB: Int, seed: [UInt8], timestamp: UInt32) throws {
+    /// The ESP size for `files`: room for them twice over (a new generation's kernel beside the
+    /// old one) plus 16 MiB, at least 64 MiB, in whole MiB.
+    public static func espSizeMiB(for files: [ESPFile]) -> Int {
+        let bytes = files.reduce(UInt64(0)) { $0 + ($1.size + 4095) / 4096 * 4096 }
+        return max(64, Int((2 * bytes + (16 << 20) + mib - 1) / mib))
+    }
+
+    /// A FAT32 filesystem, reproducible: --invariant fixes everything mkfs.vfat would otherwise
+    /// take from the clock, the serial comes from the seed, and mtools stamps the files it adds
+    /// with SOURCE_DATE_EPOCH (in UTC). Files are added in sorted order, directories first.
+    static func makeESP(_ path: String, sizeMiB: Int, seed: [UInt8], timestamp: UInt32, files: [ESPFile] = [],
+                        workDirectory: String) throws {
         try Tool.run(["mkfs.vfat", "--invariant", "-F", "32", "-i", espSerial(seed: seed), "-n", "ESP",
                       "-C", path, String(sizeMiB * 1024)],
                      environment: ["SOURCE_DATE_EPOCH": String(timestamp)])
+        guard !files.isEmpty else { return }
+        // FAT cannot store times before 1980 (mtools wraps them to 2098): clamp to its epoch.
+        let fatTime = max(timestamp, 315_532_800)
+        let env = ["SOURCE_DATE_EPOCH": String(fatTime), "TZ": "UTC", "MTOOLS_SKIP_CHECK": "1"]
+        var dirs = Set<String>()
+        for f in files {
+            guard !f.path.hasPrefix("/"), !f.path.split(separator: "/").contains("..") else {
+                throw KilnError("ESP file path '\(f.path)' must be relative and stay inside the ESP")
+            }
+            var parts = f.path.split(separator: "/").dropLast()
+            while !parts.isEmpty { dirs.insert(parts.joined(separator: "/")); parts = parts.dropLast() }
+        }
+        if !dirs.isEmpty { try Tool.run(["mmd", "-i", path] + dirs.sorted().map { "::/" + $0 }, environment: env) }
+        for (i, f) in files.sorted(by: { $0.path < $1.path }).enumerated() {
+            let source: String
+            switch f.content {
+            case .file(let p): source = p
+            case .data(let d):
+                source = workDirectory + "/esp-data-\(i)"
+                guard FileManager.default.createFile(atPath: source, contents: Data(d)) else {
+                    throw KilnError("cannot write '\(source)'")
+                }
+            }
+            try Tool.run(["mcopy", "-i", path, "-D", "o", source, "::/" + f.path], environment: env)
+        }
     }
 }
 
-/// Disk image output formats besides raw.
+/// Disk image output formats.
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case raw, qcow2
+    /// raw: the disk as is (sparse). qcow2: QEMU's format. vhd: fixed-size VHD as Azure takes it
+    /// (virtual size a whole number of MiB). vmdk: streamOptimized (VMware, vSphere import).
+    /// gce: `disk.raw` in a gzip-compressed GNU tar, as Google Compute Engine imports it.
+    case raw, qcow2, vhd, vmdk, gce
+
+    /// The `-f` name qemu-img and QEMU use for the format, if they read it directly.
+    public var qemuFormat: String? {
+        switch self {
+        case .raw: return "raw"
+        case .qcow2: return "qcow2"
+        case .vhd: return "vpc"
+        case .vmdk: return "vmdk"
+        case .gce: return nil
+        }
+    }
 }
 
 public enum FormatConverter {
-    /// Converts a raw disk image to `format` at `output` (temporary file + rename). qcow2 is
-    /// written by `qemu-img convert` without compression, which is deterministic.
-    public static func convert(raw: String, to format: OutputFormat, output: String) throws {
+    /// Converts a raw disk image to `format` at `output` (temporary file + rename).
+    ///
+    /// Reproducibility: qcow2 (uncompressed) and fixed VHD from `qemu-img convert` are
+    /// deterministic. streamOptimized VMDK is too except for the descriptor's CID, which
+    /// qemu-img draws at random; Kiln rewrites it from `seed` (the descriptor is plain text
+    /// at a fixed place, padded, so the file's size does not change). The GCE tarball is GNU
+    /// tar with fixed owner and mtime and gzip -n (no name, no time in the header).
+    public static func convert(raw: String, to format: OutputFormat, output: String, timestamp: UInt32 = 1,
+                               seed: [UInt8] = Array("kiln".utf8)) throws {
         let out = try AtomicOutput(output)
         do {
+            let source = try OpenFile(raw, flags: O_RDONLY)
+            let size = try source.size
             switch format {
             case .raw:
-                let source = try OpenFile(raw, flags: O_RDONLY)
-                try createSparseFile(out.temporaryPath, size: try source.size)
+                try createSparseFile(out.temporaryPath, size: size)
                 try copySparse(from: source, to: OpenFile(out.temporaryPath, flags: O_RDWR), at: 0)
             case .qcow2:
                 try Tool.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, out.temporaryPath])
+            case .vhd:
+                guard size % DiskAssembler.mib == 0 else {
+                    throw KilnError("a VHD for Azure needs a size in whole MiB; the raw disk has \(size) bytes")
+                }
+                try Tool.run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on",
+                              raw, out.temporaryPath])
+            case .vmdk:
+                try Tool.run(["qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized",
+                              raw, out.temporaryPath])
+                try fixVMDKContentID(out.temporaryPath, seed: seed)
+            case .gce:
+                let dir = try KilnPaths.makeTemporaryDirectory("kiln-gce")
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                let disk = dir + "/disk.raw"
+                if link(raw, disk) != 0 {
+                    try createSparseFile(disk, size: size)
+                    try copySparse(from: source, to: OpenFile(disk, flags: O_RDWR), at: 0)
+                }
+                try Tool.run(["tar", "--format=oldgnu", "--sparse", "--sort=name", "--mtime=@\(timestamp)",
+                              "--owner=0", "--group=0", "--numeric-owner", "--use-compress-program=gzip -n -6",
+                              "-C", dir, "-cf", out.temporaryPath, "disk.raw"])
             }
             try out.commit()
         } catch {
             out.discard()
             throw error
         }
+    }
+
+    /// Replaces the random `CID=xxxxxxxx` in a VMDK's embedded descriptor with one from `seed`.
+    static func fixVMDKContentID(_ path: String, seed: [UInt8]) throws {
+        let file = try OpenFile(path, flags: O_RDWR)
+        // The descriptor starts at sector 1 (header's descriptor offset) and is at most a few KiB.
+        let head = try file.read(count: 64 * 1024, at: 0)
+        let key = Array("\nCID=".utf8)
+        guard head.count >= key.count,
+              let start = (0...(head.count - key.count)).first(where: { head[$0..<$0 + key.count].elementsEqual(key) }) else {
+            throw KilnError("VMDK '\(path)': no CID in the descriptor qemu-img wrote")
+        }
+        let offset = start + key.count
+        let cid = SeededUUID.make(seed: seed, purpose: "vmdk-cid").prefix(4).map { String(format: "%02x", $0) }.joined()
+        guard offset + 8 <= head.count, head[offset..<offset + 8].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            throw KilnError("VMDK '\(path)': the CID is not 8 hex digits")
+        }
+        try file.write(Array(cid.utf8), at: UInt64(offset))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import KilnSupport
 
 /// A GUID/UUID, kept in its text byte order ("4F68BCE3-E8CD-..." -> 4F 68 BC E3 E8 CD ...).
@@ -151,3 +152,35 @@ func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at +
 func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
 func get64(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) } }
 func get32(_ b: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[at + $1]) << (8 * UInt32($1)) } }
+
+/// What a finished disk image says about how to boot it: read back from its GPT and MBR.
+public struct DiskInfo: Sendable, Equatable {
+    /// "x86_64" or "aarch64", from the root partition's Discoverable Partitions type.
+    public var architecture: String
+    /// The MBR carries boot code (GRUB's boot.img): the disk boots by BIOS.
+    public var biosBootable: Bool
+
+    /// Reads the first sectors of `path` (any format qemu-img reads; raw directly).
+    public static func inspect(_ path: String, format: String = "raw") throws -> DiskInfo {
+        let head: [UInt8]
+        let sectors = 2 + GPTTable.entrySectors
+        if format == "raw" {
+            head = try OpenFile(path, flags: O_RDONLY).read(count: sectors * 512, at: 0)
+        } else {
+            let dir = try KilnPaths.makeTemporaryDirectory("kiln-inspect")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try Tool.run(["qemu-img", "dd", "-f", format, "-O", "raw", "bs=512", "count=\(sectors)", "if=\(path)", "of=\(dir)/head"])
+            head = try OpenFile(dir + "/head", flags: O_RDONLY).read(count: sectors * 512, at: 0)
+        }
+        guard head.count == sectors * 512, Array(head[512..<520]) == Array("EFI PART".utf8) else {
+            throw KilnError("'\(path)' has no GPT (is it a Kiln disk image, and is --format right?)")
+        }
+        let arm = GUID.rootAArch64.gptBytes
+        var architecture = "x86_64"
+        for i in 0..<GPTTable.entryCount {
+            let at = 1024 + i * GPTTable.entrySize
+            if Array(head[at..<at + 16]) == arm { architecture = "aarch64" }
+        }
+        return DiskInfo(architecture: architecture, biosBootable: head[0..<440].contains { $0 != 0 })
+    }
+}

@@ -9,8 +9,11 @@ public struct GrubBIOSSpec: Sendable {
     public var rootFilesystemUUID: String
     /// Where grub-pc-bin keeps the i386-pc modules, boot.img and the module list.
     public var grubModuleDirectory: String = "/usr/lib/grub/i386-pc"
+    /// Modules besides the fixed list, e.g. "btrfs" for a btrfs root.
+    public var extraModules: [String] = []
 
-    public init(rootFilesystemUUID: String, grubModuleDirectory: String = "/usr/lib/grub/i386-pc") {
+    public init(rootFilesystemUUID: String, grubModuleDirectory: String = "/usr/lib/grub/i386-pc", extraModules: [String] = []) {
+        self.extraModules = extraModules
         self.rootFilesystemUUID = rootFilesystemUUID
         self.grubModuleDirectory = grubModuleDirectory
     }
@@ -36,6 +39,7 @@ enum GrubBIOS {
             throw KilnError("GRUB: root filesystem UUID '\(uuid)' is not a UUID")
         }
         let dir = spec.grubModuleDirectory
+        let modules = Self.modules + spec.extraModules.filter { !Self.modules.contains($0) }
         for name in ["boot.img", "kernel.img", "moddep.lst"] + modules.map({ $0 + ".mod" }) {
             guard FileManager.default.fileExists(atPath: dir + "/" + name) else {
                 throw KilnError("GRUB for BIOS: '\(dir)/\(name)' is missing",

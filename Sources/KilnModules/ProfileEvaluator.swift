@@ -149,7 +149,12 @@ public struct ProfileEvaluator {
                 etc.append(EtcFile(path: name, text: text, source: source, mode: mode))
             }
         }
-        return SystemConfig(
+        let bootLoader = try bootLoaderConfig(json, platform: platform)
+        let fsType = try string(["fileSystems", "/", "fsType"], default: "ext4")
+        guard ["ext4", "btrfs"].contains(fsType) else {
+            throw ConfigError(message: "the option 'fileSystems.\"/\".fsType' is '\(fsType)'; Kiln writes ext4 and btrfs root filesystems")
+        }
+        var system = SystemConfig(
             hostName: try string(["networking", "hostName"]),
             hostPlatform: platform,
             kernelPackage: kernelName,
@@ -160,5 +165,42 @@ public struct ProfileEvaluator {
             users: users,
             packages: wants,
             etc: etc)
+        system.bootLoader = bootLoader
+        system.rootFSType = fsType
+        return system
+    }
+
+    /// `boot.loader.grub.{enable,efiSupport,device}` and `boot.loader.systemd-boot.enable`.
+    /// GRUB is the default unless systemd-boot is enabled; `device = "nodev"` means no BIOS boot.
+    private func bootLoaderConfig(_ json: ([String]) throws -> Any?, platform: String) throws -> BootLoaderConfig {
+        func bool(_ path: [String]) throws -> Bool? {
+            guard let v = try json(path) else { return nil }
+            guard let b = v as? Bool else {
+                throw ConfigError(message: "the option '\(path.joined(separator: "."))' must be true or false")
+            }
+            return b
+        }
+        let systemdBoot = try bool(["boot", "loader", "systemd-boot", "enable"]) ?? false
+        let grub = try bool(["boot", "loader", "grub", "enable"]) ?? !systemdBoot
+        if systemdBoot && grub {
+            throw ConfigError(message: "both 'boot.loader.systemd-boot.enable' and 'boot.loader.grub.enable' are true; set boot.loader.grub.enable = false")
+        }
+        if systemdBoot { return BootLoaderConfig(kind: .systemdBoot, grubEFI: false, grubBIOS: false) }
+        guard grub else {
+            throw ConfigError(message: "no boot loader: enable boot.loader.grub or boot.loader.systemd-boot")
+        }
+        let efi = try bool(["boot", "loader", "grub", "efiSupport"]) ?? false
+        let device = try json(["boot", "loader", "grub", "device"])
+        guard device == nil || device is String else {
+            throw ConfigError(message: "the option 'boot.loader.grub.device' must be a string (\"nodev\" for no BIOS boot)")
+        }
+        let bios = (device as? String).map { $0 != "nodev" } ?? true
+        if bios && platform != "x86_64-linux" {
+            throw ConfigError(message: "'boot.loader.grub.device' is set for BIOS boot, which only x86_64 has; on \(platform) set it to \"nodev\" with boot.loader.grub.efiSupport = true")
+        }
+        if !bios && !efi {
+            throw ConfigError(message: "GRUB is enabled with 'boot.loader.grub.device = \"nodev\"' and no 'boot.loader.grub.efiSupport': nothing could boot it")
+        }
+        return BootLoaderConfig(kind: .grub, grubEFI: efi, grubBIOS: bios)
     }
 }

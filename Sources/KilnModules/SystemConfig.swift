@@ -32,6 +32,24 @@ public struct EtcFile: Codable, Sendable, Hashable {
     public var mode: UInt16
 }
 
+/// The boot loader the configuration chose (`boot.loader.*`).
+public struct BootLoaderConfig: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable { case grub, systemdBoot = "systemd-boot" }
+    /// `boot.loader.systemd-boot.enable` gives systemd-boot; otherwise `boot.loader.grub.enable`.
+    public var kind: Kind = .grub
+    /// GRUB: `boot.loader.grub.efiSupport` (a removable-media EFI loader on the ESP).
+    public var grubEFI: Bool = false
+    /// GRUB: `boot.loader.grub.device` is not "nodev": GRUB for BIOS in the MBR and BIOS boot partition.
+    public var grubBIOS: Bool = true
+
+    public init(kind: Kind = .grub, grubEFI: Bool = false, grubBIOS: Bool = true) {
+        self.kind = kind; self.grubEFI = grubEFI; self.grubBIOS = grubBIOS
+    }
+
+    /// Whether the image boots with UEFI firmware.
+    public var uefi: Bool { kind == .systemdBoot || grubEFI }
+}
+
 /// The evaluated system, typed: everything later stages need, nothing Nix-specific.
 /// `kiln eval --json PROFILE` prints it.
 public struct SystemConfig: Codable, Sendable {
@@ -47,6 +65,10 @@ public struct SystemConfig: Codable, Sendable {
     public var packages: [PackageWant]
     /// `environment.etc`, including the units `systemd.services` generates.
     public var etc: [EtcFile]
+    /// `boot.loader.*`: which loader, for which firmware.
+    public var bootLoader = BootLoaderConfig()
+    /// `fileSystems."/".fsType`: "ext4" or "btrfs".
+    public var rootFSType = "ext4"
 
     /// Debian's name for the target architecture.
     public var debianArchitecture: String {

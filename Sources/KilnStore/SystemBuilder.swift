@@ -17,6 +17,23 @@ public struct ImageIdentity: Sendable {
     }
 }
 
+/// One boot menu entry: a generation's kernel, initrd and command line.
+public struct BootEntry: Sendable {
+    public var generation: Int
+    public var title: String
+    /// Paths inside the root filesystem.
+    public var kernel: String
+    public var initrd: String
+    /// Where the bytes come from, for boot loaders that need copies on the ESP.
+    public var kernelSource: String
+    public var initrdData: [UInt8]
+    /// Store base names ("<hash>-linux-6.1..."), unique per content: names for ESP copies.
+    public var kernelName: String
+    public var initrdName: String
+    /// The full kernel command line (with init=).
+    public var commandLine: String
+}
+
 /// A built system generation and the root filesystem that holds it.
 public struct SystemBuild: Sendable {
     public var toplevel: StorePath
@@ -29,6 +46,8 @@ public struct SystemBuild: Sendable {
     public var nodes: [FileNode]
     /// Store paths in the image, sorted.
     public var closure: [StorePath]
+    /// One entry per generation, the newest first (it is the default).
+    public var bootEntries: [BootEntry] = []
 }
 
 /// Turns the evaluated configuration and the realised packages into the system generation
@@ -61,7 +80,7 @@ public struct SystemBuilder {
         var kernel = GeneratedObject(name: "linux-\(kmods.version)")
         kernel.file("vmlinuz", source: kernelPackage.hostPath + "/" + vmlinuz.path, sha256: vmlinuz.sha256 ?? "", mode: 0o644)
 
-        let initrd = try makeInitrd(kmods)
+        let (initrd, initrdBytes) = try makeInitrd(kmods)
         let sw = makeSystemPath(sortedPackages)
         let etc = try makeEtc(sortedPackages)
 
@@ -80,9 +99,16 @@ public struct SystemBuilder {
         top.data("activate", activateScript(bash: bash, etc: etc), mode: 0o755)
         let toplevel = top.storePath
 
+        let entry = BootEntry(generation: 1, title: "Kiln \(config.hostName) - generation 1",
+                              kernel: kernel.storePath.path + "/vmlinuz", initrd: initrd.storePath.path + "/initrd",
+                              kernelSource: kernelPackage.hostPath + "/" + vmlinuz.path, initrdData: initrdBytes,
+                              kernelName: kernel.storePath.baseName, initrdName: initrd.storePath.baseName,
+                              commandLine: "init=\(toplevel.path)/init " + kernelParams)
         var nodes = rootSkeleton(toplevel: toplevel)
-        nodes.append(FileNode("/boot/grub/grub.cfg", .data(Array(grubConfig(toplevel: toplevel, kernel: kernel.storePath.path + "/vmlinuz",
-                                                                              initrd: initrd.storePath.path + "/initrd", params: kernelParams).utf8)), mode: 0o644))
+        if config.bootLoader.kind == .grub {
+            nodes.append(FileNode("/boot/grub", .directory, mode: 0o755))
+            nodes.append(FileNode("/boot/grub/grub.cfg", .data(Array(grubConfig([entry]).utf8)), mode: 0o644))
+        }
         var closure: [StorePath] = []
         for obj in sortedPackages {
             closure.append(obj.storePath)
@@ -102,7 +128,7 @@ public struct SystemBuilder {
         nodes.sort { $0.path < $1.path }
         progress.end("\(toplevel.path)")
         return SystemBuild(toplevel: toplevel, kernel: kernel.storePath.path + "/vmlinuz", initrd: initrd.storePath.path + "/initrd",
-                           kernelCommandLine: "init=\(toplevel.path)/init " + kernelParams, nodes: nodes, closure: closure.sorted())
+                           kernelCommandLine: entry.commandLine, nodes: nodes, closure: closure.sorted(), bootEntries: [entry])
     }
 
     // MARK: - Pieces of the generation
@@ -171,7 +197,7 @@ public struct SystemBuilder {
             HOME_URL="https://example.invalid/kiln"
 
             """)
-        etc.data("fstab", "UUID=\(identity.rootUUID) / ext4 rw,relatime 0 1\n")
+        etc.data("fstab", "UUID=\(identity.rootUUID) / \(config.rootFSType) rw,relatime 0 \(config.rootFSType == "btrfs" ? 0 : 1)\n")
         etc.data("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n")
         etc.data("environment", "")
         etc.data("default/locale", "")
@@ -194,11 +220,20 @@ public struct SystemBuilder {
         return etc
     }
 
-    private func makeInitrd(_ kmods: KernelModules) throws -> GeneratedObject {
+    /// The root filesystem's kernel modules, after the hardware's storage drivers. crc32c_generic
+    /// is a soft dependency of ext4 and btrfs that the modules' `depends=` does not name.
+    static func filesystemModules(_ fsType: String) -> [String] {
+        switch fsType {
+        case "btrfs": return ["crc32c_generic", "btrfs"]
+        default: return ["crc32c_generic", "crc16", "ext4"]
+        }
+    }
+
+    private func makeInitrd(_ kmods: KernelModules) throws -> (GeneratedObject, [UInt8]) {
         guard let bb = busybox.manifest.entries.first(where: { $0.path == "bin/busybox" || $0.path == "usr/bin/busybox" }) else {
             throw KilnError("package busybox-static has no bin/busybox")
         }
-        let order = try kmods.closure(config.initrdKernelModules)
+        let order = try kmods.closure(config.initrdKernelModules + Self.filesystemModules(config.rootFSType))
         var cpio = CpioWriter(mtime: identity.timestamp)
         for d in ["bin", "dev", "proc", "sys", "run", "mnt-root", "lib", "lib/modules"] { cpio.add(d, .directory, mode: 0o755) }
         cpio.add("dev/console", .charDevice(major: 5, minor: 1), mode: 0o600)
@@ -215,7 +250,7 @@ public struct SystemBuilder {
         cpio.finish()
         var obj = GeneratedObject(name: "initrd-linux-\(kmods.version)")
         obj.data("initrd", [UInt8](cpio.data))
-        return obj
+        return (obj, [UInt8](cpio.data))
     }
 
     // MARK: - Scripts
@@ -248,7 +283,7 @@ public struct SystemBuilder {
           sleep 0.1; i=$((i + 1))
         done
         [ -n "$dev" ] || fail "root device $root did not appear"
-        mount -t ext4 -o rw "$dev" /mnt-root || fail "cannot mount $dev"
+        mount -t \(config.rootFSType) -o rw "$dev" /mnt-root || fail "cannot mount $dev"
         mount -t tmpfs -o mode=0755,nosuid,nodev,size=20% tmpfs /mnt-root/run
         ln -sfn "${init%/init}" /mnt-root/run/current-system
         ln -sfn "${init%/init}" /mnt-root/run/booted-system
@@ -317,25 +352,35 @@ public struct SystemBuilder {
         return s
     }
 
-    private func grubConfig(toplevel: StorePath, kernel: String, initrd: String, params: String) -> String {
-        """
+    /// One grub.cfg for BIOS and UEFI GRUB: on BIOS the menu goes to the serial port too; on
+    /// UEFI the firmware's console already reaches it.
+    private func grubConfig(_ entries: [BootEntry]) -> String {
+        var s = """
         # Generated by Kiln: one entry per generation, the newest first and default.
-        serial --unit=0 --speed=115200
-        terminal_input serial console
-        terminal_output serial console
+        if [ "$grub_platform" = "pc" ]; then
+          serial --unit=0 --speed=115200
+          terminal_input serial console
+          terminal_output serial console
+        fi
         set default=0
         set timeout=\(config.bootLoaderTimeout)
-        menuentry "Kiln \(config.hostName) - generation 1" {
-          linux \(kernel) init=\(toplevel.path)/init \(params)
-          initrd \(initrd)
-        }
 
         """
+        for e in entries.sorted(by: { $0.generation > $1.generation }) {
+            s += """
+            menuentry "\(e.title)" --id kiln-generation-\(e.generation) {
+              linux \(e.kernel) \(e.commandLine)
+              initrd \(e.initrd)
+            }
+
+            """
+        }
+        return s
     }
 
     private func rootSkeleton(toplevel: StorePath) -> [FileNode] {
         var n: [FileNode] = [FileNode("/", .directory, mode: 0o755)]
-        for d in ["/boot", "/boot/grub", "/dev", "/etc", "/home", "/mnt", "/nix", "/nix/store", "/nix/var", "/nix/var/kiln",
+        for d in ["/boot", "/dev", "/etc", "/home", "/mnt", "/nix", "/nix/store", "/nix/var", "/nix/var/kiln",
                   "/nix/var/kiln/profiles", "/proc", "/run", "/sys", "/var", "/var/lib", "/var/log", "/var/cache"] {
             n.append(FileNode(d, .directory, mode: 0o755))
         }

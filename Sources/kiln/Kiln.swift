@@ -11,7 +11,7 @@ import NixLang
 struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
-        subcommands: [Build.self, Run.self, Lock.self, Config.self, Eval.self])
+        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Eval.self])
 
     /// Errors are turned into text here and nowhere else.
     static func main() {
@@ -58,7 +58,7 @@ struct Build: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the image.")
     var output: String
 
-    @Option(help: "Image format: raw or qcow2.")
+    @Option(help: "Image format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String = "raw"
 
     @Option(help: "Seed for UUIDs and salts (default: derived from the host name).")
@@ -66,7 +66,7 @@ struct Build: ParsableCommand {
 
     func validate() throws {
         guard OutputFormat(rawValue: format) != nil else {
-            throw ValidationError("unknown format '\(format)'; choose raw or qcow2")
+            throw ValidationError("unknown format '\(format)'; choose one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -126,12 +126,42 @@ struct Run: ParsableCommand {
     @Option(help: "Memory in MiB.")
     var memory: Int = 1024
 
+    @Option(help: "Firmware: bios or uefi (default: bios if the disk has BIOS boot code, else uefi).")
+    var firmware: String?
+
+    func validate() throws {
+        if let firmware, !["bios", "uefi"].contains(firmware) { throw ValidationError("--firmware is bios or uefi") }
+    }
+
+    /// QEMU's name for the format of `image`, from its extension.
+    static func format(of image: String) throws -> String {
+        switch URL(fileURLWithPath: image).pathExtension {
+        case "qcow2": return "qcow2"
+        case "vhd": return "vpc"
+        case "vmdk": return "vmdk"
+        case "gz", "tgz":
+            throw KilnError("'\(image)' is a GCE tarball; QEMU boots the disk.raw inside it",
+                            hint: "tar -xzf \(image) and run disk.raw")
+        default: return "raw"
+        }
+    }
+
     func run() throws {
         guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
-        let fmt = format ?? (image.hasSuffix(".qcow2") ? "qcow2" : "raw")
-        let accel = Accelerator.probe(kernel: Self.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory)
-        let machine = MachineConfig(image: image, format: fmt, memoryMiB: memory, accelerator: accel)
-        Progress.shared.note("booting \(image) with \(accel.rawValue)")
+        let fmt = try format ?? Self.format(of: image)
+        let disk = try DiskInfo.inspect(image, format: fmt)
+        let uefi = firmware.map { $0 == "uefi" } ?? (disk.architecture != "x86_64" || !disk.biosBootable)
+        if disk.architecture != "x86_64" && firmware == "bios" { throw KilnError("\(disk.architecture) machines have no BIOS; use --firmware uefi") }
+        // KVM only runs the host's architecture.
+        let accel = disk.architecture == "x86_64" ? Accelerator.probe(kernel: Self.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) : .tcg
+        var machine = MachineConfig(image: image, format: fmt, architecture: disk.architecture, memoryMiB: memory, accelerator: accel)
+        if uefi {
+            machine.firmware = MachineConfig.uefiFirmware(architecture: disk.architecture)
+            if let f = machine.firmware, !FileManager.default.fileExists(atPath: f) {
+                throw KilnError("UEFI firmware '\(f)' is missing", hint: "run scripts/install-deps.sh (packages ovmf, qemu-efi-aarch64)")
+            }
+        }
+        Progress.shared.note("booting \(image) (\(disk.architecture), \(uefi ? "UEFI" : "BIOS")) with \(accel.rawValue)")
         guard let login else {
             // Interactive: QEMU owns the terminal; the monitor is multiplexed for Ctrl-A X.
             var cmd = machine.commandLine

@@ -6,6 +6,9 @@
   ];
   users.users.root = { uid = 0; group = "root"; home = "/root"; shell = "/bin/bash"; };
   boot.loader.timeout = lib.mkDefault 1;
+  # The boot loader: GRUB unless boot.loader.systemd-boot.enable; GRUB boots by BIOS unless
+  # boot.loader.grub.device = "nodev", and by UEFI too with boot.loader.grub.efiSupport.
+  fileSystems."/".fsType = lib.mkDefault "ext4";
   boot.kernelParams = [ "panic=-1" ];
   networking.hostName = lib.mkDefault "kiln";
 }

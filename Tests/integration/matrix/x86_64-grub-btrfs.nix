@@ -1,0 +1,8 @@
+# Boot matrix: x86_64-grub-btrfs (built with --hardware hardware/qemu-x86_64.nix).
+{ ... }:
+{
+  imports = [ ../../../profiles/minimal.nix ];
+  # One disk for both firmwares: GRUB in the MBR (the hardware's default device) and on the ESP.
+  boot.loader.grub.efiSupport = true;
+  fileSystems."/".fsType = "btrfs";
+}
