@@ -150,7 +150,8 @@ public struct Pipeline {
         if request.format != .raw {
             Progress.shared.begin("converting to \(request.format.rawValue)")
             try FormatConverter.convert(raw: rawPath, to: request.format, output: out.temporaryPath,
-                                        timestamp: identity.timestamp, seed: identity.seed)
+                                        timestamp: identity.timestamp, seed: identity.seed,
+                                        name: URL(fileURLWithPath: request.output).lastPathComponent)
             Progress.shared.end()
         }
         try out.commit()

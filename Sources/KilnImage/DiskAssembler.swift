@@ -185,8 +185,9 @@ public enum FormatConverter {
     /// qemu-img draws at random; Kiln rewrites it from `seed` (the descriptor is plain text
     /// at a fixed place, padded, so the file's size does not change). The GCE tarball is GNU
     /// tar with fixed owner and mtime and gzip -n (no name, no time in the header).
+    /// - Parameter name: the file name the image will have (a VMDK's descriptor names its extent).
     public static func convert(raw: String, to format: OutputFormat, output: String, timestamp: UInt32 = 1,
-                               seed: [UInt8] = Array("kiln".utf8)) throws {
+                               seed: [UInt8] = Array("kiln".utf8), name: String? = nil) throws {
         let out = try AtomicOutput(output)
         do {
             let source = try OpenFile(raw, flags: O_RDONLY)
@@ -203,10 +204,12 @@ public enum FormatConverter {
                 }
                 try Tool.run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on",
                               raw, out.temporaryPath])
+                try fixVHDFooter(out.temporaryPath, timestamp: timestamp, seed: seed)
             case .vmdk:
                 try Tool.run(["qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized",
                               raw, out.temporaryPath])
-                try fixVMDKContentID(out.temporaryPath, seed: seed)
+                try fixVMDKDescriptor(out.temporaryPath, seed: seed,
+                                      extentName: name ?? URL(fileURLWithPath: output).lastPathComponent)
             case .gce:
                 let dir = try KilnPaths.makeTemporaryDirectory("kiln-gce")
                 defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -226,21 +229,55 @@ public enum FormatConverter {
         }
     }
 
-    /// Replaces the random `CID=xxxxxxxx` in a VMDK's embedded descriptor with one from `seed`.
-    static func fixVMDKContentID(_ path: String, seed: [UInt8]) throws {
+    /// A VHD footer's creation time (seconds since 2000-01-01) and unique id are the clock and
+    /// random in qemu-img's output: set them from SOURCE_DATE_EPOCH and the seed, and
+    /// recompute the checksum (ones' complement of the byte sum, VHD specification 1.0).
+    static func fixVHDFooter(_ path: String, timestamp: UInt32, seed: [UInt8]) throws {
         let file = try OpenFile(path, flags: O_RDWR)
-        // The descriptor starts at sector 1 (header's descriptor offset) and is at most a few KiB.
-        let head = try file.read(count: 64 * 1024, at: 0)
-        let key = Array("\nCID=".utf8)
-        guard head.count >= key.count,
-              let start = (0...(head.count - key.count)).first(where: { head[$0..<$0 + key.count].elementsEqual(key) }) else {
-            throw KilnError("VMDK '\(path)': no CID in the descriptor qemu-img wrote")
+        let size = try file.size
+        guard size >= 512 else { throw KilnError("VHD '\(path)' is shorter than its footer") }
+        var footer = try file.read(count: 512, at: size - 512)
+        guard footer.count == 512, Array(footer[0..<8]) == Array("conectix".utf8) else {
+            throw KilnError("VHD '\(path)': no footer where qemu-img should have written it")
         }
-        let offset = start + key.count
+        let vhdTime = timestamp > 946_684_800 ? timestamp - 946_684_800 : 0
+        for i in 0..<4 { footer[24 + i] = UInt8(truncatingIfNeeded: vhdTime >> (24 - 8 * UInt32(i))) }
+        footer.replaceSubrange(68..<84, with: SeededUUID.make(seed: seed, purpose: "vhd-unique-id"))
+        for i in 64..<68 { footer[i] = 0 }
+        let sum = ~footer.reduce(UInt32(0)) { $0 &+ UInt32($1) }
+        for i in 0..<4 { footer[64 + i] = UInt8(truncatingIfNeeded: sum >> (24 - 8 * UInt32(i))) }
+        try file.write(footer, at: size - 512)
+    }
+
+    /// qemu-img's VMDK descriptor holds a random CID and names the extent after the file it
+    /// wrote (a temporary name): set the CID from `seed` and the extent's name to `extentName`.
+    /// The descriptor is NUL-padded text in a fixed area, so the file's layout does not change.
+    static func fixVMDKDescriptor(_ path: String, seed: [UInt8], extentName: String) throws {
+        let file = try OpenFile(path, flags: O_RDWR)
+        let header = try file.read(count: 512, at: 0)
+        guard header.count == 512, Array(header[0..<4]) == Array("KDMV".utf8) else {
+            throw KilnError("VMDK '\(path)': not a VMDK sparse extent")
+        }
+        func u64(_ o: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(header[o + $1]) << (8 * UInt64($1)) } }
+        let start = u64(28) * 512, length = Int(u64(36) * 512)
+        guard start > 0, length > 0, length <= 1 << 20 else { throw KilnError("VMDK '\(path)': no embedded descriptor") }
+        let area = try file.read(count: length, at: start)
+        let text = String(decoding: area.prefix { $0 != 0 }, as: UTF8.self)
         let cid = SeededUUID.make(seed: seed, purpose: "vmdk-cid").prefix(4).map { String(format: "%02x", $0) }.joined()
-        guard offset + 8 <= head.count, head[offset..<offset + 8].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-            throw KilnError("VMDK '\(path)': the CID is not 8 hex digits")
+        guard !extentName.contains("\""), !extentName.contains("\n") else {
+            throw KilnError("VMDK extent name '\(extentName)' cannot hold quotes or newlines")
         }
-        try file.write(Array(cid.utf8), at: UInt64(offset))
+        var sawCID = false
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("CID=") { sawCID = true; return "CID=" + cid }
+            if line.hasPrefix("RW ") || line.hasPrefix("RDONLY "), let q = line.firstIndex(of: "\"") {
+                return String(line[..<q]) + "\"" + extentName + "\""
+            }
+            return String(line)
+        }
+        guard sawCID else { throw KilnError("VMDK '\(path)': no CID in the descriptor qemu-img wrote") }
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        guard bytes.count < length else { throw KilnError("VMDK '\(path)': the descriptor does not fit its area") }
+        try file.write(bytes + [UInt8](repeating: 0, count: length - bytes.count), at: start)
     }
 }
