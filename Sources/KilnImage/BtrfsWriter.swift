@@ -27,11 +27,12 @@ public struct BtrfsOptions: Sendable {
 /// session, so mkfs.btrfs's lstat() sees the faked root:root, 04755 `su` and so on. mtime and
 /// atime are set to SOURCE_DATE_EPOCH; the filesystem UUID comes from the seed.
 ///
-/// Not bit-reproducible: btrfs-progs 6.2 copies each inode's ctime (which cannot be set
-/// from user space) and takes the device and chunk-tree UUIDs and the creation generation's
-/// otime from the clock or at random; two builds differ in a few dozen KiB of metadata. The
-/// files' contents, names, owners, modes and mtimes are the same (the integration test
-/// compares them).
+/// Not bit-reproducible (measured with btrfs-progs 6.2): mkfs.btrfs takes each inode's
+/// number from the source tree's st_ino (whatever the host filesystem allocated), copies
+/// ctime (which user space cannot set), and draws the device and chunk-tree UUIDs at random
+/// with no option to fix them; two builds differ in ~350 KB of metadata. Everything else is
+/// the same: the partition table, ESP and boot loader bytes, and the filesystem's names,
+/// contents, owners, modes and mtimes (Tests/integration/matrix.sh checks this).
 public enum BtrfsWriter {
     public static func write(_ entries: [FSEntry], to path: String, options: BtrfsOptions,
                              progress: KilnSupport.Progress?) throws {
