@@ -32,7 +32,7 @@ public struct BtrfsOptions: Sendable {
 /// ctime (which user space cannot set), and draws the device and chunk-tree UUIDs at random
 /// with no option to fix them; two builds differ in ~350 KB of metadata. Everything else is
 /// the same: the partition table, ESP and boot loader bytes, and the filesystem's names,
-/// contents, owners, modes and mtimes (Tests/integration/matrix.sh checks this).
+/// contents, owners and modes (Tests/integration/matrix.sh checks this).
 public enum BtrfsWriter {
     public static func write(_ entries: [FSEntry], to path: String, options: BtrfsOptions,
                              progress: KilnSupport.Progress?) throws {

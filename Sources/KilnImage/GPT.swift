@@ -160,6 +160,10 @@ public struct DiskInfo: Sendable, Equatable {
     /// The MBR carries boot code (GRUB's boot.img): the disk boots by BIOS.
     public var biosBootable: Bool
 
+    public init(architecture: String, biosBootable: Bool) {
+        self.architecture = architecture; self.biosBootable = biosBootable
+    }
+
     /// Reads the first sectors of `path` (any format qemu-img reads; raw directly).
     public static func inspect(_ path: String, format: String = "raw") throws -> DiskInfo {
         let head: [UInt8]

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import KilnImage
+@testable import KilnImage
 
 final class DiskAssemblerTests: XCTestCase {
     var dir = ""

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import KilnImage
+@testable import KilnImage
 
 /// Speed check over a real host tree; runs only with KILN_PERF_TREE=/some/dir (e.g. /usr).
 final class Ext4PerfTests: XCTestCase {

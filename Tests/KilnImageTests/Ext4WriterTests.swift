@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import KilnImage
+@testable import KilnImage
 
 final class Ext4WriterTests: XCTestCase {
     var dir = ""

@@ -1,5 +1,5 @@
 import XCTest
-import KilnImage
+@testable import KilnImage
 
 final class SeededUUIDTests: XCTestCase {
     func testHMACKnownAnswer() {

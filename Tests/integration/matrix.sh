@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The boot matrix (issue 5): every boot loader x firmware x architecture x root filesystem
+# Kiln supports is built as an unprivileged user from the profiles in
+# Tests/integration/matrix/ (each pinned by its lock file), checked with the real tools
+# (sgdisk -v, e2fsck -fn / btrfs check, fsck.vfat -n), rebuilt to check reproducibility,
+# and booted under QEMU to multi-user.target, two machines at a time. One image is also
+# written in every output format and checked with qemu-img (and bsdtar, i.e. libarchive,
+# for the GCE tarball).
+# Usage: Tests/integration/matrix.sh BUILD_DIR   (the folder holding the built `kiln`)
+# Env: KILN_CACHE_DIR to share a warm cache (default: a cold one under the work folder);
+#      MATRIX_ONLY=regex to run only matching combinations.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+builddir=$(cd "${1:?usage: matrix.sh BUILD_DIR}" && pwd)
+
+passed=0; failed=0
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi; }
+timing() { printf 'TIMING %-34s %s\n' "$1" "$2"; }
+now() { date +%s.%N; }
+since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
+
+work=$(mktemp -d /tmp/kiln-matrix.XXXXXX)
+chmod 0755 "$work"
+trap 'rm -rf "$work"' EXIT
+
+# Kiln, the hardware, the profiles and their locks, laid out as in the repository (the
+# matrix profiles import ../../../profiles/minimal.nix), readable by the build user.
+mkdir -p "$work/bin" "$work/src/profiles" "$work/src/hardware" "$work/src/Tests/integration/matrix" "$work/out"
+cp "$builddir/kiln" "$work/bin/"
+cp -r "$builddir"/*.resources "$work/bin/" 2>/dev/null || true
+cp "$repo"/profiles/minimal.nix "$work/src/profiles/"
+cp "$repo"/hardware/*.nix "$work/src/hardware/"
+cp "$repo"/Tests/integration/matrix/* "$work/src/Tests/integration/matrix/"
+chmod -R a+rwX "$work"
+
+if [ "$(id -u)" -eq 0 ]; then
+  id kiln-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash kiln-ci
+  runas() { runuser -u kiln-ci -- env HOME=/home/kiln-ci PATH="$PATH" "$@"; }
+else
+  runas() { "$@"; }
+fi
+cache=${KILN_CACHE_DIR:-$work/cache}
+kiln() { runas env KILN_CACHE_DIR="$cache" "$work/bin/kiln" "$@"; }
+
+# name | profile | hardware | firmware for the boot
+combos=(
+  "x86_64-grub-bios|x86_64-grub-ext4|x86_64|bios"
+  "x86_64-grub-uefi|x86_64-grub-ext4|x86_64|uefi"
+  "x86_64-systemd-boot-ext4|x86_64-systemd-boot-ext4|x86_64|uefi"
+  "x86_64-grub-btrfs-bios|x86_64-grub-btrfs|x86_64|bios"
+  "aarch64-grub-ext4|aarch64-grub-ext4|aarch64|uefi"
+  "aarch64-systemd-boot-ext4|aarch64-systemd-boot-ext4|aarch64|uefi"
+  "aarch64-systemd-boot-btrfs|aarch64-systemd-boot-btrfs|aarch64|uefi"
+)
+if [ -n "${MATRIX_ONLY:-}" ]; then
+  mapfile -t combos < <(printf '%s\n' "${combos[@]}" | grep -E "$MATRIX_ONLY")
+fi
+
+# Partition N of IMAGE, copied out to FILE (sparse).
+extract() {
+  local img=$1 n=$2 file=$3 first last
+  first=$(sgdisk -i "$n" "$img" | awk '/First sector/ {print $3}')
+  last=$(sgdisk -i "$n" "$img" | awk '/Last sector/ {print $3}')
+  dd if="$img" of="$file" bs=512 skip="$first" count=$((last - first + 1)) conv=sparse status=none
+}
+
+# What a btrfs root holds, without the parts mkfs.btrfs cannot make reproducible: every
+# file's content hash and size (btrfs restore, unprivileged), and the sorted
+# mode/uid/gid/size of every inode (dump-tree).
+btrfs_listing() {
+  local fs=$1 dir
+  dir=$(mktemp -d "$work/restore.XXXXXX")
+  btrfs restore -S -x "$fs" "$dir" >/dev/null 2>&1
+  (cd "$dir" && find . -printf '%y %p %s %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+  btrfs inspect-internal dump-tree -t fs "$fs" 2>/dev/null \
+    | awk '/INODE_ITEM/ {getline a; getline b; print a, b}' \
+    | grep -oE 'size [0-9]+|mode [0-7]+ links [0-9]+ uid [0-9]+ gid [0-9]+' | paste - - | sort | uniq -c
+  rm -rf "$dir"
+}
+
+# ---- build, check, rebuild
+declare -A built
+for c in "${combos[@]}"; do
+  IFS='|' read -r name profile hw firmware <<<"$c"
+  img="$work/out/$profile.raw"
+  [ -n "${built[$profile]:-}" ] && continue
+  built[$profile]=1
+  p="$work/src/Tests/integration/matrix/$profile.nix"
+  t0=$(now)
+  if ! kiln build "$p" --hardware "$work/src/hardware/qemu-$hw.nix" --output "$img" >"$work/$profile.build.log" 2>&1; then
+    fail "$profile builds" "$(tail -5 "$work/$profile.build.log")"; continue
+  fi
+  pass "$profile builds"
+  timing "build $profile" "$(since "$t0") s"
+  check "$profile: lock file unchanged" cmp "$p.lock" "$repo/Tests/integration/matrix/$profile.nix.lock"
+  check "$profile: sgdisk -v" sh -c "sgdisk -v '$img' | grep -q 'No problems found'"
+  extract "$img" 2 "$work/esp.img"
+  check "$profile: fsck.vfat -n on the ESP" fsck.vfat -n "$work/esp.img"
+  extract "$img" 3 "$work/root.img"
+  case $profile in
+    *btrfs) check "$profile: btrfs check" btrfs check "$work/root.img"
+            btrfs_listing "$work/root.img" >"$work/listing1" ;;
+    *) check "$profile: e2fsck -fn" e2fsck -fn "$work/root.img" ;;
+  esac
+  printf 'SIZE %-34s %s MiB apparent, %s MiB allocated\n' "$profile" \
+    "$(( $(stat -c %s "$img") >> 20 ))" "$(( $(stat -c %b "$img") * 512 >> 20 ))"
+
+  t0=$(now)
+  kiln build "$p" --hardware "$work/src/hardware/qemu-$hw.nix" --output "$work/out/again.raw" >/dev/null 2>&1
+  timing "rebuild $profile" "$(since "$t0") s"
+  case $profile in
+    *btrfs)
+      # Bit-identical outside the root partition; the root holds the same files and metadata.
+      extract "$work/out/again.raw" 3 "$work/root2.img"
+      first=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}')
+      check "$profile: rebuild identical before the root partition" cmp -n $((first * 512)) "$img" "$work/out/again.raw"
+      btrfs_listing "$work/root2.img" >"$work/listing2"
+      check "$profile: rebuild has the same files, contents, owners, modes (btrfs is not bit-reproducible)" \
+        cmp "$work/listing1" "$work/listing2"
+      rm -f "$work/root2.img" ;;
+    *) check "$profile: rebuild is bit-identical" cmp "$img" "$work/out/again.raw" ;;
+  esac
+  rm -f "$work/out/again.raw" "$work/root.img" "$work/esp.img"
+done
+
+# ---- output formats, from the hybrid x86_64 image's profile
+if [ -z "${MATRIX_ONLY:-}" ]; then
+  p="$work/src/Tests/integration/matrix/x86_64-grub-ext4.nix"
+  for f in qcow2 vhd vmdk gce; do
+    ext=$f; [ $f = gce ] && ext=tar.gz
+    out="$work/out/disk.$ext"
+    t0=$(now)
+    if ! kiln build "$p" --hardware "$work/src/hardware/qemu-x86_64.nix" --format $f --output "$out" >"$work/$f.log" 2>&1; then
+      fail "format $f builds" "$(tail -5 "$work/$f.log")"; continue
+    fi
+    timing "build --format $f" "$(since "$t0") s"
+    printf 'SIZE %-34s %s MiB\n' "format $f" "$(echo "scale=1; $(stat -c %s "$out") / 1048576" | bc)"
+    mkdir -p "$work/out/again"
+    kiln build "$p" --hardware "$work/src/hardware/qemu-x86_64.nix" --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
+    check "format $f: rebuild is bit-identical" cmp "$out" "$work/out/again/disk.$ext"
+    rm -rf "$work/out/again"
+    case $f in
+      qcow2) check "format qcow2: qemu-img check" qemu-img check -f qcow2 "$out" ;;
+      vmdk)  check "format vmdk: qemu-img check" qemu-img check -f vmdk "$out"
+             check "format vmdk: streamOptimized" sh -c "qemu-img info -f vmdk '$out' | grep -q 'create type: streamOptimized'" ;;
+      vhd)   vsize=$(qemu-img info -f vpc --output=json "$out" | grep -o '"virtual-size": [0-9]*' | grep -o '[0-9]*$')
+             check "format vhd: virtual size a whole number of MiB" test $((vsize % 1048576)) -eq 0
+             check "format vhd: fixed (file = virtual size + 512-byte footer)" test "$(stat -c %s "$out")" -eq $((vsize + 512))
+             check "format vhd: footer cookie" sh -c "tail -c 512 '$out' | head -c 8 | grep -q conectix" ;;
+      gce)   check "format gce: libarchive lists exactly disk.raw" test "$(bsdtar -tf "$out")" = "disk.raw"
+             mkdir -p "$work/out/gce"
+             bsdtar -xSf "$out" -C "$work/out/gce"
+             check "format gce: disk.raw is the raw image" cmp "$work/out/gce/disk.raw" "$work/out/x86_64-grub-ext4.raw"
+             rm -rf "$work/out/gce" ;;
+    esac
+    if [ $f != gce ]; then
+      fmt=$f; [ $f = vhd ] && fmt=vpc
+      check "format $f: same disk as raw (qemu-img compare)" qemu-img compare -f "$fmt" -F raw "$out" "$work/out/x86_64-grub-ext4.raw"
+    fi
+    rm -f "$out"
+  done
+fi
+
+# ---- boots, two at a time
+boot() {
+  local name=$1 profile=$2 firmware=$3 t0 out
+  t0=$(now)
+  out=$(kiln run "$work/out/$profile.raw" --firmware "$firmware" --login root:kiln --timeout 300 \
+        --command 'systemctl is-active multi-user.target; uname -m; test -d /sys/firmware/efi && echo firmware=uefi || echo firmware=bios; findmnt -no FSTYPE /' 2>&1)
+  echo "$out" >"$work/boot-$name.log"
+  echo "TIMING boot $name $(since "$t0") s ($(grep -o 'login prompt after [0-9.]* s' <<<"$out"))" >"$work/boot-$name.time"
+}
+jobs_running() { jobs -rp | wc -l; }
+for c in "${combos[@]}"; do
+  IFS='|' read -r name profile hw firmware <<<"$c"
+  [ -f "$work/out/$profile.raw" ] || { fail "$name boots" "no image"; continue; }
+  while [ "$(jobs_running)" -ge 2 ]; do wait -n; done
+  boot "$name" "$profile" "$firmware" &
+done
+wait
+for c in "${combos[@]}"; do
+  IFS='|' read -r name profile hw firmware <<<"$c"
+  log="$work/boot-$name.log"
+  [ -f "$log" ] || continue
+  arch=$hw
+  if grep -q '^active' "$log" && grep -q "^$arch" "$log" && grep -q "firmware=$firmware" "$log" \
+     && grep -q "^${profile##*-}" "$log"; then
+    pass "$name boots to multi-user.target ($arch, $firmware, ${profile##*-})"
+    sed 's/^TIMING /TIMING /' "$work/boot-$name.time"
+  else
+    fail "$name boots to multi-user.target" "$(tail -15 "$log")"
+  fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
