@@ -1,0 +1,329 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KilnSupport
+
+/// One machine of a test, as the driver starts it.
+public struct MachineSpec: Sendable {
+    public var name: String
+    /// The disk image and how QEMU runs it; the driver adds its devices in `extraArguments`.
+    public var config: MachineConfig
+    /// The serial console's device in the guest ("ttyS0", "ttyAMA0").
+    public var consoleDevice: String
+    /// `-netdev socket,udp=…` ports: the hub's and this machine's own; nil for no network.
+    public var network: (hubPort: UInt16, ownPort: UInt16, mac: String)?
+
+    public init(name: String, config: MachineConfig, consoleDevice: String = "ttyS0",
+                network: (hubPort: UInt16, ownPort: UInt16, mac: String)? = nil) {
+        self.name = name; self.config = config; self.consoleDevice = consoleDevice; self.network = network
+    }
+}
+
+/// The NixOS test driver's `Machine`: a QEMU process with its serial console on a pipe, a
+/// root shell on a virtio console (the `backdoor` unit of `modules/testing.nix`) and a QMP
+/// monitor. Every check is built on `execute`, and every wait on `retry`.
+public final class TestMachine: @unchecked Sendable {
+    public let name: String
+    public let spec: MachineSpec
+    private let outputDirectory: String
+    private let socketDirectory: String
+    private let logger: TestLogger
+    public var defaultTimeout: Double
+
+    private var process: Process?
+    private var stdinPipe: Pipe?
+    private var backdoor: LineSocket?
+    private var qmp: LineSocket?
+    private var shellReady = false
+    private let consoleLock = NSLock()
+    private var console = ""
+    private var consoleConsumed = 0
+    private var consoleLine = ""
+    private let consoleLog: FileHandle?
+    private var startedAt: Date?
+    /// Seconds from `start()` to the first command that succeeded, for the speed report.
+    public private(set) var firstSuccessAfter: Double?
+
+    static let banner = "Spawning backdoor root shell..."
+
+    public init(spec: MachineSpec, outputDirectory: String, socketDirectory: String, logger: TestLogger, defaultTimeout: Double) {
+        self.name = spec.name
+        self.spec = spec
+        self.outputDirectory = outputDirectory
+        self.socketDirectory = socketDirectory
+        self.logger = logger
+        self.defaultTimeout = defaultTimeout
+        let logPath = outputDirectory + "/\(spec.name).console.log"
+        consoleLog = FileManager.default.createFile(atPath: logPath, contents: nil) ? FileHandle(forWritingAtPath: logPath) : nil
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    // MARK: - Process
+
+    /// The QEMU command line: the image's, plus the backdoor console, QMP, a display for
+    /// screenshots and the test LAN. Without `-no-reboot`, so `reboot()` works.
+    public var commandLine: [String] {
+        var c = spec.config
+        let backdoorPath = socketDirectory + "/\(name).shell"
+        let qmpPath = socketDirectory + "/\(name).qmp"
+        c.extraArguments += [
+            "-chardev", "socket,id=backdoor,path=\(backdoorPath),server=on,wait=off",
+            "-device", "virtio-serial-pci", "-device", "virtconsole,chardev=backdoor",
+            "-qmp", "unix:\(qmpPath),server=on,wait=off",
+        ]
+        if c.architecture == "x86_64" { c.extraArguments += ["-device", "VGA"] }
+        if let n = spec.network {
+            c.extraArguments += ["-netdev", "socket,id=net0,udp=127.0.0.1:\(n.hubPort),localaddr=127.0.0.1:\(n.ownPort)",
+                                 "-device", "virtio-net-pci,netdev=net0,mac=\(n.mac)"]
+        }
+        return c.commandLine.filter { $0 != "-no-reboot" }
+    }
+
+    /// Boots the machine (a no-op when it runs already).
+    public func start() throws {
+        if isRunning { return }
+        let cmd = commandLine
+        guard let qemu = Tool.which(cmd[0]) else { throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh") }
+        for s in ["shell", "qmp"] { try? FileManager.default.removeItem(atPath: socketDirectory + "/\(name).\(s)") }
+        logger.log("starting (\(spec.config.accelerator.rawValue), \(spec.config.architecture))", machine: name)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: qemu)
+        p.arguments = Array(cmd.dropFirst())
+        let inp = Pipe(), out = Pipe()
+        p.standardInput = inp
+        p.standardOutput = out
+        p.standardError = out
+        do { try p.run() } catch { throw KilnError("cannot start QEMU for \(name): \(error.localizedDescription)") }
+        process = p
+        stdinPipe = inp
+        startedAt = Date()
+        shellReady = false
+        let h = out.fileHandleForReading
+        let t = Thread { [weak self] in
+            while true {
+                let d = h.availableData
+                if d.isEmpty { break }
+                self?.consoleReceived(d)
+            }
+        }
+        t.name = "kiln-console-\(name)"
+        t.start()
+        let deadline = Date().addingTimeInterval(15)
+        qmp = try LineSocket.connect(path: socketDirectory + "/\(name).qmp", deadline: deadline, alive: { p.isRunning })
+        backdoor = try LineSocket.connect(path: socketDirectory + "/\(name).shell", deadline: deadline, alive: { p.isRunning })
+        guard let qmp, try qmp.readUntil("QMP", deadline: deadline) != nil else { throw failure("QEMU's monitor did not greet") }
+        try qmp.write("{\"execute\":\"qmp_capabilities\"}\n")
+        guard try qmp.readUntil("return", deadline: deadline) != nil else { throw failure("QEMU's monitor did not answer") }
+    }
+
+    private func consoleReceived(_ d: Data) {
+        try? consoleLog?.write(contentsOf: d)
+        let text = String(decoding: d, as: UTF8.self)
+        consoleLock.lock()
+        console += text
+        var lines: [String] = []
+        if logger.echoConsole {
+            consoleLine += text
+            while let nl = consoleLine.firstIndex(of: "\n") {
+                lines.append(String(consoleLine[..<nl]).replacingOccurrences(of: "\r", with: ""))
+                consoleLine = String(consoleLine[consoleLine.index(after: nl)...])
+            }
+        }
+        consoleLock.unlock()
+        for l in lines { logger.console(name, l) }
+    }
+
+    /// Stops QEMU at once (end of the test or cleanup).
+    public func kill() {
+        guard let p = process, p.isRunning else { return }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
+    private func waitForExit(timeout: Double) throws {
+        guard let p = process else { return }
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning {
+            if Date() > deadline { throw failure("timed out after \(Int(timeout)) s waiting for the machine to power off") }
+            usleep(100_000)
+        }
+        backdoor?.shutdown(); qmp?.shutdown()
+        backdoor = nil; qmp = nil; shellReady = false
+    }
+
+    // MARK: - Errors
+
+    /// The console's last lines, for failure messages.
+    public func consoleTail(_ lines: Int = 20) -> String {
+        consoleLock.lock(); defer { consoleLock.unlock() }
+        return console.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
+            .suffix(lines).map { "    | " + $0 }.joined(separator: "\n")
+    }
+
+    func failure(_ message: String) -> KilnError {
+        KilnError("\(name): \(message)\n  \(name)'s console, last lines:\n\(consoleTail())")
+    }
+
+    // MARK: - The backdoor shell
+
+    private func connect(timeout: Double) throws {
+        if !isRunning { try start() }
+        if shellReady { return }
+        guard let shell = backdoor else { throw failure("has no backdoor connection") }
+        try logger.nested("waiting for the backdoor shell", machine: name) {
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                if try shell.readUntil(Self.banner, deadline: min(deadline, Date().addingTimeInterval(1))) != nil { break }
+                if !isRunning { throw failure("QEMU exited before the backdoor shell started") }
+                if Date() > deadline {
+                    throw failure("timed out after \(Int(timeout)) s waiting for the backdoor shell ('\(Self.banner)' on hvc0); does the image import modules/testing.nix and load virtio_console?")
+                }
+            }
+            if let t = startedAt { logger.log(String(format: "backdoor shell up %.1f s after start", Date().timeIntervalSince(t)), machine: name) }
+        }
+        shellReady = true
+    }
+
+    /// Runs `command` under `bash -euo pipefail` in the guest; returns its exit status and stdout.
+    /// The command and its output travel base64-encoded, so any bytes survive.
+    public func execute(_ command: String, timeout: Double? = nil) throws -> (status: Int32, output: Data) {
+        let limit = timeout ?? defaultTimeout
+        try connect(timeout: limit)
+        guard let shell = backdoor else { throw failure("has no backdoor connection") }
+        let script = Data(("set -euo pipefail; " + command).utf8).base64EncodedString()
+        try shell.write("timeout -k 5 \(Int(limit.rounded(.up))) bash -c \"$(echo \(script) | base64 -d)\" </dev/null | (base64 -w 0; echo); echo \"${PIPESTATUS[0]}\"\n")
+        let deadline = Date().addingTimeInterval(limit + 30)
+        func line() throws -> String {
+            while true {
+                if let l = try shell.readLine(deadline: min(deadline, Date().addingTimeInterval(1))) { return l }
+                if !isRunning { throw failure("QEMU exited while running '\(command)'") }
+                if Date() > deadline { throw failure("the backdoor shell did not answer within \(Int(limit)) s (running '\(command)')") }
+            }
+        }
+        let encoded = try line()
+        let statusText = try line()
+        guard let output = Data(base64Encoded: encoded.trimmingCharacters(in: .whitespaces)), let status = Int32(statusText.trimmingCharacters(in: .whitespaces)) else {
+            throw failure("the backdoor shell answered something unexpected: \(encoded.prefix(200)) / \(statusText.prefix(200))")
+        }
+        if status == 0, firstSuccessAfter == nil, let t = startedAt { firstSuccessAfter = Date().timeIntervalSince(t) }
+        return (status, output)
+    }
+
+    /// Sends a line to the backdoor shell without waiting for an answer (power off, reboot).
+    private func fireAndForget(_ command: String) throws {
+        try connect(timeout: defaultTimeout)
+        try backdoor?.write(command + "\n")
+        shellReady = false
+    }
+
+    // MARK: - Monitor
+
+    /// Runs a human monitor command through QMP and returns its output.
+    @discardableResult
+    public func monitor(_ command: String) throws -> String {
+        if !isRunning { try start() }
+        guard let qmp else { throw failure("has no monitor connection") }
+        let arg = String(decoding: try JSONSerialization.data(withJSONObject: ["execute": "human-monitor-command", "arguments": ["command-line": command]]), as: UTF8.self)
+        try qmp.write(arg + "\n")
+        let deadline = Date().addingTimeInterval(30)
+        while let l = try qmp.readLine(deadline: deadline) {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any] else { continue }
+            if let r = obj["return"] { return (r as? String) ?? "" }
+            if let e = obj["error"] as? [String: Any] { throw failure("monitor command '\(command)' failed: \(e["desc"] ?? e)") }
+        }
+        throw failure("the monitor did not answer '\(command)' within 30 s")
+    }
+
+    // MARK: - Waiting
+
+    /// Calls `attempt` once a second until it returns a value; the last call gets `lastTry`.
+    /// - Throws: `attempt`'s errors at once, or a timeout error that says what was awaited.
+    public func retry<T>(_ what: String, timeout: Double?, interval: Double = 1, _ attempt: (_ lastTry: Bool) throws -> T?) throws -> T {
+        let limit = timeout ?? defaultTimeout
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if let v = try attempt(false) { return v }
+            if !isRunning { throw failure("QEMU exited while waiting for \(what)") }
+            Thread.sleep(forTimeInterval: interval)
+        }
+        if let v = try attempt(true) { return v }
+        throw failure("timed out after \(Int(limit)) s waiting for \(what)")
+    }
+
+    /// `wait_for_console_text`: waits until `regex` matches console output that no earlier
+    /// wait has consumed, and consumes it up to the match.
+    public func waitForConsoleText(_ regex: String, timeout: Double?) throws -> String {
+        let re: NSRegularExpression
+        do { re = try NSRegularExpression(pattern: regex) } catch { throw KilnError("'\(regex)' is not a regular expression") }
+        return try retry("'\(regex)' on the console", timeout: timeout, interval: 0.1) { _ in
+            consoleLock.lock(); defer { consoleLock.unlock() }
+            let utf8 = console.utf8
+            let rest = String(decoding: utf8.dropFirst(consoleConsumed), as: UTF8.self)
+            let ns = rest as NSString
+            guard let m = re.firstMatch(in: rest, range: NSRange(location: 0, length: ns.length)) else { return nil }
+            consoleConsumed += ns.substring(to: m.range.location + m.range.length).utf8.count
+            return ns.substring(with: m.range)
+        }
+    }
+
+    public var consoleText: String { consoleLock.lock(); defer { consoleLock.unlock() }; return console }
+
+    /// Types on the serial console.
+    public func sendChars(_ chars: String, delay: Double) throws {
+        if !isRunning { try start() }
+        guard let h = stdinPipe?.fileHandleForWriting else { throw failure("has no console input") }
+        for c in chars {
+            try h.write(contentsOf: Data(String(c).utf8))
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        }
+    }
+
+    // MARK: - Power
+
+    public func shutdown(timeout: Double?) throws {
+        guard isRunning else { return }
+        try fireAndForget("systemctl poweroff")
+        try waitForExit(timeout: timeout ?? defaultTimeout)
+    }
+
+    public func crash() throws {
+        guard isRunning else { return }
+        _ = try? monitor("quit")
+        try waitForExit(timeout: 30)
+    }
+
+    public func reboot() throws {
+        try fireAndForget("systemctl reboot")
+    }
+
+    public func waitForShutdown(timeout: Double?) throws {
+        try waitForExit(timeout: timeout ?? defaultTimeout)
+    }
+
+    // MARK: - Files
+
+    public func screenshot(_ filename: String) throws -> String {
+        var path = filename.contains("/") ? filename : outputDirectory + "/" + filename
+        if !path.hasSuffix(".png") { path += ".png" }
+        try monitor("screendump \(path) -f png")
+        guard FileManager.default.fileExists(atPath: path) else { throw failure("QEMU wrote no screenshot to \(path)") }
+        return path
+    }
+
+    /// Copies a file out of the guest into `<run>/<machine>/<targetDir>/`.
+    public func copyFromVM(_ source: String, targetDirectory: String) throws -> String {
+        let quoted = "'" + source.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let (status, data) = try execute("cat -- \(quoted)")
+        guard status == 0 else { throw failure("cannot copy \(source) out of the machine: cat exited with \(status)") }
+        let dir = outputDirectory + "/\(name)" + (targetDirectory.isEmpty ? "" : "/" + targetDirectory)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dest = dir + "/" + URL(fileURLWithPath: source).lastPathComponent
+        guard FileManager.default.createFile(atPath: dest, contents: data) else { throw KilnError("cannot write \(dest)") }
+        return dest
+    }
+}

@@ -1,0 +1,24 @@
+# The smallest test: the machine reaches multi-user.target and no unit failed.
+{
+  name = "boot";
+  nodes.machine = { pkgs, ... }: {
+    users.users.root.initialPassword = "kiln";
+  };
+  testScript = ''
+    machine.start()
+    # The backdoor answers long before the boot is done.
+    machine.succeed("true")
+    machine.wait_for_unit("multi-user.target")
+    with subtest("no failed units"):
+        status, out = machine.systemctl("list-units --failed --no-legend --plain")
+        assert status == 0
+        assert out.strip() == "", f"failed units: {out}"
+    with subtest("commands, output and exit status"):
+        assert "Linux" in machine.succeed("uname -s")
+        assert machine.execute("exit 3") == (3, "")
+        machine.fail("false", "test -e /nonexistent")
+        out = machine.succeed("printf 'a\\000b\\377'; printf '\\ttab\\n'")
+        assert "\ttab" in out
+        assert machine.succeed("cat /etc/hostname").strip() == "machine"
+  '';
+}
