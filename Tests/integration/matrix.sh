@@ -21,6 +21,7 @@ timing() { printf 'TIMING %-34s %s\n' "$1" "$2"; }
 now() { date +%s.%N; }
 since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
 
+start=$(now)
 work=$(mktemp -d /tmp/kiln-matrix.XXXXXX)
 chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
@@ -137,7 +138,7 @@ if [ -z "${MATRIX_ONLY:-}" ]; then
     fi
     timing "build --format $f" "$(since "$t0") s"
     printf 'SIZE %-34s %s MiB\n' "format $f" "$(echo "scale=1; $(stat -c %s "$out") / 1048576" | bc)"
-    mkdir -p "$work/out/again"
+    runas mkdir -p "$work/out/again"
     kiln build "$p" --hardware "$work/src/hardware/qemu-x86_64.nix" --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
     check "format $f: rebuild is bit-identical" cmp "$out" "$work/out/again/disk.$ext"
     rm -rf "$work/out/again"
@@ -194,5 +195,6 @@ for c in "${combos[@]}"; do
   fi
 done
 
+echo "matrix: $(since "$start") s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
