@@ -6,6 +6,7 @@
   nixpkgs.hostPlatform = "aarch64-linux";
   boot.kernelPackage = pkgs.linux-image-arm64;
   boot.console = "ttyAMA0";
+  hardware.firmware = [ "uefi" ];
   boot.loader.grub.device = lib.mkDefault "nodev";
   boot.loader.grub.efiSupport = lib.mkDefault true;
   boot.initrd.kernelModules = [

@@ -6,6 +6,7 @@
   nixpkgs.hostPlatform = "x86_64-linux";
   boot.kernelPackage = pkgs.linux-image-amd64;
   boot.console = "ttyS0";
+  hardware.firmware = [ "bios" "uefi" ];
   boot.loader.grub.device = lib.mkDefault "/dev/vda";
   # The storage drivers, loaded by the initrd in this order (after their modules.dep
   # dependencies); the root filesystem's modules are added for fileSystems."/".fsType.

@@ -150,6 +150,17 @@ public struct ProfileEvaluator {
             }
         }
         let bootLoader = try bootLoaderConfig(json, platform: platform)
+        var firmware = try strings(["hardware", "firmware"])
+        if firmware.isEmpty { firmware = platform == "x86_64-linux" ? ["bios", "uefi"] : ["uefi"] }
+        if let bad = firmware.first(where: { !["bios", "uefi"].contains($0) }) {
+            throw ConfigError(message: "the option 'hardware.firmware' lists '\(bad)'; it takes \"bios\" and \"uefi\"")
+        }
+        if bootLoader.kind == .grub && bootLoader.grubBIOS && !firmware.contains("bios") {
+            throw ConfigError(message: "GRUB is set up for BIOS ('boot.loader.grub.device' is not \"nodev\") but the hardware's firmware is \(firmware) ('hardware.firmware' in \(hardware))")
+        }
+        if bootLoader.uefi && !firmware.contains("uefi") {
+            throw ConfigError(message: "the boot loader needs UEFI but the hardware's firmware is \(firmware) ('hardware.firmware' in \(hardware))")
+        }
         let fsType = try string(["fileSystems", "/", "fsType"], default: "ext4")
         guard ["ext4", "btrfs"].contains(fsType) else {
             throw ConfigError(message: "the option 'fileSystems.\"/\".fsType' is '\(fsType)'; Kiln writes ext4 and btrfs root filesystems")
@@ -167,6 +178,7 @@ public struct ProfileEvaluator {
             etc: etc)
         system.bootLoader = bootLoader
         system.rootFSType = fsType
+        system.firmware = firmware
         return system
     }
 

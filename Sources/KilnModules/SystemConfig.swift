@@ -67,6 +67,8 @@ public struct SystemConfig: Codable, Sendable {
     public var etc: [EtcFile]
     /// `boot.loader.*`: which loader, for which firmware.
     public var bootLoader = BootLoaderConfig()
+    /// `hardware.firmware`: what the machine's firmware can boot, "bios" and/or "uefi".
+    public var firmware = ["bios", "uefi"]
     /// `fileSystems."/".fsType`: "ext4" or "btrfs".
     public var rootFSType = "ext4"
 
