@@ -47,5 +47,6 @@ let package = Package(
         .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage"]),
+        .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnSupport"]),
     ]
 )

@@ -175,6 +175,7 @@ public final class TestMachine: @unchecked Sendable {
         if !isRunning { try start() }
         if shellReady { return }
         guard let shell = backdoor else { throw failure("has no backdoor connection") }
+        let waited = Date()
         try logger.nested("waiting for the backdoor shell", machine: name) {
             let deadline = Date().addingTimeInterval(timeout)
             while true {
@@ -184,7 +185,9 @@ public final class TestMachine: @unchecked Sendable {
                     throw failure("timed out after \(Int(timeout)) s waiting for the backdoor shell ('\(Self.banner)' on hvc0); does the image import modules/testing.nix and load virtio_console?")
                 }
             }
-            if let t = startedAt { logger.log(String(format: "backdoor shell up %.1f s after start", Date().timeIntervalSince(t)), machine: name) }
+            if let t = startedAt, Date().timeIntervalSince(waited) > 1 {
+                logger.log(String(format: "backdoor shell up %.1f s after start", Date().timeIntervalSince(t)), machine: name)
+            }
         }
         shellReady = true
     }

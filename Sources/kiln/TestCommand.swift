@@ -12,7 +12,8 @@ struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a VM test: build its nodes, boot them in QEMU and run its test script.",
         discussion: """
-            A test file is { name = "…"; nodes.<machine> = <module>; testScript = '' … ''; }. \
+            A test file is { name = "…"; nodes.<machine> = <module>; testScript = '' … ''; } \
+            and may name its hardware (hardware = ../hardware/qemu-aarch64.nix;). \
             Each node is built with Kiln's test module (a backdoor root shell on hvc0, the test LAN) \
             and gets 192.168.1.<n> in node order; /etc/hosts names every node. The run's directory \
             holds log.txt, each machine's console log and the screenshots.
@@ -44,11 +45,18 @@ struct Test: ParsableCommand {
     }
 
     func run() throws {
+        do { try runTest() } catch let skip as SkipTest {
+            FileHandle.standardError.write(Data("SKIPPED \(file): \(skip.reason)\n".utf8))
+            throw ExitCode(77)
+        }
+    }
+
+    private func runTest() throws {
         let started = Date()
         let testFile = URL(fileURLWithPath: file).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: testFile) else { throw KilnError("test file '\(file)' does not exist") }
-        let hardwarePath = try resolveHardware(testFile: testFile)
         let test = try TestFile.load(testFile)
+        let hardwarePath = try resolveHardware(testFile: testFile, fromTest: test.hardware)
         let script = try TestScript(parsing: test.testScript)  // syntax errors before any build
         guard !test.nodes.isEmpty else { throw KilnError("\(file) defines no nodes (nodes.<machine> = { … })") }
 
@@ -69,12 +77,19 @@ struct Test: ParsableCommand {
                                                   seed: "kiln-test-\(test.name)-\(node)"))
             let config = try ProfileEvaluator(profile: profile, hardware: hardwarePath).evaluate()
             Progress.shared.note(String(format: "built node %@ in %.1f s", node, Date().timeIntervalSince(buildStart)))
-            let a = accel ?? Accelerator.probe(kernel: Run.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory)
-            accel = a
             let arch = config.hostPlatform.hasPrefix("aarch64") ? "aarch64" : "x86_64"
-            specs.append(MachineSpec(name: node, config: MachineConfig(image: image, format: "raw", architecture: arch, memoryMiB: memory,
-                                                                      accelerator: a),
-                                     consoleDevice: config.console))
+            // KVM only runs the host's architecture.
+            let a = arch != "x86_64" ? .tcg : accel ?? Accelerator.probe(kernel: Run.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory)
+            if arch == "x86_64" { accel = a }
+            var machine = MachineConfig(image: image, format: "raw", architecture: arch, memoryMiB: memory, accelerator: a)
+            if arch != "x86_64" || (config.bootLoader.uefi && !config.bootLoader.grubBIOS) {
+                let fw = MachineConfig.uefiFirmware(architecture: arch)
+                guard FileManager.default.fileExists(atPath: fw) else {
+                    throw KilnError("UEFI firmware '\(fw)' is missing", hint: "run scripts/install-deps.sh (packages ovmf, qemu-efi-aarch64)")
+                }
+                machine.firmware = fw
+            }
+            specs.append(MachineSpec(name: node, config: machine, consoleDevice: config.console))
         }
 
         // Run.
@@ -103,8 +118,21 @@ struct Test: ParsableCommand {
         driver.logger.log("test '\(test.name)' passed in \(total) s (script \(String(format: "%.1f", seconds)) s); report: \(outDir)")
     }
 
-    /// `--hardware`, else `hardware/qemu-x86_64.nix` beside the test's folder or in the current directory.
-    private func resolveHardware(testFile: String) throws -> String {
+    /// `--hardware`, else the test's own `hardware`, else `hardware/qemu-x86_64.nix` beside the
+    /// test's folder or in the current directory. A test whose own hardware file or QEMU is
+    /// missing is skipped (exit status 77), not failed.
+    private func resolveHardware(testFile: String, fromTest: String?) throws -> String {
+        if hardware == nil, let fromTest {
+            guard FileManager.default.fileExists(atPath: fromTest) else {
+                throw SkipTest(reason: "its hardware file \(fromTest) does not exist yet")
+            }
+            let text = (try? String(contentsOfFile: fromTest, encoding: .utf8)) ?? ""
+            let arch = text.contains("aarch64-linux") ? "aarch64" : "x86_64"
+            guard Tool.which("qemu-system-\(arch)") != nil else {
+                throw SkipTest(reason: "qemu-system-\(arch) is not installed (scripts/install-deps.sh installs it)")
+            }
+            return fromTest
+        }
         if let hardware {
             guard FileManager.default.fileExists(atPath: hardware) else {
                 throw KilnError("the hardware file '\(hardware)' does not exist", hint: "the machine descriptions are in hardware/")
@@ -151,11 +179,18 @@ struct Test: ParsableCommand {
     }
 }
 
-/// The parts of a test file the driver needs: its name, node names (in order) and script.
+/// A test that cannot run here (missing hardware description or QEMU): reported, not failed.
+struct SkipTest: Error {
+    var reason: String
+}
+
+/// The parts of a test file the driver needs: its name, node names (in order), script and
+/// (optionally) the hardware file its nodes are built for.
 struct TestFile {
     var name: String
     var nodes: [String]
     var testScript: String
+    var hardware: String?
 
     static func load(_ path: String) throws -> TestFile {
         let lib = ProfileEvaluator.modulesDirectory + "/lib.nix"
@@ -167,6 +202,7 @@ struct TestFile {
               name = t.name or "";
               nodes = builtins.attrNames (t.nodes or { });
               testScript = t.testScript or (throw "the test has no testScript");
+              hardware = if t ? hardware then toString t.hardware else null;
             }
             """
         let json: String = try runWithLargeStack {
@@ -184,7 +220,7 @@ struct TestFile {
         var name = (obj["name"] as? String) ?? ""
         if name.isEmpty { name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         name = name.replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "-", options: .regularExpression)
-        return TestFile(name: name, nodes: nodes, testScript: script)
+        return TestFile(name: name, nodes: nodes, testScript: script, hardware: obj["hardware"] as? String)
     }
 
     /// A Nix path expression for an absolute path, whatever characters it holds.

@@ -15,7 +15,8 @@ in
   # initrd loads them.
   boot.initrd.kernelModules = [ "virtio_console" "virtio_net" ];
   # Same timing every run (as NixOS tests do); journal on the console, for the logs.
-  boot.kernelParams = [ "clocksource=acpi_pm" "systemd.journald.forward_to_console=1" "net.ifnames=0" ];
+  boot.kernelParams = [ "systemd.journald.forward_to_console=1" "net.ifnames=0" ]
+    ++ lib.optional ((config.nixpkgs.hostPlatform or "x86_64-linux") == "x86_64-linux") "clocksource=acpi_pm";
   boot.loader.timeout = lib.mkForce 0;
 
   environment.systemPackages = with pkgs; [ iproute2 ];

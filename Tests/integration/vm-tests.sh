@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every VM test in qemu-tests/ with `kiln test` and prints "N passed, M failed".
+#   Tests/integration/vm-tests.sh BUILD_DIR [TEST.nix ...]
+# Tests run side by side as long as their machines fit in KILN_VM_SLOTS (default 2) QEMU
+# processes. Exit status 77 from kiln test is a skip (e.g. no aarch64 hardware file yet).
+# Reports (console logs, screenshots, JUnit XML) go to $KILN_TEST_REPORTS (default a temp dir).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+build=${1:?usage: vm-tests.sh BUILD_DIR [TEST.nix ...]}
+shift
+kiln="$build/kiln"
+[ -x "$kiln" ] || { echo "vm-tests: $kiln is not built" >&2; exit 2; }
+slots=${KILN_VM_SLOTS:-2}
+reports=${KILN_TEST_REPORTS:-$(mktemp -d "${TMPDIR:-/tmp}/kiln-vm-tests.XXXXXX")}
+mkdir -p "$reports"
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(qemu-tests/*.nix); fi
+
+# Machines a test boots: its distinct `nodes.NAME` (at least 1).
+nodes_of() {
+  local n
+  n=$(grep -oE '^[[:space:]]*nodes\.[A-Za-z_][A-Za-z0-9_]*' "$1" | sort -u | wc -l)
+  echo $(( n > 0 ? n : 1 ))
+}
+
+declare -A pid_test pid_nodes
+used=0
+passed=0; failed=0; skipped=0; failures=()
+reap() {  # waits for one test to finish and counts it
+  local pid rc
+  wait -n -p pid; rc=$?
+  local t=${pid_test[$pid]} name
+  name=$(basename "$t" .nix)
+  used=$(( used - pid_nodes[$pid] ))
+  case $rc in
+    0) passed=$((passed + 1)); echo "PASS $t ($(tail -1 "$reports/$name.out" | sed -n 's/.*passed in \([0-9.]* s\).*/\1/p'))" ;;
+    77) skipped=$((skipped + 1)); echo "SKIP $t: $(grep -m1 SKIPPED "$reports/$name.out" | sed 's/^SKIPPED [^:]*: //')" ;;
+    *) failed=$((failed + 1)); failures+=("$t"); echo "FAIL $t (exit $rc); output:"; tail -40 "$reports/$name.out" | sed 's/^/    /' ;;
+  esac
+  unset "pid_test[$pid]" "pid_nodes[$pid]"
+}
+
+start=$(date +%s)
+for t in "${tests[@]}"; do
+  n=$(nodes_of "$t")
+  (( n > slots )) && n=$slots
+  while (( used + n > slots )); do reap; done
+  name=$(basename "$t" .nix)
+  "$kiln" test "$t" --out "$reports/$name" --junit "$reports/$name.junit.xml" >"$reports/$name.out" 2>&1 &
+  pid_test[$!]=$t; pid_nodes[$!]=$n; used=$((used + n))
+  echo "started $t ($n machine$([ "$n" -gt 1 ] && echo s))"
+done
+while (( ${#pid_test[@]} > 0 )); do reap; done
+
+echo "vm tests: $passed passed, $failed failed, $skipped skipped in $(( $(date +%s) - start )) s; reports in $reports"
+(( failed == 0 ))

@@ -1,0 +1,13 @@
+# The driver on another architecture: an aarch64 machine (UEFI, TCG) boots and answers.
+{
+  name = "aarch64-smoke";
+  hardware = ../hardware/qemu-aarch64.nix;
+  nodes.machine = { ... }: { };
+  testScript = ''
+    machine.start()
+    assert machine.succeed("uname -m").strip() == "aarch64"
+    machine.wait_for_unit("multi-user.target")
+    status, out = machine.systemctl("list-units --failed --no-legend --plain")
+    assert out.strip() == "", f"failed units: {out}"
+  '';
+}

@@ -1,0 +1,56 @@
+# A web server and a client on the test LAN: the client fetches a page from the server by name.
+{
+  name = "nginx";
+  nodes.server = { pkgs, ... }: {
+    environment.systemPackages = with pkgs; [ nginx ];
+    # The user nginx's workers run as (its group is one of Kiln's base groups).
+    users.users.www-data = { uid = 33; group = "www-data"; home = "/var/www"; shell = "/usr/sbin/nologin"; };
+    environment.etc."nginx/nginx.conf".text = ''
+      user www-data;
+      worker_processes 1;
+      pid /run/nginx.pid;
+      error_log stderr;
+      events { worker_connections 64; }
+      http {
+        include /etc/nginx/mime.types;
+        access_log /var/log/nginx/access.log;
+        server {
+          listen 80 default_server;
+          root /etc/kiln-www;
+          index index.html;
+        }
+      }
+    '';
+    environment.etc."kiln-www/index.html".text = "<h1>Served by Kiln</h1>\n";
+    # nginx-common's postinst would make these; Debian's unit is not enabled.
+    systemd.services.nginx = {
+      description = "nginx web server";
+      wantedBy = [ "multi-user.target" ];
+      after = [ "network.target" ];
+      preStart = "mkdir -p /var/log/nginx /var/lib/nginx";
+      serviceConfig.ExecStart = "/usr/sbin/nginx -g 'daemon off;'";
+    };
+  };
+  nodes.client = { pkgs, ... }: {
+    environment.systemPackages = with pkgs; [ curl ];
+  };
+  testScript = ''
+    start_all()
+    server.wait_for_unit("nginx.service")
+    server.wait_for_open_port(80)
+
+    with subtest("the server answers itself"):
+        assert "Served by Kiln" in server.succeed("curl -fsS http://localhost/ || (exec 3<>/dev/tcp/localhost/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3)")
+
+    with subtest("the client fetches the page by the server's name"):
+        client.wait_for_unit("multi-user.target")
+        page = client.succeed("curl -fsS --max-time 10 http://server/")
+        assert page == "<h1>Served by Kiln</h1>\n", f"unexpected page: {page}"
+        headers = client.succeed("curl -fsSI http://server/")
+        assert "nginx" in headers
+
+    with subtest("a missing page is a 404"):
+        client.fail("curl -fsS http://server/nothing-here")
+        client.copy_from_vm("/etc/hosts")
+  '';
+}
