@@ -4,7 +4,7 @@ import KilnPackages
 
 final class DebianVersionTests: XCTestCase {
     func testOrderingFollowsDpkg() {
-        let ordered = ["1.0~rc1", "1.0", "1.0-1", "1.0-1+b1", "1.0.1", "1.0a", "1:0.9", "2:0"]
+        let ordered = ["1.0~rc1", "1.0", "1.0-1", "1.0-1+b1", "1.0a", "1.0.1", "1:0.9", "2:0"]
         for (a, b) in zip(ordered, ordered.dropFirst()) {
             XCTAssertLessThan(DebianVersion(a), DebianVersion(b), "\(a) < \(b)")
         }
