@@ -52,18 +52,6 @@ final class ConstExpr: Expr {
     override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(value: value) }
 }
 
-/// A path literal that needs resolving at runtime (`~/x`, `<nixpkgs>`).
-final class SearchPathExpr: Expr {
-    let name: String
-    init(_ n: String, span: Span) {
-        name = n
-        super.init(span: span)
-    }
-    override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
-        try ev.findSearchPath(name, span: span)
-    }
-}
-
 final class VarExpr: Expr {
     let name: String
     var level = -1
@@ -247,6 +235,7 @@ final class AttrsExpr: Expr {
     }
 
     override func bind(_ s: Scope) throws {
+        for n in names { if let l = defs[n]?.expr as? LambdaExpr, l.name == nil { l.name = n } }
         if rec {
             let inner = Scope(parent: s, ordered: names)
             for n in names {
@@ -280,7 +269,7 @@ final class AttrsExpr: Expr {
             slots.reserveCapacity(names.count)
             for n in names {
                 guard let d = defs[n] else { continue }
-                let t = d.inherited ? d.expr.thunk(env, ev) : Thunk(d.expr, inner)
+                let t = d.inherited ? d.expr.thunk(env, ev) : d.expr is ConstExpr ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner)
                 slots.append(t)
                 dict[n] = t
             }
@@ -327,6 +316,7 @@ final class LetExpr: Expr {
     }
     override func bind(_ s: Scope) throws {
         let inner = Scope(parent: s, ordered: attrs.names)
+        for n in attrs.names { if let l = attrs.defs[n]?.expr as? LambdaExpr, l.name == nil { l.name = n } }
         for n in attrs.names {
             guard let d = attrs.defs[n] else { continue }
             try d.expr.bind(d.inherited ? s : inner)
@@ -375,6 +365,8 @@ final class LambdaExpr: Expr {
     let ellipsis: Bool
     let body: Expr
     var formalNames: Set<String> = []
+    /// The attribute or `let` name the lambda is bound to, for traces.
+    var name: String?
     init(arg: String?, formals: [Formal]?, ellipsis: Bool, body: Expr, span: Span) {
         self.arg = arg
         self.formals = formals

@@ -93,12 +93,8 @@ extension Evaluator {
         b.dict["builtins"] = Thunk(value: .attrs(b))
         addGlobal("builtins", Thunk(value: .attrs(b)))
         b.dict["nixPath"] = Thunk(lazy: { [unowned self] in
-            var entries = self.searchPath
-            if let np = self.io.getEnv("NIX_PATH") { entries += np.split(separator: ":").map(String.init) }
-            return .list(entries.map { e in
-                var prefix = "", path = e
-                if let i = e.firstIndex(of: "=") { prefix = String(e[..<i]); path = String(e[e.index(after: i)...]) }
-                return Thunk(value: mkAttrs(["prefix": .str(prefix), "path": .str(path)]))
+            .list(self.searchPathEntries.map { e in
+                Thunk(value: mkAttrs(["prefix": .str(e.prefix), "path": .str(e.path)]))
             })
         })
         addGlobal("__nixPath", b.dict["nixPath"] ?? Thunk(value: .list([])))
@@ -310,7 +306,7 @@ extension Evaluator {
             let f = try a[0].force(ev)
             var acc = try a[1].force(ev)
             for t in try ev.forceList(a[2]) {
-                acc = try ev.apply(try ev.apply(f, Thunk(value: acc), span: nil), t, span: nil)
+                acc = try ev.call2(f, Thunk(value: acc), t)
             }
             return acc
         }
@@ -335,8 +331,12 @@ extension Evaluator {
         def("sort", 2) { ev, a in
             let f = try a[0].force(ev)
             let l = try ev.forceList(a[1])
+            if case .primop(let p) = f, p.name == "lessThan", p.applied.isEmpty {
+                // The common `sort lessThan`: compare directly, without building partial applications.
+                return .list(try mergeSort(l) { x, y in try ev.less(x.force(ev), y.force(ev), span: nil) })
+            }
             let sorted = try mergeSort(l) { x, y in
-                let r = try ev.apply(try ev.apply(f, x, span: nil), y, span: nil)
+                let r = try ev.call2(f, x, y)
                 guard case .bool(let b) = r else { throw typeError("value is \(r.typeDescription) while a Boolean was expected") }
                 return b
             }
@@ -576,6 +576,12 @@ extension Evaluator {
             guard let h = hashHex(algo, Array(s.utf8)) else { throw NixError(.invalidValue, "unknown hash algorithm '\(algo)'") }
             return .str(h)
         }
+        def("hashFile", 2) { ev, a in
+            let algo = try ev.forceString(a[0]).value
+            let p = try ev.coerceString(a[1]).value
+            guard let h = hashHex(algo, try ev.io.readBytes(p)) else { throw NixError(.invalidValue, "unknown hash algorithm '\(algo)'") }
+            return .str(h)
+        }
         def("baseNameOf", 1, global: true) { ev, a in
             let s = try ev.coerceToString(a[0].force(ev), span: nil, coerceMore: false, copyToStore: false)
             return .string(NixString(baseNameOf(s.value), context: s.context))
@@ -635,6 +641,11 @@ extension Evaluator {
             return try p.parseTop()
         }
 
+        def("fromTOML", 1) { ev, a in
+            var p = TOMLParser(try ev.forceString(a[0]).value)
+            return try p.parse()
+        }
+
         // MARK: Files
         def("pathExists", 1) { ev, a in
             let p = try ev.coerceString(a[0]).value
@@ -660,8 +671,14 @@ extension Evaluator {
             return mkAttrs(d)
         }
         def("findFile", 2) { ev, a in
-            let name = try ev.forceString(a[1]).value
-            return try ev.findSearchPath(name, span: nil)
+            var entries: [(prefix: String, path: String)] = []
+            for t in try ev.forceList(a[0]) {
+                let e = try ev.forceAttrs(t)
+                let prefix = try e.lookup("prefix").map { try ev.forceString($0).value } ?? ""
+                guard let pt = try e.lookup("path") else { throw NixError(.missingAttribute, "attribute 'path' missing") }
+                entries.append((prefix, try ev.coerceString(pt).value))
+            }
+            return try ev.findSearchPath(try ev.forceString(a[1]).value, entries: entries, span: nil)
         }
         def("scopedImport", 2, global: true) { ev, a in
             let scope = try ev.forceAttrs(a[0])

@@ -23,6 +23,9 @@ public final class SourceFile: @unchecked Sendable {
         return l
     }
 
+    /// Number of lines (a final newline starts an empty last line).
+    var lineCount: Int { starts().count }
+
     /// 1-based line and column of a byte offset.
     func lineColumn(_ offset: Int) -> (line: Int, column: Int) {
         let s = starts()
@@ -87,14 +90,21 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     public var message: String
     public var span: Span?
-    /// "while evaluating …" notes, innermost first.
-    public var notes: [String]
+    /// The evaluation stack ("while evaluating …" frames), innermost first.
+    public var trace: [TraceFrame]
+    /// Frames left out because the trace reached `maxTraceFrames`.
+    public var omittedFrames = 0
+    /// At most this many frames are kept (deep recursions would otherwise make huge errors).
+    public static let maxTraceFrames = 64
+
+    /// The trace messages, innermost first.
+    public var notes: [String] { trace.map(\.message) }
 
     public init(_ kind: Kind, _ message: String, span: Span? = nil, notes: [String] = []) {
         self.kind = kind
         self.message = message
         self.span = span
-        self.notes = notes
+        self.trace = notes.map { TraceFrame(message: $0, span: nil) }
     }
 
     /// A stable code such as `E003` for each kind.
@@ -115,10 +125,19 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Returns a copy with one more context note appended.
-    public func withContext(_ note: String) -> NixError {
+    public func withContext(_ note: String, span: Span? = nil) -> NixError {
         var e = self
-        e.notes.append(note)
+        e.addFrame(note, span)
         return e
+    }
+
+    /// Appends a frame to the trace (or counts it as omitted once the trace is full).
+    mutating func addFrame(_ note: String, _ span: Span?) {
+        if trace.count < NixError.maxTraceFrames {
+            trace.append(TraceFrame(message: note, span: span))
+        } else {
+            omittedFrames += 1
+        }
     }
 
     /// Returns a copy with a span, if it had none.
@@ -129,30 +148,49 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
         return e
     }
 
-    public var description: String {
+    public var description: String { render(showTrace: true) }
+
+    /// The error as Nix prints it; without `showTrace`, frames are left out as `nix-instantiate` does.
+    public func render(showTrace: Bool) -> String {
         var out = "error: " + message
-        if let s = span {
-            let lc = s.file.lineColumn(s.offset)
-            out += "\n\n       at \(s.file.name):\(lc.line):\(lc.column):\n"
-            var code = ""
-            func num(_ n: Int) -> String {
-                let t = String(n)
-                return String(repeating: " ", count: max(0, 13 - t.count)) + t
+        if let s = span { out += NixError.renderLocation(s) }
+        if showTrace {
+            for f in trace {
+                out += "\n\n       … " + f.message
+                if let s = f.span { out += NixError.renderLocation(s) }
             }
-            if lc.line > 1, let prev = s.file.lineText(lc.line - 1) {
-                code += "\n" + num(lc.line - 1) + "| " + prev
-            }
-            if let cur = s.file.lineText(lc.line) {
-                code += "\n" + num(lc.line) + "| " + cur
-                code += "\n" + String(repeating: " ", count: 13) + "|" + String(repeating: " ", count: lc.column) + "^"
-            }
-            out += code
-        }
-        for n in notes {
-            out += "\n\n       … " + n
+            if omittedFrames > 0 { out += "\n\n       (\(omittedFrames) more frames omitted)" }
+        } else if !trace.isEmpty {
+            out += "\n(use '--show-trace' to show detailed location information)"
         }
         return out
     }
+
+    static func renderLocation(_ s: Span) -> String {
+        let lc = s.file.lineColumn(s.offset)
+        var out = "\n\n       at \(s.file.name):\(lc.line):\(lc.column):\n"
+        func num(_ n: Int) -> String {
+            let t = String(n)
+            return String(repeating: " ", count: max(0, 13 - t.count)) + t
+        }
+        if lc.line > 1, let prev = s.file.lineText(lc.line - 1) {
+            out += "\n" + num(lc.line - 1) + "| " + prev
+        }
+        if let cur = s.file.lineText(lc.line) {
+            out += "\n" + num(lc.line) + "| " + cur
+            out += "\n" + String(repeating: " ", count: 13) + "|" + String(repeating: " ", count: lc.column) + "^"
+            if let next = s.file.lineText(lc.line + 1), lc.line + 1 <= s.file.lineCount, !(lc.line + 1 == s.file.lineCount && next.isEmpty) {
+                out += "\n" + num(lc.line + 1) + "| " + next
+            }
+        }
+        return out
+    }
+}
+
+/// One frame of an error's evaluation stack.
+public struct TraceFrame: Sendable {
+    public var message: String
+    public var span: Span?
 }
 
 func typeError(_ msg: String, _ span: Span? = nil) -> NixError {

@@ -8,6 +8,9 @@ import Glibc
 /// The evaluator's access to the outside world (files, environment).
 public protocol EvalIO: Sendable {
     func readFile(_ path: String) throws -> String
+    func readBytes(_ path: String) throws -> [UInt8]
+    func fileKind(_ path: String) -> FileKind?
+    func listDirectory(_ path: String) throws -> [String]
     func pathExists(_ path: String) -> Bool
     func isDirectory(_ path: String) -> Bool
     func getEnv(_ name: String) -> String?
@@ -130,6 +133,9 @@ public final class Evaluator: @unchecked Sendable {
 
     var depth = 0
     var stackLimit: UInt = 0
+    var steps: UInt32 = 0
+    /// If set, evaluation fails with a timeout error once this moment has passed (checked now and then).
+    public var deadline: Date?
     var fileCache: [String: Thunk] = [:]
     var globalScope: Scope
     var globalEnv: Env
@@ -171,6 +177,11 @@ public final class Evaluator: @unchecked Sendable {
         if depth > maxDepth || currentStackAddress() < stackLimit {
             depth &-= 1
             throw NixError(.stackOverflow, "stack overflow (possible infinite recursion)")
+        }
+        steps &+= 1
+        if steps & 0x3FFF == 0, let d = deadline, Date() > d {
+            depth &-= 1
+            throw NixError(.other, "evaluation timed out")
         }
     }
 
@@ -262,7 +273,7 @@ public final class Evaluator: @unchecked Sendable {
     public func printValue(_ v: Value) throws -> String {
         try entry {
             var out = ""
-            var seen = Set<ObjectIdentifier>()
+            var seen = Set<UInt>()
             try printValue(v, &out, &seen, strict: true)
             return out
         }
@@ -272,7 +283,7 @@ public final class Evaluator: @unchecked Sendable {
     public func printValueLazy(_ v: Value) throws -> String {
         try entry {
             var out = ""
-            var seen = Set<ObjectIdentifier>()
+            var seen = Set<UInt>()
             try printValue(v, &out, &seen, strict: false)
             return out
         }
@@ -332,7 +343,7 @@ public final class Evaluator: @unchecked Sendable {
         let t = Thunk(lazy: { [unowned self] in
             let src: String
             do {
-                src = try self.io.readFile(p)
+                src = try p.hasPrefix(corepkgsPrefix) ? corepkgSource(p) : self.io.readFile(p)
             } catch let e as NixError {
                 throw e.at(span)
             }
@@ -343,18 +354,22 @@ public final class Evaluator: @unchecked Sendable {
         return try t.force(self)
     }
 
-    func findSearchPath(_ name: String, span: Span?) throws -> Value {
+    /// The search path: `-I` entries, then `NIX_PATH`, each split into prefix and path.
+    var searchPathEntries: [(prefix: String, path: String)] {
         var entries = searchPath
         if let np = io.getEnv("NIX_PATH") {
             entries += np.split(separator: ":").map(String.init)
         }
-        for e in entries {
-            var prefix = ""
-            var path = e
-            if let eq = e.firstIndex(of: "=") {
-                prefix = String(e[..<eq])
-                path = String(e[e.index(after: eq)...])
-            }
+        return entries.map { e in
+            guard let eq = e.firstIndex(of: "=") else { return ("", e) }
+            return (String(e[..<eq]), String(e[e.index(after: eq)...]))
+        }
+    }
+
+    /// `findFile` of Nix 2.8: `nix/…` names the built-in corepkgs, then the entries are tried in order.
+    func findSearchPath(_ name: String, entries: [(prefix: String, path: String)], span: Span?) throws -> Value {
+        if name.hasPrefix("nix/") { return .path(corepkgsPrefix + name.dropFirst(4)) }
+        for (prefix, path) in entries {
             var candidate: String?
             if prefix.isEmpty {
                 candidate = path + "/" + name
@@ -371,6 +386,10 @@ public final class Evaluator: @unchecked Sendable {
         throw NixError(.thrown, "file '\(name)' was not found in the Nix search path (add it using $NIX_PATH or -I)", span: span)
     }
 
+    func findSearchPath(_ name: String, span: Span?) throws -> Value {
+        try findSearchPath(name, entries: searchPathEntries, span: span)
+    }
+
     // MARK: Application
 
     func apply(_ f: Value, _ arg: Thunk, span: Span?) throws -> Value {
@@ -379,34 +398,13 @@ public final class Evaluator: @unchecked Sendable {
             try enter()
             defer { leave() }
             let lam = c.lambda
-            guard let formals = lam.formals else {
-                let env = Env(parent: c.env, slots: [arg])
-                return try lam.body.eval(env, self)
+            do {
+                return try applyLambda(c, arg, span: span)
+            } catch var e as NixError {
+                e.addFrame(lam.name.map { "while evaluating '\($0)'" } ?? "while evaluating anonymous lambda", lam.span)
+                if let s = span { e.addFrame("from call site", s) }
+                throw e
             }
-            let av = try arg.force(self)
-            guard case .attrs(let a) = av else {
-                throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
-            }
-            let env = Env(parent: c.env, slots: [])
-            var slots: [Thunk] = []
-            slots.reserveCapacity(formals.count + 1)
-            for fm in formals {
-                if let t = try a.lookup(fm.name) {
-                    slots.append(t)
-                } else if let d = fm.def {
-                    slots.append(Thunk(d, env))
-                } else {
-                    throw NixError(.missingArgument, "\(lambdaName(lam)) called without required argument '\(fm.name)'", span: span ?? lam.span)
-                }
-            }
-            if !lam.ellipsis && a.dict.count > 0 {
-                for k in a.sortedNames where !lam.formalNames.contains(k) {
-                    throw NixError(.unexpectedArgument, "\(lambdaName(lam)) called with unexpected argument '\(k)'", span: span ?? lam.span)
-                }
-            }
-            if lam.arg != nil { slots.append(arg) }
-            env.slots = slots
-            return try lam.body.eval(env, self)
         case .primop(let p):
             if p.applied.count + 1 >= p.arity {
                 try enter()
@@ -430,8 +428,53 @@ public final class Evaluator: @unchecked Sendable {
         }
     }
 
+    @inline(__always)
+    func applyLambda(_ c: Closure, _ arg: Thunk, span: Span?) throws -> Value {
+        let lam = c.lambda
+        guard let formals = lam.formals else {
+            let env = Env(parent: c.env, slots: [arg])
+            return try lam.body.eval(env, self)
+        }
+        let av = try arg.force(self)
+        guard case .attrs(let a) = av else {
+            throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
+        }
+        let env = Env(parent: c.env, slots: [])
+        var slots: [Thunk] = []
+        slots.reserveCapacity(formals.count + 1)
+        for fm in formals {
+            if let t = try a.lookup(fm.name) {
+                slots.append(t)
+            } else if let d = fm.def {
+                slots.append(Thunk(d, env))
+            } else {
+                throw NixError(.missingArgument, "\(lambdaName(lam)) called without required argument '\(fm.name)'", span: span ?? lam.span)
+            }
+        }
+        if !lam.ellipsis && a.dict.count > 0 {
+            for k in a.sortedNames where !lam.formalNames.contains(k) {
+                throw NixError(.unexpectedArgument, "\(lambdaName(lam)) called with unexpected argument '\(k)'", span: span ?? lam.span)
+            }
+        }
+        if lam.arg != nil { slots.append(arg) }
+        env.slots = slots
+        return try lam.body.eval(env, self)
+    }
+
+    /// `f x y`, without a partial application when `f` is a two-argument builtin.
+    @inline(__always)
+    func call2(_ f: Value, _ x: Thunk, _ y: Thunk) throws -> Value {
+        if case .primop(let p) = f, p.applied.isEmpty, p.arity == 2 {
+            try enter()
+            defer { leave() }
+            return try p.body(self, [x, y])
+        }
+        return try apply(try apply(f, x, span: nil), y, span: nil)
+    }
+
     func lambdaName(_ l: LambdaExpr) -> String {
-        "anonymous function at \(l.span.file.name):\(l.span.line):\(l.span.column)"
+        if let n = l.name { return "function '\(n)'" }
+        return "anonymous function at \(l.span.file.name):\(l.span.line):\(l.span.column)"
     }
 
     func callValue(_ f: Value, _ args: [Value], span: Span? = nil) throws -> Value {
@@ -660,14 +703,14 @@ public final class Evaluator: @unchecked Sendable {
                 do {
                     try deepSeq(try t.force(self), &seen)
                 } catch let e as NixError {
-                    throw e.withContext("while evaluating the attribute '\(k)'")
+                    throw e.withContext("while evaluating the attribute '\(k)'", span: a.positions[k])
                 }
             }
         default: break
         }
     }
 
-    func printValue(_ v: Value, _ out: inout String, _ seen: inout Set<ObjectIdentifier>, strict: Bool) throws {
+    func printValue(_ v: Value, _ out: inout String, _ seen: inout Set<UInt>, strict: Bool) throws {
         switch v {
         case .int(let i): out += String(i)
         case .float(let f): out += formatFloat(f)
@@ -678,6 +721,11 @@ public final class Evaluator: @unchecked Sendable {
         case .lambda: out += "<LAMBDA>"
         case .primop(let p): out += p.applied.isEmpty ? "<PRIMOP>" : "<PRIMOP-APP>"
         case .list(let l):
+            // Like Nix, a list (identified by its shared storage) printed twice is «repeated».
+            if !l.isEmpty && !seen.insert(listIdentity(l)).inserted {
+                out += "«repeated»"
+                return
+            }
             try enter()
             defer { leave() }
             out += "[ "
@@ -693,7 +741,7 @@ public final class Evaluator: @unchecked Sendable {
             }
             out += "]"
         case .attrs(let a):
-            if !a.dict.isEmpty && !seen.insert(ObjectIdentifier(a)).inserted {
+            if !a.dict.isEmpty && !seen.insert(UInt(bitPattern: Unmanaged.passUnretained(a).toOpaque())).inserted {
                 out += "«repeated»"
                 return
             }
@@ -707,7 +755,7 @@ public final class Evaluator: @unchecked Sendable {
                     do {
                         try printValue(try t.force(self), &out, &seen, strict: strict)
                     } catch let e as NixError {
-                        throw e.withContext("while evaluating the attribute '\(k)'")
+                        throw e.withContext("while evaluating the attribute '\(k)'", span: a.positions[k])
                     }
                 } else if let v = t.evaluatedValue {
                     try printValue(v, &out, &seen, strict: strict)
@@ -771,4 +819,9 @@ func baseNameOf(_ p: String) -> String {
     if s.hasSuffix("/") { s = s.dropLast() }
     guard let i = s.lastIndex(of: "/") else { return String(s) }
     return String(s[s.index(after: i)...])
+}
+
+/// The identity of a list's storage (shared by copies of the same list value).
+func listIdentity(_ l: [Thunk]) -> UInt {
+    l.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
 }

@@ -7,6 +7,9 @@ func hashHex(_ algo: String, _ data: [UInt8]) -> String? {
     let digest: [UInt8]
     switch algo {
     case "sha256": digest = sha256(data)
+    case "sha1": digest = sha1(data)
+    case "md5": digest = md5(data)
+    case "sha512": digest = sha512(data)
     default: return nil
     }
     return digest.map { String(format: "%02x", $0) }.joined()
@@ -59,5 +62,144 @@ func sha256(_ message: [UInt8]) -> [UInt8] {
     }
     var out: [UInt8] = []
     for v in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+    return out
+}
+
+/// Merkle–Damgård padding with a big- or little-endian bit length of `lenBytes` bytes.
+private func mdPad(_ message: [UInt8], block: Int, lenBytes: Int, bigEndian: Bool) -> [UInt8] {
+    var msg = message
+    let bitLen = UInt64(message.count) &* 8
+    msg.append(0x80)
+    while msg.count % block != block - lenBytes { msg.append(0) }
+    var len = [UInt8](repeating: 0, count: lenBytes)
+    for i in 0..<8 { len[lenBytes - 1 - i] = UInt8(truncatingIfNeeded: bitLen >> (UInt64(i) * 8)) }
+    msg += bigEndian ? len : len.reversed()
+    return msg
+}
+
+/// SHA-1 of a byte array.
+func sha1(_ message: [UInt8]) -> [UInt8] {
+    var h: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
+    let msg = mdPad(message, block: 64, lenBytes: 8, bigEndian: true)
+    func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
+    var w = [UInt32](repeating: 0, count: 80)
+    var chunk = 0
+    while chunk < msg.count {
+        for i in 0..<16 {
+            let b = chunk + i * 4
+            w[i] = UInt32(msg[b]) << 24 | UInt32(msg[b + 1]) << 16 | UInt32(msg[b + 2]) << 8 | UInt32(msg[b + 3])
+        }
+        for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
+        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4]
+        for i in 0..<80 {
+            let f: UInt32, k: UInt32
+            switch i {
+            case 0..<20: f = (b & c) | (~b & d); k = 0x5A827999
+            case 20..<40: f = b ^ c ^ d; k = 0x6ED9EBA1
+            case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC
+            default: f = b ^ c ^ d; k = 0xCA62C1D6
+            }
+            let t = rotl(a, 5) &+ f &+ e &+ k &+ w[i]
+            e = d; d = c; c = rotl(b, 30); b = a; a = t
+        }
+        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d; h[4] = h[4] &+ e
+        chunk += 64
+    }
+    var out: [UInt8] = []
+    for v in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+    return out
+}
+
+/// MD5 of a byte array.
+func md5(_ message: [UInt8]) -> [UInt8] {
+    let s: [UInt32] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                       5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+                       4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                       6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21]
+    let k: [UInt32] = (0..<64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4294967296.0)) }
+    var h: [UInt32] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]
+    let msg = mdPad(message, block: 64, lenBytes: 8, bigEndian: false)
+    var m = [UInt32](repeating: 0, count: 16)
+    var chunk = 0
+    while chunk < msg.count {
+        for i in 0..<16 {
+            let b = chunk + i * 4
+            m[i] = UInt32(msg[b]) | UInt32(msg[b + 1]) << 8 | UInt32(msg[b + 2]) << 16 | UInt32(msg[b + 3]) << 24
+        }
+        var a = h[0], b = h[1], c = h[2], d = h[3]
+        for i in 0..<64 {
+            var f: UInt32
+            let g: Int
+            switch i {
+            case 0..<16: f = (b & c) | (~b & d); g = i
+            case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
+            case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
+            default: f = c ^ (b | ~d); g = (7 * i) % 16
+            }
+            f = f &+ a &+ k[i] &+ m[g]
+            a = d; d = c; c = b
+            b = b &+ ((f << s[i]) | (f >> (32 - s[i])))
+        }
+        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+        chunk += 64
+    }
+    var out: [UInt8] = []
+    for v in h { for sh in [0, 8, 16, 24] { out.append(UInt8(truncatingIfNeeded: v >> UInt32(sh))) } }
+    return out
+}
+
+/// SHA-512 of a byte array.
+func sha512(_ message: [UInt8]) -> [UInt8] {
+    let k: [UInt64] = [
+        0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc, 0x3956c25bf348b538,
+        0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118, 0xd807aa98a3030242, 0x12835b0145706fbe,
+        0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2, 0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235,
+        0xc19bf174cf692694, 0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
+        0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5, 0x983e5152ee66dfab,
+        0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4, 0xc6e00bf33da88fc2, 0xd5a79147930aa725,
+        0x06ca6351e003826f, 0x142929670a0e6e70, 0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed,
+        0x53380d139d95b3df, 0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
+        0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30, 0xd192e819d6ef5218,
+        0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8, 0x19a4c116b8d2d0c8, 0x1e376c085141ab53,
+        0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8, 0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373,
+        0x682e6ff3d6b2b8a3, 0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
+        0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b, 0xca273eceea26619c,
+        0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178, 0x06f067aa72176fba, 0x0a637dc5a2c898a6,
+        0x113f9804bef90dae, 0x1b710b35131c471b, 0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc,
+        0x431d67c49c100d4c, 0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
+    ]
+    var h: [UInt64] = [0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+                       0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179]
+    let msg = mdPad(message, block: 128, lenBytes: 16, bigEndian: true)
+    func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x >> n) | (x << (64 - n)) }
+    var w = [UInt64](repeating: 0, count: 80)
+    var chunk = 0
+    while chunk < msg.count {
+        for i in 0..<16 {
+            var v: UInt64 = 0
+            for j in 0..<8 { v = v << 8 | UInt64(msg[chunk + i * 8 + j]) }
+            w[i] = v
+        }
+        for i in 16..<80 {
+            let s0 = rotr(w[i - 15], 1) ^ rotr(w[i - 15], 8) ^ (w[i - 15] >> 7)
+            let s1 = rotr(w[i - 2], 19) ^ rotr(w[i - 2], 61) ^ (w[i - 2] >> 6)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        }
+        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+        for i in 0..<80 {
+            let S1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = hh &+ S1 &+ ch &+ k[i] &+ w[i]
+            let S0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            let t2 = S0 &+ maj
+            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+        }
+        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+        h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+        chunk += 128
+    }
+    var out: [UInt8] = []
+    for v in h { for sh in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(sh))) } }
     return out
 }

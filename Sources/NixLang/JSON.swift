@@ -25,9 +25,13 @@ func jsonQuote(_ s: String) -> String {
 }
 
 extension Evaluator {
-    func jsonValue(_ v: Value, _ out: inout String, _ ctx: inout Set<String>) throws {
+    func jsonValue(_ v: Value, _ out: inout String, _ ctx: inout Set<String>, strict: Bool = true) throws {
         try enter()
         defer { leave() }
+        func child(_ t: Thunk) throws -> Value {
+            if !strict, t.evaluatedValue == nil { throw typeError("cannot convert a thunk to JSON") }
+            return try t.force(self)
+        }
         switch v {
         case .int(let i): out += String(i)
         case .float(let f): out += formatFloat(f)
@@ -44,7 +48,7 @@ extension Evaluator {
             out += "["
             for (i, t) in l.enumerated() {
                 if i > 0 { out += "," }
-                try jsonValue(try t.force(self), &out, &ctx)
+                try jsonValue(try child(t), &out, &ctx, strict: strict)
             }
             out += "]"
         case .attrs(let a):
@@ -55,7 +59,7 @@ extension Evaluator {
                 return
             }
             if let op = a.dict["outPath"] {
-                try jsonValue(try op.force(self), &out, &ctx)
+                try jsonValue(try op.force(self), &out, &ctx, strict: strict)
                 return
             }
             out += "{"
@@ -66,9 +70,9 @@ extension Evaluator {
                 first = false
                 out += jsonQuote(k) + ":"
                 do {
-                    try jsonValue(try t.force(self), &out, &ctx)
+                    try jsonValue(try child(t), &out, &ctx, strict: strict)
                 } catch let e as NixError {
-                    throw e.withContext("while evaluating attribute '\(k)'")
+                    throw e.withContext("while evaluating attribute '\(k)'", span: a.positions[k])
                 }
             }
             out += "}"
@@ -77,7 +81,7 @@ extension Evaluator {
         }
     }
 
-    func xmlValue(_ v: Value, _ out: inout String, indent: String) throws {
+    func xmlValue(_ v: Value, _ out: inout String, indent: String, strict: Bool = true, location: Bool = false) throws {
         try enter()
         defer { leave() }
         func esc(_ s: String) -> String {
@@ -96,6 +100,24 @@ extension Evaluator {
             }
             return o
         }
+        /// `column`/`line` attributes and the `path` attribute of a position (XMLAttrs are sorted by name).
+        func pos(_ sp: Span?) -> (before: String, path: String)? {
+            guard location, let sp else { return nil }
+            let lc = sp.file.lineColumn(sp.offset)
+            let path = sp.file.name == "«string»" ? String(decoding: sp.file.bytes, as: UTF8.self) : sp.file.name
+            return (" column=\"\(lc.column)\" line=\"\(lc.line)\"", " path=\"\(esc(path))\"")
+        }
+        func attrOpen(_ k: String, _ sp: Span?) -> String {
+            guard let p = pos(sp) else { return "<attr name=\"\(esc(k))\">" }
+            return "<attr" + p.before + " name=\"\(esc(k))\"" + p.path + ">"
+        }
+        func child(_ t: Thunk, _ ind: String) throws {
+            if !strict, t.evaluatedValue == nil {
+                out += ind + "<unevaluated />\n"
+                return
+            }
+            try xmlValue(try t.force(self), &out, indent: ind, strict: strict, location: location)
+        }
         switch v {
         case .int(let i): out += indent + "<int value=\"\(i)\" />\n"
         case .float(let f): out += indent + "<float value=\"\(formatFloat(f))\" />\n"
@@ -106,7 +128,7 @@ extension Evaluator {
         case .list(let l):
             if l.isEmpty { out += indent + "<list />\n"; return }
             out += indent + "<list>\n"
-            for t in l { try xmlValue(try t.force(self), &out, indent: indent + "  ") }
+            for t in l { try child(t, indent + "  ") }
             out += indent + "</list>\n"
         case .attrs(let a):
             if try isDerivation(a) {
@@ -116,8 +138,8 @@ extension Evaluator {
                 out += indent + "<derivation\(attrsStr)>\n"
                 for k in a.sortedNames {
                     guard let t = a.dict[k] else { continue }
-                    out += indent + "  <attr name=\"\(esc(k))\">\n"
-                    try xmlValue(try t.force(self), &out, indent: indent + "    ")
+                    out += indent + "  " + attrOpen(k, a.positions[k]) + "\n"
+                    try child(t, indent + "    ")
                     out += indent + "  </attr>\n"
                 }
                 out += indent + "</derivation>\n"
@@ -127,18 +149,19 @@ extension Evaluator {
             out += indent + "<attrs>\n"
             for k in a.sortedNames {
                 guard let t = a.dict[k] else { continue }
-                out += indent + "  <attr name=\"\(esc(k))\">\n"
-                try xmlValue(try t.force(self), &out, indent: indent + "    ")
+                out += indent + "  " + attrOpen(k, a.positions[k]) + "\n"
+                try child(t, indent + "    ")
                 out += indent + "  </attr>\n"
             }
             out += indent + "</attrs>\n"
         case .lambda(let c):
             let lam = c.lambda
+            let fnAttrs = pos(lam.span).map { $0.before + $0.path } ?? ""
             if let formals = lam.formals {
                 var attrs = ""
                 if let n = lam.arg { attrs += " name=\"\(esc(n))\"" }
                 if lam.ellipsis { attrs += " ellipsis=\"1\"" }
-                out += indent + "<function>\n"
+                out += indent + "<function\(fnAttrs)>\n"
                 out += indent + "  <attrspat\(attrs)>\n"
                 for f in formals.sorted(by: { nixLess($0.name, $1.name) }) {
                     out += indent + "    <attr name=\"\(esc(f.name))\" />\n"
@@ -146,7 +169,7 @@ extension Evaluator {
                 out += indent + "  </attrspat>\n"
                 out += indent + "</function>\n"
             } else {
-                out += indent + "<function>\n"
+                out += indent + "<function\(fnAttrs)>\n"
                 out += indent + "  <varpat name=\"\(esc(lam.arg ?? ""))\" />\n"
                 out += indent + "</function>\n"
             }

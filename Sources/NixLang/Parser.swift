@@ -348,7 +348,9 @@ struct Parser {
             return ConstExpr(.path(canonicalizePath(h + "/" + p.dropFirst(2))), span: span(start))
         case .spath(let p):
             advance()
-            return SearchPathExpr(p, span: span(start))
+            // `<p>` is `__findFile __nixPath "p"`, both looked up lexically as in Nix.
+            let sp = span(start)
+            return CallExpr(VarExpr("__findFile", span: sp), [VarExpr("__nixPath", span: sp), ConstExpr(.str(p), span: sp)], span: sp)
         case .pathStart:
             return try parsePathInterp()
         case .strStart:

@@ -164,6 +164,7 @@ final class EvalTests: XCTestCase {
                     2|   networking.hostName = "minimal";
                     3|   environment.systemPackages = [ foo ];
                      |                                  ^
+                    4| }
         """)
     }
 
