@@ -8,6 +8,9 @@ scripts/install-deps.sh
 swift build -c release --product kiln
 kiln=.build/release/kiln
 mkdir -p out
+# Debian's archive keeps only the newest version of each package: move the committed pins
+# only if one has left it (a no-op otherwise), then build from the lock.
+"$kiln" lock --if-stale profiles/minimal.nix
 "$kiln" build profiles/minimal.nix --output out/minimal.raw
 if [ -t 0 ] && [ -t 1 ]; then
   exec "$kiln" run out/minimal.raw

@@ -49,18 +49,38 @@ public struct Pipeline {
         return config
     }
 
-    /// The lock file beside the profile, resolved anew when missing, stale or `refresh`.
-    public func lock(config: SystemConfig, profile: String, refresh: Bool = false) throws -> LockFile {
+    /// When `kiln lock` resolves the profile's packages again.
+    public enum LockRefresh: Sendable {
+        /// Only when the lock is missing or was made for another package set (what a build does).
+        case whenMismatched
+        /// Also when a pinned .deb has left the archive (`kiln lock --if-stale`).
+        case whenStale
+        /// Always (`kiln lock`).
+        case always
+    }
+
+    /// The lock file beside the profile, resolved anew when missing, made for another
+    /// package set, or as `refresh` asks.
+    public func lock(config: SystemConfig, profile: String, refresh: LockRefresh = .whenMismatched) throws -> LockFile {
         let path = profile + ".lock"
         let roots = (config.packageNames + Self.initrdPackages + Self.bootPackages(config)).sorted()
-        if !refresh, FileManager.default.fileExists(atPath: path) {
-            let lock = try LockFile.read(path)
-            if lock.roots == roots && lock.architecture == config.debianArchitecture { return lock }
-            Progress.shared.note("\(path) does not match the profile's packages: resolving again")
-        }
         let apt = APTSource(cacheDirectory: cacheDirectory, architecture: config.debianArchitecture)
         let progress = Progress.shared
-        let index = try apt.loadIndex()
+        var loadedIndex: PackageIndex?
+        if refresh != .always, FileManager.default.fileExists(atPath: path) {
+            let lock = try LockFile.read(path)
+            if lock.roots == roots && lock.architecture == config.debianArchitecture {
+                guard refresh == .whenStale else { return lock }
+                let index = try apt.loadIndex()
+                let gone = lock.packagesMissing(from: index)
+                if gone.isEmpty { return lock }
+                progress.note("\(path): \(gone.count) pinned packages have left the archive (\(gone.prefix(4).map { "\($0.name) \($0.version)" }.joined(separator: ", "))\(gone.count > 4 ? ", ..." : "")): resolving again")
+                loadedIndex = index
+            } else {
+                progress.note("\(path) does not match the profile's packages: resolving again")
+            }
+        }
+        let index = try loadedIndex ?? apt.loadIndex()
         progress.begin("resolving \(roots.count) packages")
         var requests: [PackageRequest] = []
         for w in config.packages {

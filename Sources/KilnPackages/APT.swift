@@ -102,7 +102,7 @@ public struct APTSource: Sendable {
             if result.status != 0 {
                 let err = result.stderrText.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: "\n")
                 throw KilnError("could not download packages \(specs.joined(separator: " ")):\n\(err)",
-                                hint: "a locked version may have left the archive; run 'kiln lock PROFILE' to re-resolve")
+                                hint: "a locked version may have left the archive; run 'kiln lock --if-stale PROFILE' to move the pins to what the archive has now")
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: tmp)
             for p in chunk {

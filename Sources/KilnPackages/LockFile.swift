@@ -77,6 +77,14 @@ public struct LockFile: Codable, Sendable, Equatable {
         }
     }
 
+    /// The pinned packages the archive no longer offers (same name and SHA-256): Debian's
+    /// archive keeps only the newest version of each package, so a lock goes stale when a
+    /// point release or security update replaces a pinned .deb. Only `kiln lock` may move
+    /// the pins; a build never does so silently.
+    public func packagesMissing(from index: PackageIndex) -> [LockedPackage] {
+        packages.filter { p in !(index.byName[p.name] ?? []).contains { $0.sha256 == p.sha256 } }
+    }
+
     /// The packages reachable from `names` through `depends`.
     public func closure(of names: [String]) -> [LockedPackage] {
         let byName = Dictionary(packages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

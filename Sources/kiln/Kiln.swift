@@ -82,10 +82,13 @@ struct Lock: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Resolve the profile's packages again and rewrite PROFILE.lock.")
     @OptionGroup var options: ProfileOptions
 
+    @Flag(help: "Keep the lock unless a pinned package has left the archive or the profile's packages changed.")
+    var ifStale = false
+
     func run() throws {
         let pipeline = Pipeline()
         let config = try pipeline.evaluate(profile: options.profile, hardware: options.hardwarePath())
-        let lock = try pipeline.lock(config: config, profile: options.profile, refresh: true)
+        let lock = try pipeline.lock(config: config, profile: options.profile, refresh: ifStale ? .whenStale : .always)
         print("\(options.profile).lock: \(lock.packages.count) packages")
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The boot matrix (issue 5): every boot loader x firmware x architecture x root filesystem
 # Kiln supports is built as an unprivileged user from the profiles in
-# Tests/integration/matrix/ (each pinned by its lock file), checked with the real tools
+# Tests/integration/matrix/ (each locked on its first build: Debian's archive keeps only the
+# newest version of a package, so committed locks would go stale), checked with the real tools
 # (sgdisk -v, e2fsck -fn / btrfs check, fsck.vfat -n), rebuilt to check reproducibility,
 # and booted under QEMU to multi-user.target, two machines at a time. One image is also
 # written in every output format and checked with qemu-img (and bsdtar, i.e. libarchive,
@@ -33,7 +34,7 @@ cp "$builddir/kiln" "$work/bin/"
 cp -r "$builddir"/*.resources "$work/bin/" 2>/dev/null || true
 cp "$repo"/profiles/minimal.nix "$work/src/profiles/"
 cp "$repo"/hardware/*.nix "$work/src/hardware/"
-cp "$repo"/Tests/integration/matrix/* "$work/src/Tests/integration/matrix/"
+cp "$repo"/Tests/integration/matrix/*.nix "$work/src/Tests/integration/matrix/"
 chmod -R a+rwX "$work"
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -95,7 +96,8 @@ for c in "${combos[@]}"; do
   fi
   pass "$profile builds"
   timing "build $profile" "$(since "$t0") s"
-  check "$profile: lock file unchanged" cmp "$p.lock" "$repo/Tests/integration/matrix/$profile.nix.lock"
+  check "$profile: the first build writes a lock file" test -s "$p.lock"
+  cp "$p.lock" "$work/$profile.lock.first"
   check "$profile: sgdisk -v" sh -c "sgdisk -v '$img' | grep -q 'No problems found'"
   extract "$img" 2 "$work/esp.img"
   check "$profile: fsck.vfat -n on the ESP" fsck.vfat -n "$work/esp.img"
@@ -111,6 +113,7 @@ for c in "${combos[@]}"; do
   t0=$(now)
   kiln build "$p" --hardware "$work/src/hardware/qemu-$hw.nix" --output "$work/out/again.raw" >/dev/null 2>&1
   timing "rebuild $profile" "$(since "$t0") s"
+  check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
   case $profile in
     *btrfs)
       # Bit-identical outside the root partition; the root holds the same files and metadata.
