@@ -60,7 +60,11 @@ public struct ProfileEvaluator {
             "pkgs": Thunk(value: pkgs),
             "modulesPath": Thunk(value: .path(dir)),
         ]))
-        let modules = Value.list([dir + "/base.nix", dir + "/systemd.nix", hardware, profile].map { Thunk(value: .path($0)) })
+        // The shipped option modules (module-list.nix), then the machine, then the user's profile.
+        guard case .list(let shipped) = try ev.evalFile(dir + "/module-list.nix") else {
+            throw ConfigError(message: "\(dir)/module-list.nix must be a list of module paths")
+        }
+        let modules = Value.list(shipped + [hardware, profile].map { Thunk(value: .path($0)) })
         let result = try ev.call(evalModules, .attrs(AttrSet([
             "lib": Thunk(value: lib),
             "modules": Thunk(value: modules),
