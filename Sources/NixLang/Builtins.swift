@@ -705,9 +705,12 @@ extension Evaluator {
     }
 
     func regex(_ pattern: String, anchored: Bool) throws -> NSRegularExpression {
-        let p = anchored ? "^(?:" + pattern + ")$" : pattern
+        // ICU rejects an empty pattern, which POSIX takes as matching the empty string.
+        let body = pattern.isEmpty ? "(?:)" : pattern
+        let p = anchored ? "^(?:" + body + ")$" : body
         do {
-            return try NSRegularExpression(pattern: p, options: [])
+            // POSIX `.` matches a newline too (Nix uses std::regex::extended).
+            return try NSRegularExpression(pattern: p, options: [.dotMatchesLineSeparators])
         } catch {
             throw NixError(.invalidValue, "invalid regular expression '\(pattern)'")
         }

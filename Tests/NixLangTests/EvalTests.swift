@@ -95,6 +95,9 @@ final class EvalTests: XCTestCase {
         check("builtins.foldl' (a: b: a + b) 0 [ 1 2 3 ]", "6")
         check("builtins.sort builtins.lessThan [ 3 1 2 ]", "[ 1 2 3 ]")
         check("builtins.genList (x: x * x) 4", "[ 0 1 4 9 ]")
+        // POSIX regexes as Nix's: `.` matches a newline, and the empty regex splits between characters.
+        check("builtins.match \"a.b\" \"a\\nb\"", "[ ]")
+        check("builtins.split \"\" \"ab\"", "[ \"\" [ ] \"a\" [ ] \"b\" [ ] \"\" ]")
         check("builtins.listToAttrs [ { name = \"a\"; value = 1; } ]", "{ a = 1; }")
         check("builtins.mapAttrs (n: v: v + 1) { a = 1; }", "{ a = 2; }")
         check("builtins.substring 1 2 \"abcd\"", "\"bc\"")
