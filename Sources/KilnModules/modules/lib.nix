@@ -1,34 +1,36 @@
-# The part of nixpkgs' lib that Kiln's modules and profiles use so far.
-# Issue "The NixOS module system" grows this into the full set.
+# Kiln's `lib`: the nixpkgs library functions profiles and modules use, with nixpkgs'
+# behaviour, and the NixOS module system (lib.evalModules, lib.types, lib.mkOption...).
+# Each file under ./lib gets the finished `lib` (a fixpoint), as nixpkgs' lib/default.nix does.
 let
-  mkOverride = priority: content: { _type = "override"; inherit priority content; };
-in rec {
-  inherit mkOverride;
-  mkDefault = mkOverride 1000;
-  mkForce = mkOverride 50;
-  mkOptionDefault = mkOverride 1500;
-  mkIf = condition: content: { _type = "if"; inherit condition content; };
-  mkMerge = contents: { _type = "merge"; inherit contents; };
-
-  optional = cond: x: if cond then [ x ] else [ ];
-  optionals = cond: xs: if cond then xs else [ ];
-  optionalString = cond: s: if cond then s else "";
-  optionalAttrs = cond: as: if cond then as else { };
-  concatStringsSep = builtins.concatStringsSep;
-  concatMapStringsSep = sep: f: list: builtins.concatStringsSep sep (map f list);
-  mapAttrs = builtins.mapAttrs;
-  mapAttrsToList = f: attrs: map (name: f name attrs.${name}) (builtins.attrNames attrs);
-  attrValues = builtins.attrValues;
-  attrNames = builtins.attrNames;
-  filterAttrs = pred: set:
-    builtins.listToAttrs (builtins.concatMap (name: let v = set.${name}; in if pred name v then [ { inherit name; value = v; } ] else [ ]) (builtins.attrNames set));
-  hasPrefix = pref: str: builtins.substring 0 (builtins.stringLength pref) str == pref;
-  hasSuffix = suffix: content:
-    let lenContent = builtins.stringLength content; lenSuffix = builtins.stringLength suffix;
-    in lenContent >= lenSuffix && builtins.substring (lenContent - lenSuffix) lenContent content == suffix;
-  foldl' = builtins.foldl';
-  flatten = x: if builtins.isList x then builtins.concatMap (y: flatten y) x else [ x ];
-  genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
-  nameValuePair = name: value: { inherit name value; };
-  listToAttrs = builtins.listToAttrs;
-}
+  lib = let
+    call = file: import file { inherit lib; };
+    trivial = call ./lib/trivial.nix;
+    lists = call ./lib/lists.nix;
+    strings = call ./lib/strings.nix;
+    attrsets = call ./lib/attrsets.nix;
+    generators = call ./lib/generators.nix;
+    options = call ./lib/options.nix;
+    typesFile = call ./lib/types.nix;
+    modules = call ./lib/modules.nix;
+    versions = call ./lib/versions.nix;
+    types = typesFile.types // { inherit (typesFile) isType setType mkOptionType defaultTypeMerge defaultFunctor isOptionType optionDescriptionPhrase; };
+  in
+    trivial // strings // lists // attrsets // options // modules
+    // {
+      inherit (typesFile) isType setType mkOptionType defaultTypeMerge defaultFunctor isOptionType optionDescriptionPhrase;
+      inherit trivial lists strings attrsets generators options modules versions types;
+    }
+    // {
+      # Where lists and strings both name a function, lib's top level has the strings one, as nixpkgs.
+      inherit (strings) hasPrefix removePrefix;
+      inherit (builtins) add sub lessThan getEnv fromJSON toJSON toFile toXML hashString typeOf
+        unsafeGetAttrPos genList elemAt concatLists foldl' seq deepSeq isFloat isPath;
+      inherit (trivial) isFunction functionArgs;
+      inherit (strings) toInt splitString;
+      toHexString = i:
+        let
+          digits = [ "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" "A" "B" "C" "D" "E" "F" ];
+          go = n: if n < 16 then builtins.elemAt digits n else go (n / 16) + builtins.elemAt digits (lib.mod n 16);
+        in go i;
+    };
+in lib

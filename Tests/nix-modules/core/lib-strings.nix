@@ -1,0 +1,50 @@
+# A sample of lib's string functions (nixpkgs behaviour).
+let lib = import ../../../Sources/KilnModules/modules/lib.nix; in
+with lib; {
+  concatStrings = concatStrings [ "a" "b" ];
+  concatStringsSep = concatStringsSep ", " [ "a" "b" ];
+  concatMapStrings = concatMapStrings (x: x + "!") [ "a" "b" ];
+  concatMapStringsSep = concatMapStringsSep "-" (x: x + x) [ "a" "b" ];
+  concatImapStringsSep = concatImapStringsSep "-" (i: x: "${toString i}${x}") [ "a" "b" ];
+  concatLines = concatLines [ "a" "b" ];
+  optionalString = [ (optionalString true "x") (optionalString false "x") ];
+  hasPrefix = [ (hasPrefix "foo" "foobar") (hasPrefix "bar" "foobar") ];
+  hasSuffix = [ (hasSuffix "bar" "foobar") (hasSuffix "foo" "foobar") (hasSuffix "long" "g") ];
+  hasInfix = [ (hasInfix "ob" "foobar") (hasInfix "x" "foobar") (hasInfix "b\nc" "a\nb\nc") (hasInfix "." "a.b") (hasInfix "." "ab") (hasInfix "" "") ];
+  removePrefix = [ (removePrefix "foo." "foo.bar.baz") (removePrefix "xxx" "foo.bar.baz") ];
+  removeSuffix = [ (removeSuffix "front" "homefront") (removeSuffix "xxx" "homefront") ];
+  splitString = [ (splitString "." "foo.bar.baz") (splitString "/" "/usr/local/bin") (splitString ", " "a, b, c") (splitString "x" "") ];
+  toUpper = toUpper "home/Alice";
+  toLower = toLower "HOME/Alice";
+  replaceStrings = replaceStrings [ "a" "b" ] [ "b" "c" ] "aabbc";
+  escape = escape [ "(" ")" ] "(foo)";
+  escapeShellArg = [ (escapeShellArg "esc'ape\nme") (escapeShellArg "simple-word/1.2") (escapeShellArg "two words") (escapeShellArg "") ];
+  escapeShellArgs = escapeShellArgs [ "one" "two three" "four'five" ];
+  escapeNixString = escapeNixString "hello\${} \"x\"\n";
+  escapeNixIdentifier = [ (escapeNixIdentifier "hello") (escapeNixIdentifier "0abc") (escapeNixIdentifier "a.b") (escapeNixIdentifier "foo-bar'") ];
+  escapeRegex = escapeRegex "[^a-z]*.x";
+  escapeXML = escapeXML ''"test" 'test' < & >'';
+  toInt = [ (toInt "1337") (toInt "-4") (toInt " 123 ") (toInt "0") (builtins.tryEval (toInt "00024")).success (builtins.tryEval (toInt "3.14")).success ];
+  toIntBase10 = [ (toIntBase10 "00024") (toIntBase10 "0012") ];
+  stringLength = stringLength "hello";
+  substring = substring 1 3 "hello";
+  stringToCharacters = stringToCharacters "abc";
+  stringAsChars = stringAsChars (x: if x == "a" then "i" else x) "nax";
+  trim = [ (trim "   hello, world!   ") (trim " \n\t a\nb \n") (trim "   ") (trim "") (trimWith { start = true; } "  x  ") (trimWith { end = true; } "  x  ") ];
+  makeBinPath = makeBinPath [ "/root" "/usr" "/usr/local" ];
+  makeSearchPath = makeSearchPath "include" [ "/usr" "/usr/local" ];
+  makeLibraryPath = makeLibraryPath [ "/usr" ];
+  versions = [ (versionOlder "1.1" "1.2") (versionOlder "1.1" "1.1") (versionAtLeast "1.1" "1.0") (versionAtLeast "1.1" "1.1") (versionAtLeast "1.1" "1.2") ];
+  fixedWidth = [ (fixedWidthString 5 "0" (toString 15)) (fixedWidthNumber 5 15) ];
+  intersperse = intersperse "/" [ "usr" "local" "bin" ];
+  enableFeature = [ (enableFeature true "shared") (withFeature false "x") (enableFeatureAs true "a" "b") (withFeatureAs false "a" "b") ];
+  getName = [ (getName "youtube-dl-2016.01.01") (getVersion "youtube-dl-2016.01.01") ];
+  isStringLike = [ (isStringLike "a") (isStringLike 1) (isStringLike { outPath = "/x"; }) ];
+  normalizePath = normalizePath "//a//b/";
+  commonPrefixLength = commonPrefixLength "foobar" "fooqux";
+  levenshtein = [ (levenshtein "foo" "foo") (levenshtein "book" "hook") (levenshtein "kitten" "sitting") (levenshtein "" "abc") ];
+  levenshteinAtMost = [ (levenshteinAtMost 0 "foo" "foo") (levenshteinAtMost 1 "foo" "boa") (levenshteinAtMost 2 "foo" "boa") (levenshteinAtMost 2 "This is a sentence" "this is a sentense.") (levenshteinAtMost 3 "This is a sentence" "this is a sentense.") ];
+  toShellVar = [ (toShellVar "foo" "some string") (toShellVar "bar" [ "a b" "c" ]) ];
+  toSentenceCase = toSentenceCase "hELLO";
+  toHexString = [ (toHexString 250) (toHexString 0) (toHexString 4095) ];
+}
