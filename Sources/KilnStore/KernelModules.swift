@@ -45,7 +45,17 @@ struct KernelModules {
                 throw KilnError("kernel module '\(raw)'" + (from.map { " (needed by '\($0)')" } ?? " (listed in boot.initrd.kernelModules)")
                                 + " is neither a module nor built into kernel \(version)")
             }
-            for dep in try dependencies(of: packageRoot + "/" + rel) { try visit(dep, from: name) }
+            let deps = try dependencies(of: packageRoot + "/" + rel)
+            for dep in deps.hard { try visit(dep, from: name) }
+            // A soft dependency is optional and often names a crypto algorithm ("crc32c")
+            // rather than a module: take the module or its generic implementation if either
+            // exists, as modprobe would through the aliases.
+            for soft in deps.softPre {
+                let n = soft.replacingOccurrences(of: "-", with: "_")
+                if let m = [n, n + "_generic"].first(where: { modules[$0] != nil || builtin.contains($0) }) {
+                    try visit(m, from: name)
+                }
+            }
             order.append(name)
         }
         for r in requested { try visit(r, from: nil) }
@@ -54,18 +64,25 @@ struct KernelModules {
 
     func path(of name: String) -> String? { modules[name].map { packageRoot + "/" + $0 } }
 
-    /// `depends=` of a module's .modinfo section.
-    private func dependencies(of file: String) throws -> [String] {
+    /// `depends=` and the `pre:` part of `softdep=` of a module's .modinfo section.
+    private func dependencies(of file: String) throws -> (hard: [String], softPre: [String]) {
         guard let data = FileManager.default.contents(atPath: file) else { throw KilnError("cannot read kernel module \(file)") }
         let bytes = [UInt8](data)
-        guard let info = ELF.section(named: ".modinfo", in: bytes) else { return [] }
+        guard let info = ELF.section(named: ".modinfo", in: bytes) else { return ([], []) }
+        var hard: [String] = [], softPre: [String] = []
         for field in info.split(separator: 0) {
             let s = String(decoding: field, as: UTF8.self)
             if s.hasPrefix("depends=") {
-                return s.dropFirst("depends=".count).split(separator: ",").map(String.init)
+                hard = s.dropFirst("depends=".count).split(separator: ",").map(String.init)
+            } else if s.hasPrefix("softdep=") {
+                // "softdep=pre: a b post: c": the modules to load before this one.
+                var inPre = false
+                for word in s.dropFirst("softdep=".count).split(separator: " ") {
+                    if word == "pre:" { inPre = true } else if word == "post:" { inPre = false } else if inPre { softPre.append(String(word)) }
+                }
             }
         }
-        return []
+        return (hard, softPre)
     }
 }
 
