@@ -1,35 +1,16 @@
 # A web server and a client on the test LAN: the client fetches a page from the server by name.
 {
   name = "nginx";
-  nodes.server = { pkgs, ... }: {
-    environment.systemPackages = with pkgs; [ nginx ];
-    # The user nginx's workers run as (its group is one of Kiln's base groups).
-    users.users.www-data = { uid = 33; group = "www-data"; home = "/var/www"; shell = "/usr/sbin/nologin"; };
-    environment.etc."nginx/nginx.conf".text = ''
-      user www-data;
-      worker_processes 1;
-      pid /run/nginx.pid;
-      error_log stderr;
-      events { worker_connections 64; }
-      http {
-        include /etc/nginx/mime.types;
-        access_log /var/log/nginx/access.log;
-        server {
-          listen 80 default_server;
-          root /etc/kiln-www;
-          index index.html;
-        }
-      }
-    '';
-    environment.etc."kiln-www/index.html".text = "<h1>Served by Kiln</h1>\n";
-    # nginx-common's postinst would make these; Debian's unit is not enabled.
-    systemd.services.nginx = {
-      description = "nginx web server";
-      wantedBy = [ "multi-user.target" ];
-      after = [ "network.target" ];
-      preStart = "mkdir -p /var/log/nginx /var/lib/nginx";
-      serviceConfig.ExecStart = "/usr/sbin/nginx -g 'daemon off;'";
+  nodes.server = { ... }: {
+    services.nginx = {
+      enable = true;
+      virtualHosts.server = {
+        default = true;
+        root = "/etc/kiln-www";
+      };
     };
+    environment.etc."kiln-www/index.html".text = "<h1>Served by Kiln</h1>\n";
+    networking.firewall.allowedTCPPorts = [ 80 ];
   };
   nodes.client = { pkgs, ... }: {
     environment.systemPackages = with pkgs; [ curl ];

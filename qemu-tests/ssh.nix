@@ -1,31 +1,16 @@
 # Two machines on the test LAN: the client logs in to the server by name with a key; while
 # the server's link is cut the connection fails, and it works again once the link is back.
 let
-  # openssh-server's maintainer scripts are never run: this is what they would have done.
-  sshServer = { pkgs, ... }: {
-    environment.systemPackages = with pkgs; [ openssh-server ];
-    # The privilege-separation user (its directory, /run/sshd, is ssh.service's RuntimeDirectory).
-    users.users.sshd = { uid = 101; group = "nogroup"; home = "/run/sshd"; shell = "/usr/sbin/nologin"; };
+  # services.openssh does what openssh-server's maintainer scripts would: the sshd user,
+  # host keys at first boot, the unit (sshd.service), and port 22 in the firewall.
+  sshServer = { ... }: {
+    services.openssh = {
+      enable = true;
+      settings.PasswordAuthentication = false;
+      settings.KbdInteractiveAuthentication = false;
+    };
     # No password can log in as root; a key can.
     users.users.root.hashedPassword = "*";
-    environment.etc."ssh/sshd_config".text = ''
-      PermitRootLogin prohibit-password
-      PasswordAuthentication no
-      KbdInteractiveAuthentication no
-      UsePAM no
-      PrintMotd no
-      Subsystem sftp /usr/lib/openssh/sftp-server
-    '';
-    # Host keys are made at first boot.
-    systemd.services.ssh-host-keys = {
-      description = "SSH host keys";
-      wantedBy = [ "multi-user.target" ];
-      before = [ "ssh.service" ];
-      serviceConfig = { Type = "oneshot"; RemainAfterExit = true; };
-      script = "ssh-keygen -A";
-    };
-    # Debian ships ssh.service but enabling it is the postinst's job.
-    environment.etc."systemd/system/multi-user.target.wants/ssh.service".source = "/lib/systemd/system/ssh.service";
   };
 in
 {
@@ -38,7 +23,7 @@ in
     ssh = "ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
 
     start_all()
-    server.wait_for_unit("ssh.service")
+    server.wait_for_unit("sshd.service")
     server.wait_for_open_port(22)
 
     with subtest("the client has a key the server accepts"):

@@ -11,7 +11,7 @@ public struct ConfigError: UserFacingError {
 
 /// Evaluates a profile together with a hardware description and Kiln's built-in modules
 /// into a `SystemConfig`.
-public struct ProfileEvaluator {
+public struct ProfileEvaluator: Sendable {
     public let profile: String
     public let hardware: String
 
@@ -31,21 +31,28 @@ public struct ProfileEvaluator {
     }
 
     public func evaluate() throws -> SystemConfig {
+        try withEvaluator { ev in try evaluate(ev) }
+    }
+
+    /// Runs `body` on a fresh evaluator with a large stack, turning Nix errors into
+    /// configuration errors (a syntax error without the evaluation notes around it).
+    public func withEvaluator<T>(_ body: @escaping (Evaluator) throws -> T) throws -> T {
         for f in [profile, hardware] where !FileManager.default.fileExists(atPath: f) {
             throw ConfigError(message: "file '\(f)' does not exist")
         }
         return try runWithLargeStack {
             let ev = Evaluator()
             do {
-                return try evaluate(ev)
+                return try body(ev)
             } catch let e as NixError {
-                // A syntax error is about the file alone; how evaluation got there is noise.
                 throw ConfigError(message: (e.kind == .parse ? NixError(e.kind, e.message, span: e.span) : e).description)
             }
         }
     }
 
-    private func evaluate(_ ev: Evaluator) throws -> SystemConfig {
+    /// The module system's result for this profile: `{ config; options; packageRequests; }`,
+    /// unevaluated beyond its outer set, so `kiln eval PROFILE -A config.x` forces only x.
+    public func moduleResult(_ ev: Evaluator) throws -> Value {
         let dir = Self.modulesDirectory
         let lib = try ev.evalFile(dir + "/lib.nix")
         let evalModules = try ev.evalFile(dir + "/eval-modules.nix")
@@ -65,11 +72,28 @@ public struct ProfileEvaluator {
             throw ConfigError(message: "\(dir)/module-list.nix must be a list of module paths")
         }
         let modules = Value.list(shipped + [hardware, profile].map { Thunk(value: .path($0)) })
-        let result = try ev.call(evalModules, .attrs(AttrSet([
+        return try ev.call(evalModules, .attrs(AttrSet([
             "lib": Thunk(value: lib),
             "modules": Thunk(value: modules),
             "specialArgs": Thunk(value: specialArgs),
         ])))
+    }
+
+    /// Every declared option, as `lib.optionsDocList` lists them: name, type,
+    /// default, description, declaring files. JSON text, for `kiln options`.
+    public func optionsJSON() throws -> String {
+        try withEvaluator { ev in
+            let lib = try ev.evalFile(Self.modulesDirectory + "/lib.nix")
+            guard let toDoc = try ev.attr(lib, "optionsDocList"),
+                  let options = try ev.attr(try moduleResult(ev), "options") else {
+                throw ConfigError(message: "internal: the module system gives no option list")
+            }
+            return try ev.toJSON(try ev.call(toDoc, options))
+        }
+    }
+
+    private func evaluate(_ ev: Evaluator) throws -> SystemConfig {
+        let result = try moduleResult(ev)
         guard let config = try ev.attr(result, "config") else { throw ConfigError(message: "internal: module evaluation gave no config") }
 
         func json(_ path: [String]) throws -> Any? {
@@ -108,11 +132,28 @@ public struct ProfileEvaluator {
         var users: [UserConfig] = []
         if let u = try json(["users", "users"]) as? [String: Any] {
             for name in u.keys.sorted() {
-                guard let attrs = u[name] as? [String: Any] else { continue }
-                let data = try JSONSerialization.data(withJSONObject: attrs.merging(["name": name]) { a, _ in a })
+                guard var attrs = u[name] as? [String: Any] else { continue }
+                // Unset options of the users submodule arrive as null or "" (NixOS's defaults);
+                // a shell given as a package is the program of that name in the system path.
+                attrs = attrs.filter { !($0.value is NSNull) && ($0.value as? String) != "" }
+                if let shell = attrs["shell"] as? [String: Any], let pname = shell["pname"] as? String {
+                    attrs["shell"] = "/run/current-system/sw/bin/\(pname)"
+                }
+                let data = try JSONSerialization.data(withJSONObject: attrs.merging(["name": name]) { _, b in b })
                 do { users.append(try JSONDecoder().decode(UserConfig.self, from: data)) } catch {
                     throw ConfigError(message: "the option 'users.users.\(name)' has a value of the wrong type: \(error)")
                 }
+            }
+        }
+        var groups: [GroupConfig] = []
+        if let g = try json(["users", "groups"]) as? [String: Any] {
+            for name in g.keys.sorted() {
+                let attrs = g[name] as? [String: Any] ?? [:]
+                guard attrs["gid"] == nil || attrs["gid"] is NSNull || attrs["gid"] is Int,
+                      attrs["members"] == nil || attrs["members"] is [String] else {
+                    throw ConfigError(message: "the option 'users.groups.\(name)' has a value of the wrong type (gid: an integer or null; members: a list of user names)")
+                }
+                groups.append(GroupConfig(name: name, gid: attrs["gid"] as? Int, members: attrs["members"] as? [String]))
             }
         }
         // Which module asked for each package.
@@ -142,15 +183,22 @@ public struct ProfileEvaluator {
                 guard let e = entries[name] as? [String: Any] else {
                     throw ConfigError(message: "the option 'environment.etc.\"\(name)\"' must be a set with text or source")
                 }
+                if (e["enable"] as? Bool) == false { continue }
+                let target = (e["target"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? name
                 let text = e["text"] as? String, source = e["source"] as? String
                 guard (text == nil) != (source == nil) else {
                     throw ConfigError(message: "the option 'environment.etc.\"\(name)\"' needs exactly one of text and source")
                 }
+                // NixOS's "symlink" (the default) links the file from /etc/static, which is how
+                // Kiln's activation installs every file of /etc anyway.
                 let modeText = (e["mode"] as? String) ?? "0644"
-                guard let mode = UInt16(modeText, radix: 8), mode <= 0o7777 else {
-                    throw ConfigError(message: "the option 'environment.etc.\"\(name)\".mode' is '\(modeText)', not an octal mode like \"0644\"")
+                guard let mode = modeText == "symlink" ? 0o644 : UInt16(modeText, radix: 8), mode <= 0o7777 else {
+                    throw ConfigError(message: "the option 'environment.etc.\"\(name)\".mode' is '\(modeText)', not an octal mode like \"0644\" or \"symlink\"")
                 }
-                etc.append(EtcFile(path: name, text: text, source: source, mode: mode))
+                var file = EtcFile(path: target, text: text, source: source, mode: mode)
+                if let u = e["user"] as? String, !u.isEmpty { file.user = u }
+                if let g = e["group"] as? String, !g.isEmpty { file.group = g }
+                etc.append(file)
             }
         }
         let bootLoader = try bootLoaderConfig(json, platform: platform)
@@ -174,12 +222,16 @@ public struct ProfileEvaluator {
             hostPlatform: platform,
             kernelPackage: kernelName,
             console: try string(["boot", "console"], default: "ttyS0"),
-            initrdKernelModules: try strings(["boot", "initrd", "kernelModules"]),
+            // Stage 2 has no /lib/modules: boot.kernelModules are loaded by the initrd too.
+            // availableKernelModules too: the initrd has no udev to load them on demand.
+            initrdKernelModules: uniqued(try strings(["boot", "initrd", "availableKernelModules"])
+                                         + strings(["boot", "initrd", "kernelModules"]) + strings(["boot", "kernelModules"])),
             kernelParams: try strings(["boot", "kernelParams"]),
             bootLoaderTimeout: (timeout as? Int) ?? 1,
             users: users,
             packages: wants,
             etc: etc)
+        system.groups = groups
         system.bootLoader = bootLoader
         system.rootFSType = fsType
         system.firmware = firmware
@@ -219,4 +271,10 @@ public struct ProfileEvaluator {
         }
         return BootLoaderConfig(kind: .grub, grubEFI: efi, grubBIOS: bios)
     }
+}
+
+/// The list without repeats, first occurrence kept.
+private func uniqued(_ xs: [String]) -> [String] {
+    var seen = Set<String>()
+    return xs.filter { seen.insert($0).inserted }
 }

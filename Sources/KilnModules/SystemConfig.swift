@@ -6,10 +6,25 @@ public struct UserConfig: Codable, Sendable, Hashable {
     public var home: String?
     public var shell: String?
     public var isNormalUser: Bool?
+    /// A system account: its uid is allocated below 1000 and it gets no home directory.
+    public var isSystemUser: Bool?
+    /// Whether activation creates the home directory (default: for normal users).
+    public var createHome: Bool?
     public var description: String?
     public var extraGroups: [String]?
     public var initialPassword: String?
     public var hashedPassword: String?
+}
+
+/// A group the configuration declares (`users.groups.<name>`), beyond Debian's base groups.
+public struct GroupConfig: Codable, Sendable, Hashable {
+    public var name: String
+    public var gid: Int?
+    public var members: [String]?
+
+    public init(name: String, gid: Int? = nil, members: [String]? = nil) {
+        self.name = name; self.gid = gid; self.members = members
+    }
 }
 
 /// A package the configuration wants, with the file and option that asked for it.
@@ -30,6 +45,9 @@ public struct EtcFile: Codable, Sendable, Hashable {
     public var text: String?
     public var source: String?
     public var mode: UInt16
+    /// Owner and group of a generated file: a name, or "+N" for id N (NixOS's form).
+    public var user: String = "+0"
+    public var group: String = "+0"
 }
 
 /// The boot loader the configuration chose (`boot.loader.*`).
@@ -62,6 +80,8 @@ public struct SystemConfig: Codable, Sendable {
     public var kernelParams: [String]
     public var bootLoaderTimeout: Int
     public var users: [UserConfig]
+    /// `users.groups`: declared groups (Debian's base groups are always there).
+    public var groups: [GroupConfig] = []
     public var packages: [PackageWant]
     /// `environment.etc`, including the units `systemd.services` generates.
     public var etc: [EtcFile]

@@ -197,7 +197,10 @@ public struct SystemBuilder {
             HOME_URL="https://example.invalid/kiln"
 
             """)
-        etc.data("fstab", "UUID=\(identity.rootUUID) / \(config.rootFSType) rw,relatime 0 \(config.rootFSType == "btrfs" ? 0 : 1)\n")
+        // The root is the one file system Kiln itself makes: its line comes first, then the
+        // entries of fileSystems and swapDevices (the modules' fstab).
+        let rootLine = "UUID=\(identity.rootUUID) / \(config.rootFSType) rw,relatime 0 \(config.rootFSType == "btrfs" ? 0 : 1)\n"
+        etc.data("fstab", rootLine + (config.etc.first { $0.path == "fstab" }?.text ?? ""))
         etc.data("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n")
         etc.data("environment", "")
         etc.data("default/locale", "")
@@ -207,12 +210,16 @@ public struct SystemBuilder {
         etc.data("pam.d/common-password", "password [success=1 default=ignore] pam_unix.so obscure yescrypt\npassword requisite pam_deny.so\npassword required pam_permit.so\n")
         etc.data("pam.d/common-session", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
         etc.data("pam.d/common-session-noninteractive", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
-        for f in config.etc {
-            if let text = f.text { etc.data(f.path, text, mode: f.mode) } else if let source = f.source { etc.symlink(f.path, source) }
+        let accounts = try Accounts(users: config.users, groups: config.groups, seed: identity.seed)
+        for f in config.etc where f.path != "fstab" {
+            if let text = f.text {
+                let uid = try accounts.id(f.user, in: accounts.uids, option: "environment.etc.\"\(f.path)\".user")
+                let gid = try accounts.id(f.group, in: accounts.gids, option: "environment.etc.\"\(f.path)\".group")
+                etc.data(f.path, text, mode: f.mode, uid: uid, gid: gid)
+            } else if let source = f.source { etc.symlink(f.path, source) }
         }
         // systemd-firstboot would prompt on the console: the configuration already answers it.
         etc.symlink("systemd/system/systemd-firstboot.service", "/dev/null")
-        let accounts = try Accounts(users: config.users, seed: identity.seed)
         etc.data("passwd", accounts.passwd)
         etc.data("group", accounts.group)
         etc.data("shadow", accounts.shadow, mode: 0o640, gid: 42)
@@ -345,7 +352,7 @@ public struct SystemBuilder {
         for f in shadow gshadow; do cp --remove-destination "/etc/static/$f" "/etc/$f"; chown 0:42 "/etc/$f"; chmod 0640 "/etc/$f"; done
 
         """
-        for u in config.users where u.isNormalUser == true {
+        for u in config.users where u.createHome ?? (u.isNormalUser == true) {
             let home = u.home ?? "/home/\(u.name)"
             s += "if [ ! -d '\(home)' ]; then mkdir -p '\(home)'; chown '\(u.name):' '\(home)'; chmod 0700 '\(home)'; fi\n"
         }
@@ -400,6 +407,17 @@ public struct SystemBuilder {
 /// passwd, group, shadow and gshadow from the declared users, over Debian's base accounts.
 struct Accounts {
     var passwd = "", group = "", shadow = "", gshadow = ""
+    /// Every account's and group's id by name.
+    var uids: [String: Int] = [:], gids: [String: Int] = [:]
+
+    /// An owner as NixOS writes it: "+N" for id N, or a name from `table`.
+    func id(_ owner: String, in table: [String: Int], option: String) throws -> UInt32 {
+        if owner.hasPrefix("+"), let n = UInt32(owner.dropFirst()) { return n }
+        guard let n = table[owner] else {
+            throw KilnError("the option '\(option)' is '\(owner)', which is neither \"+N\" nor a declared name")
+        }
+        return UInt32(n)
+    }
 
     static let baseGroups: [(String, Int)] = [
         ("root", 0), ("daemon", 1), ("bin", 2), ("sys", 3), ("adm", 4), ("tty", 5), ("disk", 6), ("lp", 7), ("mail", 8),
@@ -409,19 +427,52 @@ struct Accounts {
         ("video", 44), ("sasl", 45), ("plugdev", 46), ("staff", 50), ("games", 60), ("users", 100), ("nogroup", 65534),
     ]
 
-    init(users: [UserConfig], seed: [UInt8]) throws {
+    /// Users and groups without a given id get one in a stable order (by name, as the
+    /// configuration lists them): normal users from 1000 up, system users and groups from
+    /// 999 down, as NixOS allocates them.
+    init(users: [UserConfig], groups declared: [GroupConfig] = [], seed: [UInt8]) throws {
         var members: [String: [String]] = [:]
+        var allGroups = Self.baseGroups
+        var usedGIDs = Set(allGroups.map(\.1))
+        var nextSystemGID = 999
+        for g in declared.sorted(by: { $0.name < $1.name }) {
+            for m in g.members ?? [] { members[g.name, default: []].append(m) }
+            if let i = allGroups.firstIndex(where: { $0.0 == g.name }) {
+                if let gid = g.gid, gid != allGroups[i].1 {
+                    throw KilnError("users.groups.\(g.name).gid is \(gid), but \(g.name) is a Debian base group with gid \(allGroups[i].1)")
+                }
+                continue
+            }
+            let gid: Int
+            if let given = g.gid { gid = given } else {
+                while usedGIDs.contains(nextSystemGID) { nextSystemGID -= 1 }
+                gid = nextSystemGID
+            }
+            guard !usedGIDs.contains(gid) else {
+                throw KilnError("users.groups.\(g.name).gid is \(gid), which another group already has")
+            }
+            usedGIDs.insert(gid)
+            allGroups.append((g.name, gid))
+        }
+        allGroups.sort { $0.1 < $1.1 }
         var lines: [(Int, String, String)] = [  // uid, passwd line, shadow line
             (1, "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin", "daemon:*:1:0:99999:7:::"),
             (2, "bin:x:2:2:bin:/bin:/usr/sbin/nologin", "bin:*:1:0:99999:7:::"),
             (3, "sys:x:3:3:sys:/dev:/usr/sbin/nologin", "sys:*:1:0:99999:7:::"),
             (65534, "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin", "nobody:*:1:0:99999:7:::"),
         ]
-        let groupIDs = Dictionary(Self.baseGroups, uniquingKeysWith: { a, _ in a })
-        var nextUID = 1000
+        let groupIDs = Dictionary(allGroups, uniquingKeysWith: { a, _ in a })
+        var usedUIDs = Set(lines.map(\.0) + users.compactMap(\.uid))
+        var nextUID = 1000, nextSystemUID = 999
         for u in users {
             let uid: Int
-            if let given = u.uid { uid = given } else if u.name == "root" { uid = 0 } else { uid = nextUID; nextUID += 1 }
+            if let given = u.uid { uid = given } else if u.name == "root" { uid = 0 } else if u.isSystemUser == true {
+                while usedUIDs.contains(nextSystemUID) { nextSystemUID -= 1 }
+                uid = nextSystemUID; usedUIDs.insert(uid)
+            } else {
+                while usedUIDs.contains(nextUID) { nextUID += 1 }
+                uid = nextUID; usedUIDs.insert(uid)
+            }
             let normal = u.isNormalUser == true
             let groupName = u.group ?? (normal ? "users" : u.name == "root" ? "root" : "nogroup")
             guard let gid = groupIDs[groupName] else {
@@ -437,9 +488,13 @@ struct Accounts {
             lines.append((uid, "\(u.name):x:\(uid):\(gid):\(u.description ?? ""):\(home):\(shell)", "\(u.name):\(hash):1:0:99999:7:::"))
         }
         lines.sort { $0.0 < $1.0 }
+        for (uid, line, _) in lines { uids[String(line.prefix { $0 != ":" })] = uid }
+        gids = groupIDs
+        // A user named in both extraGroups and the group's members is listed once.
+        members = members.mapValues { names in var seen = Set<String>(); return names.filter { seen.insert($0).inserted } }
         passwd = lines.map(\.1).joined(separator: "\n") + "\n"
         shadow = lines.map(\.2).joined(separator: "\n") + "\n"
-        group = Self.baseGroups.map { "\($0.0):x:\($0.1):\((members[$0.0] ?? []).joined(separator: ","))" }.joined(separator: "\n") + "\n"
-        gshadow = Self.baseGroups.map { "\($0.0):*::\((members[$0.0] ?? []).joined(separator: ","))" }.joined(separator: "\n") + "\n"
+        group = allGroups.map { "\($0.0):x:\($0.1):\((members[$0.0] ?? []).joined(separator: ","))" }.joined(separator: "\n") + "\n"
+        gshadow = allGroups.map { "\($0.0):*::\((members[$0.0] ?? []).joined(separator: ","))" }.joined(separator: "\n") + "\n"
     }
 }

@@ -32,6 +32,9 @@ public struct InstantiateRequest: Sendable {
     public var includes: [String] = []
     /// `--parse`: only parse (and bind) the inputs.
     public var parseOnly = false
+    /// Where the value to select from comes from instead of `inputs`, when the caller
+    /// evaluates it itself (Kiln's `kiln eval PROFILE -A config.x`: the module system's result).
+    public var root: (@Sendable (Evaluator) throws -> Value)?
     /// The directory relative paths and `-E` expressions resolve against.
     public var workingDirectory = FileManager.default.currentDirectoryPath
 
@@ -77,9 +80,11 @@ extension Evaluator {
                 }
             }
             let inputs = req.inputs.isEmpty && !req.fromExpressions ? ["./default.nix"] : req.inputs
-            for input in inputs {
+            for input in req.root == nil ? inputs : ["«root»"] {
                 let root: Value
-                if req.fromExpressions {
+                if let provide = req.root {
+                    root = try provide(self)
+                } else if req.fromExpressions {
                     let e = try parse(input, fileName: "«string»", baseDir: req.workingDirectory)
                     root = try evalForce(e, globalEnv)
                 } else if input.hasPrefix("<") && input.hasSuffix(">") && input.count > 2 {

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import NixLang
+import KilnModules
 
 /// `kiln eval`: evaluates Nix files or expressions and prints the result exactly as
 /// `nix-instantiate --eval` does. It takes nix-instantiate's flags, so that
@@ -31,6 +32,9 @@ struct Eval: ParsableCommand {
     @Option(name: [.customShort("A"), .customLong("attr")], help: "Select an attribute path (e.g. a.b.0).") var attrPaths: [String] = []
     /// Search path entries, before NIX_PATH.
     @Option(name: [.customShort("I"), .customLong("include")], help: "Add a search path entry (PATH or PREFIX=PATH).") var includes: [String] = []
+    /// The machine description when the file is a profile (`-A config.…` / `-A options.…`).
+    @Option(help: "With a profile and -A config.PATH or options.PATH: the machine description (.nix).")
+    var hardware: String?
     /// Files or expressions, and the nix-instantiate options argument-parser cannot express (--arg NAME EXPR).
     @Argument(parsing: .allUnrecognized, help: "Files (default ./default.nix), or expressions with -E.") var words: [String] = []
 
@@ -64,7 +68,21 @@ struct Eval: ParsableCommand {
             }
             i += 1
         }
+        if let profile = profileFile(req) {
+            let evaluator = ProfileEvaluator(profile: profile, hardware: ProfileOptions.defaultHardware(for: profile, given: hardware))
+            req.root = { ev in try evaluator.moduleResult(ev) }
+        }
         return req
+    }
+
+    /// A profile is a module, not a value to print: when every -A path starts at `config`
+    /// or `options`, the one input file is evaluated by the module system (with the hardware
+    /// and Kiln's modules), as `nix-instantiate '<nixpkgs/nixos>' -A config.x` does for NixOS.
+    private func profileFile(_ req: InstantiateRequest) -> String? {
+        guard !req.fromExpressions, req.inputs.count == 1, !req.attrPaths.isEmpty,
+              req.attrPaths.allSatisfy({ $0 == "config" || $0 == "options" || $0.hasPrefix("config.") || $0.hasPrefix("options.") })
+        else { return nil }
+        return req.inputs[0]
     }
 
     func validate() throws {

@@ -11,7 +11,7 @@ import NixLang
 struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
-        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Eval.self])
+        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self])
 
     /// Errors are turned into text here and nowhere else.
     static func main() {
@@ -38,7 +38,9 @@ struct ProfileOptions: ParsableArguments {
     var hardware: String?
 
     /// The hardware file: given, or `hardware/qemu-x86_64.nix` beside the profile's folder.
-    func hardwarePath() -> String {
+    func hardwarePath() -> String { Self.defaultHardware(for: profile, given: hardware) }
+
+    static func defaultHardware(for profile: String, given hardware: String?) -> String {
         if let hardware { return hardware }
         let profileDir = URL(fileURLWithPath: profile).deletingLastPathComponent()
         for candidate in [profileDir.appendingPathComponent("../hardware/qemu-x86_64.nix").standardizedFileURL.path,
@@ -103,6 +105,56 @@ struct Config: ParsableCommand {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try enc.encode(config), as: UTF8.self))
+    }
+}
+
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every option Kiln's modules declare, with type, default and description.")
+
+    @Argument(help: "A profile whose own option declarations are listed too (default: none).")
+    var profile: String?
+
+    @Option(help: "The machine description (.nix) from hardware/.")
+    var hardware: String?
+
+    @Flag(help: "Print the list as JSON.")
+    var json = false
+
+    func run() throws {
+        // Without a profile, an empty module stands in for it.
+        let empty = try KilnPaths.makeTemporaryDirectory("kiln-options") + "/empty.nix"
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: empty).deletingLastPathComponent().path) }
+        try Data("{ }\n".utf8).write(to: URL(fileURLWithPath: empty))
+        let p = profile ?? empty
+        let text = try ProfileEvaluator(profile: p, hardware: ProfileOptions.defaultHardware(for: profile ?? "profiles/x.nix", given: hardware)).optionsJSON()
+        if json { print(text); return }
+        guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
+            throw KilnError("internal: the option list is not a list")
+        }
+        var out = ""
+        for o in list {
+            out += "\(o["name"] as? String ?? "?")\n"
+            if let t = o["type"] as? String { out += "    type: \(t)\n" }
+            if let d = o["default"] { out += "    default: \(Self.show(d))\n" }
+            if let d = o["description"] as? String, !d.isEmpty {
+                out += "    " + d.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "\n    ") + "\n"
+            }
+            if let files = o["declarations"] as? [String], !files.isEmpty {
+                // Kiln's own modules by their place in the source tree, as NixOS shows <nixpkgs/...>.
+                let shipped = ProfileEvaluator.modulesDirectory + "/"
+                let shown = files.map { $0.hasPrefix(shipped) ? "<kiln/modules/" + $0.dropFirst(shipped.count) + ">" : $0 }
+                out += "    declared in: \(shown.joined(separator: ", "))\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    /// A default as JSON text, or a literalExpression's text as written.
+    static func show(_ v: Any) -> String {
+        if let d = v as? [String: Any], let text = d["text"] as? String, d["_type"] != nil { return text }
+        guard let data = try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) else { return "\(v)" }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -36,10 +36,30 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertEqual(c.kernelPackage, "linux-image-amd64")
         XCTAssertTrue(c.kernelParams.contains("quiet"))
         XCTAssertTrue(c.kernelParams.contains("console=ttyS0,115200"))
-        XCTAssertEqual(c.users.map(\.name), ["alice", "root"])
+        // systemd-network: networking.useDHCP is on by default, as in NixOS, through systemd-networkd.
+        XCTAssertEqual(c.users.map(\.name), ["alice", "root", "systemd-network"])
+        XCTAssertEqual(c.users.first { $0.name == "systemd-network" }?.isSystemUser, true)
         XCTAssertEqual(c.users.first { $0.name == "root" }?.initialPassword, "kiln")
         XCTAssertTrue(c.packages.contains(PackageWant(name: "coreutils", option: "environment.systemPackages", file: p)))
         XCTAssertTrue(c.packageNames.contains("systemd"), "base module packages")
+    }
+
+    func testUnknownOptionAndTypeErrorsNameOptionAndFile() throws {
+        let p = try profile("{ ... }: { networking.hostName = \"x\"; services.opensh.enable = true; }", name: "typo.nix")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+            let text = (e as? ConfigError)?.message ?? "\(e)"
+            XCTAssertTrue(text.contains("services.opensh"), text)
+            XCTAssertTrue(text.contains("does not exist"), text)
+            XCTAssertTrue(text.contains("services.openssh"), "did-you-mean: \(text)")
+            XCTAssertTrue(text.contains(p), "names the defining file: \(text)")
+        }
+        let q = try profile("{ ... }: { networking.hostName = 42; }", name: "type.nix")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: q, hardware: hardware).evaluate()) { e in
+            let text = (e as? ConfigError)?.message ?? "\(e)"
+            XCTAssertTrue(text.contains("networking.hostName"), text)
+            XCTAssertTrue(text.contains("not of type"), text)
+            XCTAssertTrue(text.contains("42") && text.contains(q), text)
+        }
     }
 
     func testDefaultsYieldAndConflictsNameFiles() throws {

@@ -6,78 +6,82 @@
 # kiln.testing.hosts    the /etc/hosts text naming every node (set by the driver)
 { config, lib, pkgs, ... }:
 let
-  cfg = config.kiln.testing or { };
-  address = cfg.address or "";
-  console = config.boot.console or "ttyS0";
+  cfg = config.kiln.testing;
+  console = config.boot.console;
+  # The driver's hosts text names every node; localhost is networking's already.
+  hostLines = builtins.filter (l: builtins.isString l && l != "" && builtins.match ".*localhost.*" l == null)
+    (builtins.split "\n" cfg.hosts);
 in
 {
-  # The backdoor's console (hvc0) and the LAN's card: stage 2 has no /lib/modules, so the
-  # initrd loads them.
-  boot.initrd.kernelModules = [ "virtio_console" "virtio_net" ];
-  # Same timing every run (as NixOS tests do); journal on the console, for the logs.
-  boot.kernelParams = [ "systemd.journald.forward_to_console=1" "net.ifnames=0" ]
-    ++ lib.optional ((config.nixpkgs.hostPlatform or "x86_64-linux") == "x86_64-linux") "clocksource=acpi_pm";
-  boot.loader.timeout = lib.mkForce 0;
-
-  environment.systemPackages = with pkgs; [ iproute2 ];
-
-  # A root shell on /dev/hvc0. It starts as early as systemd can start anything (no default
-  # dependencies), so the driver can run commands while the rest of the boot goes on. The
-  # driver waits for the banner, then sends lines; stderr goes to the serial console.
-  systemd.services.backdoor = {
-    description = "Kiln test driver backdoor";
-    wantedBy = [ "sysinit.target" ];
-    before = [ "shutdown.target" ];
-    unitConfig = { DefaultDependencies = false; Conflicts = "shutdown.target"; };
-    serviceConfig = { KillSignal = "SIGHUP"; Restart = "always"; RestartSec = "1"; };
-    script = ''
-      export USER=root HOME=/root TERM=dumb
-      export PATH=/run/current-system/sw/bin:/run/current-system/sw/sbin
-      cd /root
-      exec 2> /dev/${console}
-      echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) waiting for hvc0" >&2
-      while [ ! -e /dev/hvc0 ]; do sleep 0.1; done
-      echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) opening hvc0" >&2
-      exec < /dev/hvc0 > /dev/hvc0
-      stty -F /dev/hvc0 raw -echo
-      echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) stty done" >&2
-      echo "Spawning backdoor root shell..."
-      PS1="" exec bash --norc /dev/hvc0
-    '';
+  options.kiln.testing = {
+    address = lib.mkOption {
+      type = lib.types.str;
+      default = "";
+      example = "192.168.1.1";
+      description = "This node's IPv4 address on the test LAN (eth0, a /24); set by `kiln test`.";
+    };
+    hosts = lib.mkOption {
+      type = lib.types.lines;
+      default = "";
+      description = "/etc/hosts lines naming every node of the test; set by `kiln test`.";
+    };
   };
 
-  # The test LAN: a static address on the first Ethernet card, no gateway.
-  systemd.services.kiln-test-network = {
-    description = "Kiln test LAN address";
-    wantedBy = [ "network.target" ];
-    before = [ "network.target" ];
-    unitConfig.DefaultDependencies = false;
-    serviceConfig = { Type = "oneshot"; RemainAfterExit = true; };
-    script = ''
-      [ -n "${address}" ] || exit 0
-      i=0
-      while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-      ip link set lo up
-      ip link set eth0 up
-      ip addr add ${address}/24 dev eth0
-    '';
+  config = {
+    # The backdoor's console (hvc0) and the LAN's card: stage 2 has no /lib/modules, so the
+    # initrd loads them.
+    boot.initrd.kernelModules = [ "virtio_console" "virtio_net" ];
+    # Same timing every run (as NixOS tests do); journal on the console, for the logs.
+    boot.kernelParams = [ "systemd.journald.forward_to_console=1" "net.ifnames=0" ]
+      ++ lib.optional (config.nixpkgs.hostPlatform == "x86_64-linux") "clocksource=acpi_pm";
+    boot.loader.timeout = lib.mkForce 0;
+
+    environment.systemPackages = with pkgs; [ iproute2 ];
+
+    # A root shell on /dev/hvc0. It starts as early as systemd can start anything (no default
+    # dependencies), so the driver can run commands while the rest of the boot goes on. The
+    # driver waits for the banner, then sends lines; stderr goes to the serial console.
+    systemd.services.backdoor = {
+      description = "Kiln test driver backdoor";
+      wantedBy = [ "sysinit.target" ];
+      before = [ "shutdown.target" ];
+      unitConfig = { DefaultDependencies = false; Conflicts = "shutdown.target"; };
+      serviceConfig = { KillSignal = "SIGHUP"; Restart = "always"; RestartSec = "1"; };
+      script = ''
+        export USER=root HOME=/root TERM=dumb
+        export PATH=/run/current-system/sw/bin:/run/current-system/sw/sbin
+        cd /root
+        exec 2> /dev/${console}
+        echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) waiting for hvc0" >&2
+        while [ ! -e /dev/hvc0 ]; do sleep 0.1; done
+        echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) opening hvc0" >&2
+        exec < /dev/hvc0 > /dev/hvc0
+        stty -F /dev/hvc0 raw -echo
+        echo "kiln backdoor: $(cut -d' ' -f1 /proc/uptime) stty done" >&2
+        echo "Spawning backdoor root shell..."
+        PS1="" exec bash --norc /dev/hvc0
+      '';
+    };
+
+    # The test LAN: a static address on the first Ethernet card (network-setup.service), no
+    # gateway, no DHCP; every node by name in /etc/hosts.
+    networking.useDHCP = lib.mkDefault false;
+    networking.interfaces.eth0.ipv4.addresses = lib.mkIf (cfg.address != "") [ { address = cfg.address; prefixLength = 24; } ];
+    networking.extraHosts = lib.concatStringsSep "" (map (l: l + "\n") hostLines);
+
+    # A machine ID makes this boot not a "first boot": systemd then skips applying presets to
+    # every unit (~4 s under TCG).
+    environment.etc."machine-id".text = builtins.hashString "md5" "kiln-test-${config.networking.hostName}" + "\n";
+
+    # hvc0 belongs to the backdoor: no login prompt there.
+    environment.etc."systemd/system/serial-getty@hvc0.service".source = "/dev/null";
+    # Nothing in a test VM waits for these.
+    environment.etc."systemd/system/systemd-udev-settle.service".source = "/dev/null";
+    environment.etc."systemd/system/getty-static.service".source = "/dev/null";
+    environment.etc."systemd/system/systemd-networkd-wait-online.service".source = "/dev/null";
+    environment.etc."systemd/system/man-db.timer".source = "/dev/null";
+    environment.etc."systemd/system/apt-daily.timer".source = "/dev/null";
+    environment.etc."systemd/system/apt-daily-upgrade.timer".source = "/dev/null";
+    environment.etc."systemd/system/e2scrub_reap.service".source = "/dev/null";
   };
-  # network.target itself is only pulled in by units that want it.
-  environment.etc."systemd/system/multi-user.target.wants/kiln-test-network.service".source = "../kiln-test-network.service";
-  environment.etc."hosts".text = cfg.hosts or "127.0.0.1 localhost\n::1 localhost\n";
-
-  # A machine ID makes this boot not a "first boot": systemd then skips applying presets to
-  # every unit (~4 s under TCG).
-  environment.etc."machine-id".text = builtins.hashString "md5" "kiln-test-${config.networking.hostName}" + "\n";
-
-  # hvc0 belongs to the backdoor: no login prompt there.
-  environment.etc."systemd/system/serial-getty@hvc0.service".source = "/dev/null";
-  # Nothing in a test VM waits for these.
-  environment.etc."systemd/system/systemd-udev-settle.service".source = "/dev/null";
-  environment.etc."systemd/system/getty-static.service".source = "/dev/null";
-  environment.etc."systemd/system/systemd-networkd-wait-online.service".source = "/dev/null";
-  environment.etc."systemd/system/man-db.timer".source = "/dev/null";
-  environment.etc."systemd/system/apt-daily.timer".source = "/dev/null";
-  environment.etc."systemd/system/apt-daily-upgrade.timer".source = "/dev/null";
-  environment.etc."systemd/system/e2scrub_reap.service".source = "/dev/null";
 }

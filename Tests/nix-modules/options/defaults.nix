@@ -1,0 +1,2 @@
+# Nothing set: what every system gets.
+{ ... }: { }

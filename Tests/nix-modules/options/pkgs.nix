@@ -1,0 +1,11 @@
+# The package set the option tests evaluate with: every name is a Debian package stand-in,
+# { _type = "package"; pname; name; }, as Kiln's evaluator makes `pkgs` (ProfileEvaluator.swift).
+# Names used as pkgs.NAME must be listed; real Kiln makes any name on demand.
+let
+  names = [
+    "bash" "console-data" "coreutils" "curl" "dash" "fish" "hostname" "iproute2" "kbd" "kmod"
+    "libpam-modules" "libpam-runtime" "linux-image-amd64" "linux-image-arm64" "locales-all"
+    "login" "mksh" "nftables" "nginx" "openssh-client" "openssh-server" "sudo" "systemd" "tcsh"
+    "tzdata" "udev" "util-linux" "vim" "zsh"
+  ];
+in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

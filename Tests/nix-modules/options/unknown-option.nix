@@ -1,0 +1,1 @@
+{ ... }: { services.opensshd.enable = true; }

@@ -1,0 +1,1 @@
+{ ... }: { users.users.bob = { description = "Bob"; }; }
