@@ -1,13 +1,57 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, build Kiln, run every test: the unit tests
-# (swift test) and the integration suite (real packages, real filesystems, real QEMU boots).
-set -euo pipefail
+# README command 2: install what is missing, build Kiln, run every test:
+#   unit tests (swift test), the Nix language corpus, the module system and option tests,
+#   the integration suite (real packages, real filesystems, a real QEMU boot and login),
+#   the boot matrix (every loader x firmware x architecture x filesystem, and every output
+#   format) and the VM tests of qemu-tests/ through `kiln test`.
+# Every suite runs even if an earlier one failed; the last line sums them up.
+set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh || exit 1
 start=$(date +%s)
-swift build -c release
-echo "== unit tests"
-swift test -c release
-echo "== integration tests"
-Tests/integration/run.sh .build/release
-echo "whole suite: $(( $(date +%s) - start )) s"
+# One build for the tool and the tests (the test build compiles kiln too).
+swift build -c release --build-tests || { echo "0 passed, 1 failed"; exit 1; }
+bin=.build/release
+
+total_passed=0; total_failed=0; failed_suites=()
+log=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
+# suite NAME COMMAND...: runs it, shows its output, adds its closing "N passed, M failed".
+suite() {
+  local name=$1; shift
+  local t0=$(date +%s) rc p f
+  echo "== $name"
+  "$@" 2>&1 | tee "$log/$name.log"
+  rc=${PIPESTATUS[0]}
+  read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/$name.log" | tail -1 | awk '{print $1, $3}')
+  if [ -z "${p:-}" ]; then p=0; f=0; fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  total_passed=$((total_passed + p)); total_failed=$((total_failed + f))
+  [ "$rc" -eq 0 ] || failed_suites+=("$name")
+  echo "== $name: $p passed, $f failed in $(( $(date +%s) - t0 )) s"
+}
+
+# XCTest's summary, turned into the closing line the other suites print.
+unit_tests() {
+  swift test -c release --skip-build 2>&1 | tee "$log/xctest.log"
+  local rc=${PIPESTATUS[0]} line n s k
+  line=$(grep -A1 "Test Suite 'All tests'" "$log/xctest.log" | grep -E 'Executed [0-9]+ test' | tail -1)
+  n=$(grep -oE 'Executed [0-9]+' <<<"$line" | grep -oE '[0-9]+')
+  s=$(grep -oE '[0-9]+ tests? skipped' <<<"$line" | grep -oE '^[0-9]+')
+  k=$(grep -oE '[0-9]+ failures?' <<<"$line" | grep -oE '^[0-9]+')
+  if [ -z "$n" ]; then echo "0 passed, 1 failed"; return 1; fi
+  echo "$(( n - ${s:-0} - ${k:-0} )) passed, ${k:-0} failed, ${s:-0} skipped"
+  return "$rc"
+}
+
+suite unit unit_tests
+suite nix-corpus Tests/nix-corpus.sh "$bin"
+[ -x Tests/module-system.sh ] && suite module-system Tests/module-system.sh "$bin"
+[ -x Tests/options.sh ] && suite options Tests/options.sh "$bin"
+suite integration Tests/integration/run.sh "$bin"
+suite matrix Tests/integration/matrix.sh "$bin"
+suite vm-tests Tests/integration/vm-tests.sh "$bin"
+
+rm -rf "$log"
+echo "whole suite: $(( $(date +%s) - start )) s${failed_suites[*]:+; failed: ${failed_suites[*]}}"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]
