@@ -10,7 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh || exit 1
 start=$(date +%s)
 # One build for the tool and the tests (the test build compiles kiln too).
-swift build -c release --build-tests || { echo "0 passed, 1 failed"; exit 1; }
+# -enable-testing: the unit tests use @testable imports, which `swift test` alone would
+# get by building everything a second time.
+swift build -c release --build-tests -Xswiftc -enable-testing || { echo "0 passed, 1 failed"; exit 1; }
 bin=.build/release
 
 total_passed=0; total_failed=0; failed_suites=()

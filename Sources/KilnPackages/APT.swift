@@ -41,7 +41,7 @@ public struct APTSource: Sendable {
         }
         try fm.createDirectory(atPath: debCache, withIntermediateDirectories: true)
         if !fm.fileExists(atPath: stateDirectory + "/status") {
-            fm.createFile(atPath: stateDirectory + "/status", contents: Data())
+            _ = fm.createFile(atPath: stateDirectory + "/status", contents: Data())
         }
     }
 

@@ -170,7 +170,7 @@ public final class ScriptRunner {
                 guard case .subtest(let name) = ctx else {
                     throw KilnError("'with' takes subtest(\"…\"), not \(ctx.typeName)")
                 }
-                if let alias { variables[alias] = .none }
+                if let alias { variables[alias] = ScriptValue.none }
                 host.beginSubtest(name)
                 do { try run(body) } catch { host.endSubtest(name, error: error); throw error }
                 host.endSubtest(name, error: nil)
