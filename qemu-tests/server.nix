@@ -1,0 +1,55 @@
+# profiles/server.nix in a VM: sshd and nginx come up from their NixOS options, the web
+# root is served, alice logs in on the console with her password, and sudo behaves as
+# security.sudo.wheelNeedsPassword says (a second node turns it off).
+{
+  name = "server";
+  nodes.server = import ../profiles/server.nix;
+  nodes.relaxed = { lib, ... }: {
+    imports = [ ../profiles/server.nix ];
+    networking.hostName = lib.mkForce "relaxed";
+    security.sudo.wheelNeedsPassword = false;
+  };
+  testScript = ''
+    start_all()
+
+    with subtest("sshd and nginx are active"):
+        server.wait_for_unit("sshd.service")
+        server.wait_for_unit("nginx.service")
+        server.succeed("systemctl is-active sshd nginx firewall")
+        server.wait_for_open_port(22)
+        server.wait_for_open_port(80)
+
+    with subtest("nginx serves the configured root"):
+        page = server.succeed("curl -fsS http://localhost/")
+        assert "<h1>Served by Kiln</h1>" in page, f"unexpected page: {page}"
+        server.fail("curl -fsS http://localhost/missing.html")
+
+    with subtest("the firewall admits only the allowed ports"):
+        rules = server.succeed("nft list ruleset")
+        assert "22" in rules and "80" in rules, rules
+
+    with subtest("no password is in the image, only its hash"):
+        shadow = server.succeed("grep '^alice:' /etc/shadow")
+        assert "wonderland" not in shadow and shadow.split(":")[1].startswith("$"), shadow
+        server.fail("grep -r wonderland /etc/static/ /etc/passwd /etc/shadow")
+
+    with subtest("alice logs in on the console with her password"):
+        server.wait_for_unit("serial-getty@ttyS0.service")
+        server.wait_for_console_text("server login: ")
+        server.send_chars("alice\n")
+        server.wait_for_console_text("Password: ")
+        server.send_chars("wonderland\n")
+        server.wait_for_console_text(r"\$ ")
+        server.send_chars("id -nG > /tmp/alice-groups\n")
+        server.wait_for_file("/tmp/alice-groups")
+        assert "wheel" in server.succeed("cat /tmp/alice-groups").split()
+
+    with subtest("sudo asks wheel for a password by default"):
+        status, out = server.execute("su - alice -c 'sudo -n true' 2>&1")
+        assert status != 0 and "password is required" in out, f"sudo -n as alice: {status} {out}"
+
+    with subtest("with wheelNeedsPassword = false, wheel needs none"):
+        relaxed.wait_for_unit("multi-user.target")
+        assert relaxed.succeed("su - alice -c 'sudo -n id -u'").strip() == "0"
+  '';
+}
