@@ -38,7 +38,7 @@
 
   networking.firewall.allowedTCPPorts = [ 22 80 ];
 
-  environment.systemPackages = with pkgs; [ curl ];
+  environment.systemPackages = with pkgs; [ curl grep less ];
   time.timeZone = "UTC";
   system.stateVersion = "24.05";
 }

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${1:-3}
 scripts/install-deps.sh
-swift build -c release --product kiln >/dev/null
-kiln=$PWD/.build/release/kiln
+# KILN=/path/to/kiln measures that binary instead of building one.
+if [ -z "${KILN:-}" ]; then swift build -c release --product kiln >/dev/null; fi
+kiln=${KILN:-$PWD/.build/release/kiln}
 work=$(mktemp -d /tmp/kiln-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp profiles/minimal.nix profiles/minimal.nix.lock "$work/" 2>/dev/null || cp profiles/minimal.nix "$work/"
