@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=1
 if [ "${1:-}" = "--no-build" ]; then build=0; shift; fi
-bindir=${1:-$root/.build/release}
+bindir=$(cd "${1:-$root/.build/release}" && pwd)
 if [ $build = 1 ]; then (cd "$root" && swift build -c release --product kiln >&2); fi
 kiln=$bindir/kiln
 [ -x "$kiln" ] || { echo "no kiln at $kiln" >&2; exit 2; }
@@ -50,6 +50,16 @@ let
 in merged.total
 NIX
 
+# Kiln's module system is plain Nix, so both evaluators can run it: every shipped module with
+# profiles/minimal.nix, and with every shipped service enabled; the result is what Kiln's
+# Swift side reads (/etc, users, groups, the package requests).
+for p in minimal:profiles/minimal.nix all-services:Tests/nix-modules/all-services.nix; do
+    cat > "$work/modules-${p%%:*}.nix" <<NIX
+let r = import $root/Tests/nix-modules/options/eval.nix { profile = $root/${p#*:}; };
+in { inherit (r.config.environment) etc; inherit (r.config.users) users groups; n = builtins.length r.packageRequests; }
+NIX
+done
+
 time_cmd() { # best wall time of 3 runs, in seconds
     local best=
     for _ in 1 2 3; do
@@ -85,6 +95,8 @@ row "recursive fib(25)" "$work/fib.nix"
 row "sort + fold, 100,000 ints" "$work/sort.nix"
 row "build a 1 MB string" "$work/string.nix"
 row "5,000-attribute fixpoint (module style)" "$work/fixpoint.nix"
+row "module system: minimal profile, all shipped modules" "$work/modules-minimal.nix"
+row "module system: every shipped service enabled" "$work/modules-all-services.nix"
 k=$(time_cmd bash -c 'run_corpus "$0" eval --strict' "$kiln")
 n=$(time_cmd bash -c 'run_corpus nix-instantiate --eval --strict')
 awk -v k="$k" -v n="$n" 'BEGIN { printf "| whole corpus (eval-okay, %s) | %.3f | %.3f | %.2f |\n", "one process per test", k, n, k / n }'

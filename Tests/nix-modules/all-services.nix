@@ -1,0 +1,14 @@
+# Every service Kiln ships, enabled at once: the module-system row of scripts/bench-eval.sh.
+{ pkgs, ... }:
+{
+  imports = [ ../../profiles/server.nix ];
+  services.getty.autologinUser = "alice";
+  console.keyMap = "fr";
+  networking.interfaces.eth0.ipv4.addresses = [ { address = "10.0.0.2"; prefixLength = 24; } ];
+  networking.defaultGateway = "10.0.0.1";
+  networking.nameservers = [ "10.0.0.1" ];
+  fileSystems."/data" = { device = "/dev/vdb"; fsType = "ext4"; };
+  swapDevices = [ { device = "/swapfile"; } ];
+  systemd.services.hello = { wantedBy = [ "multi-user.target" ]; script = "echo hello"; };
+  systemd.timers.hello = { wantedBy = [ "timers.target" ]; timerConfig.OnCalendar = "daily"; };
+}
