@@ -1,4 +1,5 @@
-# The smallest test: the machine reaches multi-user.target and no unit failed.
+# The smallest test: the machine reaches multi-user.target and no unit failed; the backdoor's
+# commands keep bytes and exit codes; reboot, crash and shutdown behave as in the NixOS driver.
 {
   name = "boot";
   nodes.machine = { pkgs, ... }: {
@@ -20,5 +21,16 @@
         out = machine.succeed("printf 'a\\000b\\377'; printf '\\ttab\\n'")
         assert "\ttab" in out
         assert machine.succeed("cat /etc/hostname").strip() == "machine"
+    with subtest("reboot, crash and start again, shut down"):
+        first = machine.succeed("cat /proc/sys/kernel/random/boot_id").strip()
+        machine.reboot()
+        machine.wait_for_unit("multi-user.target")
+        second = machine.succeed("cat /proc/sys/kernel/random/boot_id").strip()
+        assert first != second, "the machine did not reboot"
+        machine.crash()
+        machine.start()
+        third = machine.succeed("cat /proc/sys/kernel/random/boot_id").strip()
+        assert third != second, "the machine did not start again"
+        machine.shutdown()
   '';
 }
