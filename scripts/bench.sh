@@ -46,6 +46,19 @@ for i in $(seq "$runs"); do
   stock_times+=("$(echo "$t1 - $t0" | bc)")
 done
 
+# The ext4 writers alone, on the same tree and filesystem size: Kiln's (libext2fs, in process)
+# against mke2fs -d.
+mib=$(( size >> 20 ))
+kiln_fs=(); mke2fs_fs=()
+for i in $(seq "$runs"); do
+  rm -f "$work/k.ext4" "$work/m.ext4"
+  t0=$(now); "$kiln" mkfs --tree "$work/tree" --output "$work/k.ext4" --size-mib "$mib" >/dev/null 2>&1; t1=$(now)
+  kiln_fs+=("$(echo "$t1 - $t0" | bc)")
+  t0=$(now); mke2fs -q -t ext4 -d "$work/tree" -L kiln-root "$work/m.ext4" "${mib}M" >/dev/null 2>&1; t1=$(now)
+  mke2fs_fs+=("$(echo "$t1 - $t0" | bc)")
+done
+e2fsck -fn "$work/k.ext4" >/dev/null 2>&1 || { echo "kiln mkfs wrote a filesystem e2fsck rejects" >&2; exit 1; }
+
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 k=$(median "${kiln_times[@]}"); s=$(median "${stock_times[@]}")
 files=$(find "$work/tree" | wc -l); mb=$(du -sm "$work/tree" | cut -f1)
@@ -54,3 +67,7 @@ printf '| %-58s | %8s |\n' "what (median of $runs)" "seconds"
 printf '| %-58s | %8s |\n' "kiln build, cached .debs (eval + store + ext4 + GPT + GRUB)" "$k"
 printf '| %-58s | %8s |\n' "mke2fs -d + sgdisk + dd over the same tree (no GRUB)" "$s"
 printf 'ratio kiln/stock: %s\n' "$(echo "scale=2; $k / $s" | bc)"
+kf=$(median "${kiln_fs[@]}"); mf=$(median "${mke2fs_fs[@]}")
+printf '| %-58s | %8s |\n' "kiln mkfs (ext4 through libext2fs), ${mib} MiB" "$kf"
+printf '| %-58s | %8s |\n' "mke2fs -d, same tree and size" "$mf"
+printf 'ratio kiln mkfs/mke2fs -d: %s\n' "$(echo "scale=2; $kf / $mf" | bc)"

@@ -11,7 +11,7 @@ import NixLang
 struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
-        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self])
+        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Mkfs.self])
 
     /// Errors are turned into text here and nowhere else.
     static func main() {
@@ -155,6 +155,50 @@ struct Options: ParsableCommand {
         if let d = v as? [String: Any], let text = d["text"] as? String, d["_type"] != nil { return text }
         guard let data = try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) else { return "\(v)" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct Mkfs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an ext4 filesystem image holding a directory tree, like mke2fs -d.",
+        discussion: """
+            Owners and modes come from the tree (lstat), timestamps are SOURCE_DATE_EPOCH (default 1), \
+            and the UUID comes from --seed: the same tree gives the same bytes. This is the writer \
+            kiln build uses for ext4 roots; scripts/bench.sh compares it with mke2fs -d.
+            """)
+
+    @Option(help: "The directory tree to copy into the filesystem.")
+    var tree: String
+
+    @Option(name: .shortAndLong, help: "Where to write the filesystem image.")
+    var output: String
+
+    @Option(name: .customLong("size-mib"), help: "Filesystem size in MiB (default: the tree's size plus room, as kiln build sizes roots).")
+    var sizeMiB: Int?
+
+    @Option(help: "Filesystem label.")
+    var label = "kiln"
+
+    @Option(help: "Seed for the UUID and the directory hash seed.")
+    var seed = "kiln"
+
+    func run() throws {
+        let (entries, bytes) = try FSEntry.hostTree(tree)
+        let size = sizeMiB.map { UInt64($0) << 20 } ?? ImageSizing.ext4Size(forContentBytes: bytes, entryCount: entries.count)
+        let epoch = UInt32(ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] ?? "") ?? 1
+        let options = Ext4Options(sizeBytes: size, label: label,
+                                  uuid: SeededUUID.make(seed: Array(seed.utf8), purpose: "kiln-mkfs-uuid"),
+                                  hashSeed: SeededUUID.make(seed: Array(seed.utf8), purpose: "kiln-mkfs-hash-seed"),
+                                  timestamp: epoch)
+        let out = try AtomicOutput(output)
+        do {
+            try Ext4Writer.write(entries, to: out.temporaryPath, options: options, progress: Progress.shared)
+            try out.commit()
+        } catch {
+            out.discard()
+            throw error
+        }
+        print("\(output): \(entries.count) entries, \(bytes / 1_000_000) MB of files, \(size >> 20) MiB filesystem")
     }
 }
 
