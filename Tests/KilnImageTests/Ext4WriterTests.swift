@@ -132,4 +132,23 @@ final class Ext4WriterTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: image))
     }
+    /// `kiln mkfs`'s reader: a host tree comes back parents first, siblings sorted, with its
+    /// modes and links, and what the writer makes of it passes e2fsck.
+    func testHostTreeIsReadInOrderAndWritesCleanly() throws {
+        let root = dir + "/tree"
+        try FileManager.default.createDirectory(atPath: root + "/b/c", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: root + "/b/c/file"))
+        chmod(root + "/b/c/file", 0o4750)
+        try FileManager.default.createSymbolicLink(atPath: root + "/a/link", withDestinationPath: "../b/c/file")
+        let (entries, bytes) = try FSEntry.hostTree(root)
+        XCTAssertEqual(entries.map(\.path), ["/", "/a", "/b", "/a/link", "/b/c", "/b/c/file"])
+        XCTAssertEqual(bytes, 6)
+        XCTAssertEqual(entries.first { $0.path == "/b/c/file" }?.mode, 0o4750)
+        XCTAssertEqual(entries.first { $0.path == "/a/link" }?.kind, .symlink(target: "../b/c/file"))
+        let image = dir + "/tree.ext4"
+        try Ext4Writer.write(entries, to: image, options: Self.options, progress: nil)
+        XCTAssertEqual(try runTool(["e2fsck", "-fn", image]).status, 0)
+        XCTAssertThrowsError(try FSEntry.hostTree(dir + "/missing"))
+    }
 }
