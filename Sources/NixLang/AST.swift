@@ -92,6 +92,7 @@ final class VarExpr: Expr {
                 e = p
                 l -= 1
             }
+            if let o = e.one, index == 0 { return o }
             if index < e.slots.count { return e.slots[index] }
             throw NixError(.other, "internal error: bad variable slot for '\(name)'", span: span)
         }

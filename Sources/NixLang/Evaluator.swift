@@ -432,7 +432,7 @@ public final class Evaluator: @unchecked Sendable {
     func applyLambda(_ c: Closure, _ arg: Thunk, span: Span?) throws -> Value {
         let lam = c.lambda
         guard let formals = lam.formals else {
-            let env = Env(parent: c.env, slots: [arg])
+            let env = Env(parent: c.env, one: arg)
             return try lam.body.eval(env, self)
         }
         let av = try arg.force(self)

@@ -238,21 +238,33 @@ public final class PrimOp: @unchecked Sendable {
 // MARK: - Environments
 
 /// A runtime scope: a frame of slots, or a `with` scope.
+/// A frame of exactly one slot (a plain `x: …` lambda's argument) keeps it in `one`
+/// instead of an array, saving an allocation per call.
 final class Env {
     let parent: Env?
     var slots: [Thunk]
+    let one: Thunk?
     /// For `with` scopes: the attribute set expression's thunk.
     let withThunk: Thunk?
 
     init(parent: Env?, slots: [Thunk]) {
         self.parent = parent
         self.slots = slots
+        self.one = nil
+        self.withThunk = nil
+    }
+
+    init(parent: Env?, one: Thunk) {
+        self.parent = parent
+        self.slots = []
+        self.one = one
         self.withThunk = nil
     }
 
     init(parent: Env?, with: Thunk) {
         self.parent = parent
         self.slots = []
+        self.one = nil
         self.withThunk = with
     }
 }
