@@ -259,25 +259,44 @@ final class AttrsExpr: Expr {
         }
     }
 
+    /// The static attributes in order, and their positions (shared by every set this
+    /// expression makes), computed on first evaluation.
+    private var ordered: [(name: String, def: AttrDef, isConst: Bool)]?
+    private var staticPositions: [String: Span] = [:]
+    private var hasOverrides = false
+
+    func prepare() -> [(name: String, def: AttrDef, isConst: Bool)] {
+        if let o = ordered { return o }
+        var o: [(name: String, def: AttrDef, isConst: Bool)] = []
+        for n in names {
+            guard let d = defs[n] else { continue }
+            o.append((n, d, d.expr is ConstExpr))
+            staticPositions[n] = d.span
+        }
+        hasOverrides = defs["__overrides"] != nil
+        ordered = o
+        return o
+    }
+
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         let set = AttrSet()
+        let ordered = prepare()
         var dict: [String: Thunk] = [:]
-        dict.reserveCapacity(names.count + dynamic.count)
+        dict.reserveCapacity(ordered.count + dynamic.count)
         var dynEnv = env
         if rec {
             let inner = Env(parent: env, slots: [])
             var slots: [Thunk] = []
-            slots.reserveCapacity(names.count)
-            for n in names {
-                guard let d = defs[n] else { continue }
-                let t = d.inherited ? d.expr.thunk(env, ev) : d.expr is ConstExpr ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner)
+            slots.reserveCapacity(ordered.count)
+            for (n, d, isConst) in ordered {
+                let t = d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner)
                 slots.append(t)
                 dict[n] = t
             }
             inner.slots = slots
             dynEnv = inner
             // __overrides
-            if let ov = dict["__overrides"] {
+            if hasOverrides, let ov = dict["__overrides"] {
                 let ovv = try ov.force(ev)
                 if case .attrs(let o) = ovv {
                     for (k, t) in o.dict {
@@ -287,12 +306,11 @@ final class AttrsExpr: Expr {
                 }
             }
         } else {
-            for n in names {
-                guard let d = defs[n] else { continue }
+            for (n, d, _) in ordered {
                 dict[n] = d.expr.thunk(env, ev)
             }
         }
-        for n in names { if let d = defs[n] { set.positions[n] = d.span } }
+        set.positions = staticPositions
         for d in dynamic {
             let nv = try d.name.eval(dynEnv, ev)
             if case .null = nv { continue }
@@ -328,8 +346,7 @@ final class LetExpr: Expr {
         let inner = Env(parent: env, slots: [])
         var slots: [Thunk] = []
         slots.reserveCapacity(attrs.names.count)
-        for n in attrs.names {
-            guard let d = attrs.defs[n] else { continue }
+        for (_, d, _) in attrs.prepare() {
             slots.append(d.inherited ? d.expr.thunk(env, ev) : d.expr.thunk(inner, ev))
         }
         inner.slots = slots

@@ -47,6 +47,16 @@ extension Evaluator {
         try coerceToString(t.force(self), span: nil, coerceMore: false, copyToStore: copyToStore)
     }
 
+    /// `f a`, lazily (no argument array to allocate).
+    func lazyCall(_ f: Value, _ a: Thunk) -> Thunk {
+        Thunk(lazy: { [unowned self] in try self.apply(f, a, span: nil) })
+    }
+
+    /// `f a b`, lazily.
+    func lazyCall(_ f: Value, _ a: Thunk, _ b: Thunk) -> Thunk {
+        Thunk(lazy: { [unowned self] in try self.apply(try self.apply(f, a, span: nil), b, span: nil) })
+    }
+
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {
         Thunk(lazy: { [unowned self] in
             var r = f
@@ -181,8 +191,14 @@ extension Evaluator {
         def("mapAttrs", 2) { ev, a in
             let f = try a[0].force(ev)
             let s = try ev.forceAttrs(a[1])
-            var d: [String: Thunk] = [:]
-            for (k, t) in s.dict { d[k] = ev.lazyCall(f, [Thunk(value: .str(k)), t]) }
+            // Same keys: replace the values in place (no rehashing of the names).
+            var d = s.dict
+            var i = d.startIndex
+            while i != d.endIndex {
+                let (k, t) = d[i]
+                d.values[i] = ev.lazyCall(f, Thunk(value: .str(k)), t)
+                d.formIndex(after: &i)
+            }
             return .attrs(AttrSet(d))
         }
         def("listToAttrs", 1) { ev, a in
@@ -239,7 +255,7 @@ extension Evaluator {
                 for k in s.sortedNames { if let v = s.dict[k] { acc[k, default: []].append(v) } }
             }
             var d: [String: Thunk] = [:]
-            for (k, vs) in acc { d[k] = ev.lazyCall(f, [Thunk(value: .str(k)), Thunk(value: .list(vs))]) }
+            for (k, vs) in acc { d[k] = ev.lazyCall(f, Thunk(value: .str(k)), Thunk(value: .list(vs))) }
             return .attrs(AttrSet(d))
         }
 
@@ -278,7 +294,7 @@ extension Evaluator {
         }
         def("map", 2, global: true) { ev, a in
             let f = try a[0].force(ev)
-            return .list(try ev.forceList(a[1]).map { ev.lazyCall(f, [$0]) })
+            return .list(try ev.forceList(a[1]).map { ev.lazyCall(f, $0) })
         }
         def("concatLists", 1) { ev, a in
             var out: [Thunk] = []
@@ -300,7 +316,7 @@ extension Evaluator {
             let n = try ev.forceInt(a[1], "genList")
             if n < 0 { throw NixError(.invalidValue, "cannot create list of size \(n)") }
             if n > 100_000_000 { throw NixError(.invalidValue, "cannot create list of size \(n)") }
-            return .list((0..<Int(n)).map { ev.lazyCall(f, [Thunk(value: .int(Int64($0)))]) })
+            return .list((0..<Int(n)).map { ev.lazyCall(f, Thunk(value: .int(Int64($0)))) })
         }
         def("foldl'", 3) { ev, a in
             let f = try a[0].force(ev)
@@ -332,6 +348,7 @@ extension Evaluator {
             let f = try a[0].force(ev)
             let l = try ev.forceList(a[1])
             if case .primop(let p) = f, p.name == "lessThan", p.applied.isEmpty {
+                if let sorted = try sortIntsLessThan(l, ev) { return .list(sorted) }
                 // The common `sort lessThan`: compare directly, without building partial applications.
                 return .list(try mergeSort(l) { x, y in try ev.less(x.force(ev), y.force(ev), span: nil) })
             }
@@ -727,6 +744,33 @@ extension Value {
 }
 
 // MARK: - Sorting
+
+/// `sort lessThan` of a list of integers, without a comparison closure per step.
+/// Forces the elements exactly as `mergeSort` would (its first pass compares the pairs
+/// (1, 0), (3, 2), …; a left-over last element is forced later, after comparisons that
+/// cannot fail), so errors and traces are the same. Returns nil, having forced only what
+/// `mergeSort` forces too, as soon as a non-integer shows up; the caller then sorts the
+/// general way (forcing again is free and comparisons have no effects).
+func sortIntsLessThan(_ l: [Thunk], _ ev: Evaluator) throws -> [Thunk]? {
+    let n = l.count
+    if n <= 1 { return nil }
+    var keys = [Int64](repeating: 0, count: n)
+    var i = 0
+    while i + 1 < n {
+        guard case .int(let b) = try l[i + 1].force(ev), case .int(let a) = try l[i].force(ev) else { return nil }
+        keys[i] = a
+        keys[i + 1] = b
+        i += 2
+    }
+    if i < n {
+        guard case .int(let a) = try l[i].force(ev) else { return nil }
+        keys[i] = a
+    }
+    // A stable sort: equal keys keep their order.
+    var idx = Array(0..<n)
+    idx.sort { x, y in keys[x] < keys[y] || (keys[x] == keys[y] && x < y) }
+    return idx.map { l[$0] }
+}
 
 func mergeSort(_ a: [Thunk], _ less: (Thunk, Thunk) throws -> Bool) throws -> [Thunk] {
     if a.count <= 1 { return a }
