@@ -85,7 +85,8 @@ final class VarExpr: Expr {
     @inline(__always)
     func lookup(_ env: Env, _ ev: Evaluator) throws -> Thunk {
         if level >= 0 {
-            var e = env
+            // Walk the frames without retaining each one (`env` keeps them all alive).
+            unowned(unsafe) var e = env
             var l = level
             while l > 0 {
                 guard let p = e.parent else { break }
@@ -525,6 +526,21 @@ final class BinExpr: Expr {
         }
         let a = try lhs.eval(env, ev)
         let b = try rhs.eval(env, ev)
+        // Integer fast paths (the general functions below switch on a copied (a, b) tuple).
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case .add: return .int(x &+ y)
+            case .sub: return .int(x &- y)
+            case .mul: return .int(x &* y)
+            case .eq: return .bool(x == y)
+            case .neq: return .bool(x != y)
+            case .lt: return .bool(x < y)
+            case .gt: return .bool(x > y)
+            case .le: return .bool(x <= y)
+            case .ge: return .bool(x >= y)
+            default: break
+            }
+        }
         switch op {
         case .add: return try ev.add(a, b, span: span)
         case .sub, .mul, .div: return try ev.arith(op, a, b, span: span)

@@ -119,8 +119,7 @@ public final class Thunk: @unchecked Sendable {
     }
 
     func forceSlow(_ ev: Evaluator) throws -> Value {
-        let saved = state
-        switch saved {
+        switch state {
         case .value(let v): return v
         case .blackhole:
             throw NixError(.infiniteRecursion, "infinite recursion encountered")
@@ -131,7 +130,7 @@ public final class Thunk: @unchecked Sendable {
                 state = .value(v)
                 return v
             } catch {
-                state = saved
+                state = .expr(e, env)
                 throw error
             }
         case .native(let f):
@@ -143,7 +142,7 @@ public final class Thunk: @unchecked Sendable {
                 state = .value(v)
                 return v
             } catch {
-                state = saved
+                state = .native(f)
                 throw error
             }
         }
