@@ -86,15 +86,18 @@ final class VarExpr: Expr {
     func lookup(_ env: Env, _ ev: Evaluator) throws -> Thunk {
         if level >= 0 {
             // Walk the frames without retaining each one (`env` keeps them all alive).
-            unowned(unsafe) var e = env
+            var e = Unmanaged.passUnretained(env)
             var l = level
             while l > 0 {
-                guard let p = e.parent else { break }
+                guard let p = e._withUnsafeGuaranteedRef({ $0.parentU }) else { break }
                 e = p
                 l -= 1
             }
-            if let o = e.one, index == 0 { return o }
-            if index < e.slots.count { return e.slots[index] }
+            let index = self.index
+            if let t = e._withUnsafeGuaranteedRef({ f -> Thunk? in
+                if index == 0, let o = f.one { return o }
+                return index < f.slots.count ? f.slots[index] : nil
+            }) { return t }
             throw NixError(.other, "internal error: bad variable slot for '\(name)'", span: span)
         }
         var cur: Env? = env
@@ -425,6 +428,7 @@ final class CallExpr: Expr {
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         var f = try fn.eval(env, ev)
+        if args.count == 1 { return try ev.apply(f, args[0].thunk(env, ev), span: span) }
         for a in args {
             f = try ev.apply(f, a.thunk(env, ev), span: span)
         }
@@ -532,6 +536,7 @@ final class BinExpr: Expr {
             case .add: return .int(x &+ y)
             case .sub: return .int(x &- y)
             case .mul: return .int(x &* y)
+            case .div where y != 0 && !(y == -1 && x == .min): return .int(x / y)
             case .eq: return .bool(x == y)
             case .neq: return .bool(x != y)
             case .lt: return .bool(x < y)

@@ -754,22 +754,21 @@ extension Value {
 func sortIntsLessThan(_ l: [Thunk], _ ev: Evaluator) throws -> [Thunk]? {
     let n = l.count
     if n <= 1 { return nil }
-    var keys = [Int64](repeating: 0, count: n)
+    var keys = [(key: Int64, index: Int)](repeating: (0, 0), count: n)
     var i = 0
     while i + 1 < n {
         guard case .int(let b) = try l[i + 1].force(ev), case .int(let a) = try l[i].force(ev) else { return nil }
-        keys[i] = a
-        keys[i + 1] = b
+        keys[i] = (a, i)
+        keys[i + 1] = (b, i + 1)
         i += 2
     }
     if i < n {
         guard case .int(let a) = try l[i].force(ev) else { return nil }
-        keys[i] = a
+        keys[i] = (a, i)
     }
     // A stable sort: equal keys keep their order.
-    var idx = Array(0..<n)
-    idx.sort { x, y in keys[x] < keys[y] || (keys[x] == keys[y] && x < y) }
-    return idx.map { l[$0] }
+    keys.sort { x, y in x.key < y.key || (x.key == y.key && x.index < y.index) }
+    return keys.map { l[$0.index] }
 }
 
 func mergeSort(_ a: [Thunk], _ less: (Thunk, Thunk) throws -> Bool) throws -> [Thunk] {

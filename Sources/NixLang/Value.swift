@@ -241,6 +241,8 @@ public final class PrimOp: @unchecked Sendable {
 /// instead of an array, saving an allocation per call.
 final class Env {
     let parent: Env?
+    /// `parent` without reference counting, for walking frames in variable lookup.
+    let parentU: Unmanaged<Env>?
     var slots: [Thunk]
     let one: Thunk?
     /// For `with` scopes: the attribute set expression's thunk.
@@ -248,6 +250,7 @@ final class Env {
 
     init(parent: Env?, slots: [Thunk]) {
         self.parent = parent
+        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = slots
         self.one = nil
         self.withThunk = nil
@@ -255,6 +258,7 @@ final class Env {
 
     init(parent: Env?, one: Thunk) {
         self.parent = parent
+        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = []
         self.one = one
         self.withThunk = nil
@@ -262,6 +266,7 @@ final class Env {
 
     init(parent: Env?, with: Thunk) {
         self.parent = parent
+        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = []
         self.one = nil
         self.withThunk = with
