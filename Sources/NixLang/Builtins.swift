@@ -203,7 +203,9 @@ extension Evaluator {
         }
         def("listToAttrs", 1) { ev, a in
             var d: [String: Thunk] = [:]
-            for t in try ev.forceList(a[0]) {
+            let list = try ev.forceList(a[0])
+            d.reserveCapacity(list.count)
+            for t in list {
                 let e = try ev.forceAttrs(t)
                 guard let nt = e.dict["name"] else { throw NixError(.missingAttribute, "attribute 'name' missing") }
                 let n = try ev.forceString(nt).value
