@@ -724,6 +724,14 @@ extension Evaluator {
     }
 
     func regex(_ pattern: String, anchored: Bool) throws -> NSRegularExpression {
+        let key = (anchored ? "^" : "~") + pattern
+        if let re = regexCache[key] { return re }
+        let re = try compileRegex(pattern, anchored: anchored)
+        regexCache[key] = re
+        return re
+    }
+
+    private func compileRegex(_ pattern: String, anchored: Bool) throws -> NSRegularExpression {
         // ICU rejects an empty pattern, which POSIX takes as matching the empty string.
         let body = pattern.isEmpty ? "(?:)" : pattern
         let p = anchored ? "^(?:" + body + ")$" : body
