@@ -129,6 +129,24 @@ check "unknown package names the option and file" grep -q "environment.systemPac
 check "unknown package leaves no output" test ! -e "$work/out/unknown.raw"
 echo "$out"
 
+# ---- a stale lock: a pinned .deb that is no longer in the archive (as after a Debian point
+# release) fails the build with a hint; `kiln lock --if-stale` moves only then, once.
+runas cp "$work/p/minimal.nix" "$work/p/stale.nix"
+zeros=$(printf '0%.0s' $(seq 64))
+sed -e "s/\"sha256\" : \"[0-9a-f]*\"/\"sha256\" : \"$zeros\"/" -e 's/"version" : "[^"]*"/"version" : "0.0-kiln-gone"/' \
+  "$work/p/minimal.nix.lock" | runas tee "$work/p/stale.nix.lock" >/dev/null
+out=$(kiln build "$work/p/stale.nix" $hw --output "$work/out/stale.raw" 2>&1); rc=$?
+check "a lock pinning vanished versions fails the build" test $rc -ne 0
+check "the failure says to run kiln lock --if-stale" grep -q "kiln lock --if-stale" <<<"$out"
+check "the failed build leaves no output" test ! -e "$work/out/stale.raw"
+echo "$out" | tail -3
+out=$(kiln lock --if-stale "$work/p/stale.nix" 2>&1); rc=$?
+check "kiln lock --if-stale succeeds on a stale lock" test $rc -eq 0
+check "kiln lock --if-stale says which pins left the archive" grep -q "left the archive" <<<"$out"
+check "the re-resolved lock equals a fresh one" cmp "$work/p/stale.nix.lock" "$work/p/minimal.nix.lock"
+out=$(kiln lock --if-stale "$work/p/stale.nix" 2>&1)
+check "kiln lock --if-stale leaves a current lock alone" test -z "$(grep 'resolving again' <<<"$out")"
+
 # ---- qcow2
 kiln build "$work/p/minimal.nix" $hw --format qcow2 --output "$work/out/a.qcow2"; rc=$?
 check "qcow2 build succeeds" test $rc -eq 0
