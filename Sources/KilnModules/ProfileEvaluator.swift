@@ -45,9 +45,23 @@ public struct ProfileEvaluator: Sendable {
             do {
                 return try body(ev)
             } catch let e as NixError {
-                throw ConfigError(message: (e.kind == .parse ? NixError(e.kind, e.message, span: e.span) : e).description)
+                throw ConfigError(message: Self.render(e))
             }
         }
+    }
+
+    /// A Nix error as the user should read it. A syntax error is about the file alone; the
+    /// module system's own errors (unknown option, type error, conflict, failed assertion)
+    /// already name the option, the files and the values, so where in Kiln's lib they were
+    /// thrown, and how evaluation got there, is noise unless KILN_SHOW_TRACE is set.
+    static func render(_ e: NixError) -> String {
+        if ProcessInfo.processInfo.environment["KILN_SHOW_TRACE"].map({ !$0.isEmpty }) ?? false { return e.description }
+        if e.kind == .parse { return NixError(e.kind, e.message, span: e.span).description }
+        if e.kind == .thrown, let file = e.span?.file.name, file.hasPrefix(modulesDirectory + "/") {
+            return NixError(e.kind, e.message, span: nil).description
+                + "\n(set KILN_SHOW_TRACE=1 to see where in the module system it was found)"
+        }
+        return e.description
     }
 
     /// The module system's result for this profile: `{ config; options; packageRequests; }`,
