@@ -11,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=1
 if [ "${1:-}" = "--no-build" ]; then build=0; shift; fi
 bindir=$(cd "${1:-$root/.build/release}" && pwd)
-if [ $build = 1 ]; then (cd "$root" && swift build -c release --product kiln >&2); fi
+if [ $build = 1 ]; then (cd "$root" && swift build -c release --product kiln -Xswiftc -enable-testing >&2); fi
 kiln=$bindir/kiln
 [ -x "$kiln" ] || { echo "no kiln at $kiln" >&2; exit 2; }
 command -v nix-instantiate >/dev/null || { echo "nix-instantiate not found (apt install nix-bin)" >&2; exit 2; }

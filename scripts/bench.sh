@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${1:-3}
 scripts/install-deps.sh
 # KILN=/path/to/kiln measures that binary instead of building one.
-if [ -z "${KILN:-}" ]; then swift build -c release --product kiln >/dev/null; fi
+if [ -z "${KILN:-}" ]; then swift build -c release --product kiln -Xswiftc -enable-testing >/dev/null; fi
 kiln=${KILN:-$PWD/.build/release/kiln}
 work=$(mktemp -d /tmp/kiln-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-deps.sh
-swift build -c release --product kiln
+# The same flags as scripts/test.sh, so the two commands share one build.
+swift build -c release --product kiln -Xswiftc -enable-testing
 kiln=.build/release/kiln
 mkdir -p out
 # Debian's archive keeps only the newest version of each package: move the committed pins
