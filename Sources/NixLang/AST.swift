@@ -44,12 +44,15 @@ class Expr {
 
 final class ConstExpr: Expr {
     let value: Value
+    /// One shared evaluated thunk (a value thunk never changes state).
+    let cachedThunk: Thunk
     init(_ v: Value, span: Span) {
         value = v
+        cachedThunk = Thunk(value: v)
         super.init(span: span)
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value { value }
-    override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(value: value) }
+    override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { cachedThunk }
 }
 
 final class VarExpr: Expr {
@@ -571,10 +574,31 @@ final class BinExpr: Expr {
 func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
     if x.dict.isEmpty && x.fallback == nil { return y }
     if y.dict.isEmpty && y.fallback == nil { return x }
-    var d = x.dict
-    var pos = x.positions
-    for (k, v) in y.dict { d[k] = v }
-    for (k, v) in y.positions { pos[k] = v }
+    // Start from the larger set and merge the smaller one in, sized once (no rehashing while growing).
+    var d: [String: Thunk]
+    if y.dict.count > x.dict.count {
+        d = y.dict
+        d.reserveCapacity(x.dict.count + y.dict.count)
+        d.merge(x.dict) { cur, _ in cur }
+    } else {
+        d = x.dict
+        d.reserveCapacity(x.dict.count + y.dict.count)
+        d.merge(y.dict) { _, new in new }
+    }
+    var pos: [String: Span]
+    if y.positions.isEmpty {
+        pos = x.positions
+    } else if x.positions.isEmpty {
+        pos = y.positions
+    } else if y.positions.count > x.positions.count {
+        pos = y.positions
+        pos.reserveCapacity(x.positions.count + y.positions.count)
+        pos.merge(x.positions) { cur, _ in cur }
+    } else {
+        pos = x.positions
+        pos.reserveCapacity(x.positions.count + y.positions.count)
+        pos.merge(y.positions) { _, new in new }
+    }
     var fb: ((String) throws -> Value?)? = nil
     if x.fallback != nil || y.fallback != nil {
         let fx = x.fallback, fy = y.fallback

@@ -158,14 +158,14 @@ extension Evaluator {
         // MARK: Types
         def("typeOf", 1) { ev, a in .str(try a[0].force(ev).typeName) }
         def("isNull", 1, global: true) { ev, a in .bool(try a[0].force(ev).isNull) }
-        def("isAttrs", 1) { ev, a in .bool(try a[0].force(ev).typeName == "set") }
-        def("isList", 1) { ev, a in .bool(try a[0].force(ev).typeName == "list") }
-        def("isFunction", 1) { ev, a in .bool(try a[0].force(ev).typeName == "lambda") }
-        def("isString", 1) { ev, a in .bool(try a[0].force(ev).typeName == "string") }
-        def("isInt", 1) { ev, a in .bool(try a[0].force(ev).typeName == "int") }
-        def("isBool", 1) { ev, a in .bool(try a[0].force(ev).typeName == "bool") }
-        def("isFloat", 1) { ev, a in .bool(try a[0].force(ev).typeName == "float") }
-        def("isPath", 1) { ev, a in .bool(try a[0].force(ev).typeName == "path") }
+        def("isAttrs", 1) { ev, a in if case .attrs = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isList", 1) { ev, a in if case .list = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isFunction", 1) { ev, a in .bool(try a[0].force(ev).isFunction) }
+        def("isString", 1) { ev, a in if case .string = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isInt", 1) { ev, a in if case .int = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isBool", 1) { ev, a in if case .bool = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isFloat", 1) { ev, a in if case .float = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
+        def("isPath", 1) { ev, a in if case .path = try a[0].force(ev) { return .bool(true) }; return .bool(false) }
 
         // MARK: Attribute sets
         def("attrNames", 1) { ev, a in .list(try ev.forceAttrs(a[0]).sortedNames.map { Thunk(value: .str($0)) }) }
@@ -254,7 +254,7 @@ extension Evaluator {
             var acc: [String: [Thunk]] = [:]
             for t in try ev.forceList(a[1]) {
                 let s = try ev.forceAttrs(t)
-                for k in s.sortedNames { if let v = s.dict[k] { acc[k, default: []].append(v) } }
+                for (k, v) in s.dict { acc[k, default: []].append(v) }
             }
             var d: [String: Thunk] = [:]
             for (k, vs) in acc { d[k] = ev.lazyCall(f, Thunk(value: .str(k)), Thunk(value: .list(vs))) }

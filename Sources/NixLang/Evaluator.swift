@@ -413,12 +413,12 @@ public final class Evaluator: @unchecked Sendable {
                 try enter()
                 defer { leave() }
                 do {
-                    return try p.body(self, p.applied + [arg])
+                    return try p.body(self, appendedArgs(p.applied, arg, p.arity))
                 } catch let e as NixError {
                     throw e.at(span)
                 }
             }
-            return .primop(PrimOp(copy: p, applied: p.applied + [arg]))
+            return .primop(PrimOp(copy: p, applied: appendedArgs(p.applied, arg, p.arity)))
         case .attrs(let a):
             if let ft = try a.lookup("__functor") {
                 let fn = try ft.force(self)
@@ -429,6 +429,17 @@ public final class Evaluator: @unchecked Sendable {
         default:
             throw typeError("attempt to call something which is not a function but \(f.typeDescription)", span)
         }
+    }
+
+    /// `applied + [arg]` in one allocation (sized for the primop's full arity).
+    @inline(__always)
+    func appendedArgs(_ applied: [Thunk], _ arg: Thunk, _ arity: Int) -> [Thunk] {
+        if applied.isEmpty { return [arg] }
+        var r = [Thunk]()
+        r.reserveCapacity(arity)
+        for t in applied { r.append(t) }
+        r.append(arg)
+        return r
     }
 
     @inline(__always)
