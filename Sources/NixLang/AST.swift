@@ -282,12 +282,56 @@ final class AttrsExpr: Expr {
         }
         hasOverrides = defs["__overrides"] != nil
         ordered = o
+        // A dictionary holding every static name (values are placeholders): each set this
+        // expression makes copies it (no hashing) and stores its thunks by index.
+        if dynamic.isEmpty && !hasOverrides {
+            var t: [String: Thunk] = [:]
+            t.reserveCapacity(o.count)
+            var at: [String: Int] = [:]
+            let placeholder = Thunk(value: .null)
+            for (i, e) in o.enumerated() {
+                t[e.name] = placeholder
+                at[e.name] = i
+            }
+            if t.count == o.count {
+                templateOrder = t.keys.map { at[$0] ?? 0 }
+                template = t
+            }
+        }
         return o
     }
+    private var template: [String: Thunk]?
+    /// For each position of `template` (in its iteration order), the index into `ordered`.
+    private var templateOrder: [Int] = []
 
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         let set = AttrSet()
         let ordered = prepare()
+        if var dict = template {
+            if rec {
+                let inner = Env(parent: env, slots: [])
+                var slots: [Thunk] = []
+                slots.reserveCapacity(ordered.count)
+                for (_, d, isConst) in ordered {
+                    slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
+                }
+                var i = dict.startIndex
+                for j in templateOrder {
+                    dict.values[i] = slots[j]
+                    dict.formIndex(after: &i)
+                }
+                inner.slots = slots
+            } else {
+                var i = dict.startIndex
+                for j in templateOrder {
+                    dict.values[i] = ordered[j].def.expr.thunk(env, ev)
+                    dict.formIndex(after: &i)
+                }
+            }
+            set.positions = staticPositions
+            set.dict = dict
+            return .attrs(set)
+        }
         var dict: [String: Thunk] = [:]
         dict.reserveCapacity(ordered.count + dynamic.count)
         var dynEnv = env
