@@ -54,7 +54,7 @@ extension Evaluator {
 
     /// `f a b`, lazily.
     func lazyCall(_ f: Value, _ a: Thunk, _ b: Thunk) -> Thunk {
-        Thunk(lazy: { [unowned self] in try self.apply(try self.apply(f, a, span: nil), b, span: nil) })
+        Thunk(lazy: { [unowned self] in try self.call2(f, a, b) })
     }
 
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {

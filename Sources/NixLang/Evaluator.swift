@@ -456,8 +456,13 @@ public final class Evaluator: @unchecked Sendable {
         let env = Env(parent: c.env, slots: [])
         var slots: [Thunk] = []
         slots.reserveCapacity(formals.count + 1)
+        // Formals found among the explicit names; if that is all of them, no argument is unexpected.
+        var matched = 0
         for fm in formals {
-            if let t = try a.lookup(fm.name) {
+            if let t = a.dict[fm.name] {
+                slots.append(t)
+                matched &+= 1
+            } else if let t = try a.lookup(fm.name) {
                 slots.append(t)
             } else if let d = fm.def {
                 slots.append(Thunk(d, env))
@@ -465,7 +470,7 @@ public final class Evaluator: @unchecked Sendable {
                 throw NixError(.missingArgument, "\(lambdaName(lam)) called without required argument '\(fm.name)'", span: span ?? lam.span)
             }
         }
-        if !lam.ellipsis && a.dict.count > 0 {
+        if !lam.ellipsis && matched != a.dict.count {
             for k in a.sortedNames where !lam.formalNames.contains(k) {
                 throw NixError(.unexpectedArgument, "\(lambdaName(lam)) called with unexpected argument '\(k)'", span: span ?? lam.span)
             }
