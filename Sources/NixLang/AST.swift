@@ -618,15 +618,13 @@ final class BinExpr: Expr {
 func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
     if x.dict.isEmpty && x.fallback == nil { return y }
     if y.dict.isEmpty && y.fallback == nil { return x }
-    // Start from the larger set and merge the smaller one in, sized once (no rehashing while growing).
+    // Start from the larger set and merge the smaller one in (names usually overlap, so no presizing).
     var d: [String: Thunk]
     if y.dict.count > x.dict.count {
         d = y.dict
-        d.reserveCapacity(x.dict.count + y.dict.count)
         d.merge(x.dict) { cur, _ in cur }
     } else {
         d = x.dict
-        d.reserveCapacity(x.dict.count + y.dict.count)
         d.merge(y.dict) { _, new in new }
     }
     var pos: [String: Span]
@@ -636,11 +634,9 @@ func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
         pos = y.positions
     } else if y.positions.count > x.positions.count {
         pos = y.positions
-        pos.reserveCapacity(x.positions.count + y.positions.count)
         pos.merge(x.positions) { cur, _ in cur }
     } else {
         pos = x.positions
-        pos.reserveCapacity(x.positions.count + y.positions.count)
         pos.merge(y.positions) { _, new in new }
     }
     var fb: ((String) throws -> Value?)? = nil
