@@ -8,6 +8,7 @@ import KilnModules
 /// `kiln eval --strict FILE` can replace `nix-instantiate --eval --strict FILE`.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "eval",
         abstract: "Evaluate a Nix expression or file, like nix-instantiate --eval.",
         discussion: """
             Also accepts nix-instantiate's --arg NAME EXPR, --argstr NAME VALUE, --eval, \

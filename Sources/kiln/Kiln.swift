@@ -10,6 +10,7 @@ import NixLang
 @main
 struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "kiln",
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
         subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Mkfs.self])
 
@@ -53,7 +54,7 @@ struct ProfileOptions: ParsableArguments {
 }
 
 struct Build: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build a disk image from a profile.")
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Build a disk image from a profile.")
 
     @OptionGroup var options: ProfileOptions
 
@@ -81,7 +82,7 @@ struct Build: ParsableCommand {
 }
 
 struct Lock: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resolve the profile's packages again and rewrite PROFILE.lock.")
+    static let configuration = CommandConfiguration(commandName: "lock", abstract: "Resolve the profile's packages again and rewrite PROFILE.lock.")
     @OptionGroup var options: ProfileOptions
 
     @Flag(help: "Keep the lock unless a pinned package has left the archive or the profile's packages changed.")
@@ -96,7 +97,7 @@ struct Lock: ParsableCommand {
 }
 
 struct Config: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the evaluated system configuration as JSON.")
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the evaluated system configuration as JSON.")
     @OptionGroup var options: ProfileOptions
 
     func run() throws {
@@ -110,6 +111,7 @@ struct Config: ParsableCommand {
 
 struct Options: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "options",
         abstract: "List every option Kiln's modules declare, with type, default and description.")
 
     @Argument(help: "A profile whose own option declarations are listed too (default: none).")
@@ -160,6 +162,7 @@ struct Options: ParsableCommand {
 
 struct Mkfs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mkfs",
         abstract: "Write an ext4 filesystem image holding a directory tree, like mke2fs -d.",
         discussion: """
             Owners and modes come from the tree (lstat), timestamps are SOURCE_DATE_EPOCH (default 1), \
@@ -204,6 +207,7 @@ struct Mkfs: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Boot an image in QEMU on the serial console.",
         discussion: "Interactive by default (Ctrl-A X quits). With --login, waits for the login prompt, logs in, runs --command and powers off.")
 

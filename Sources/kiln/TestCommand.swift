@@ -11,6 +11,7 @@ import NixLang
 /// test script, exits 0 only if it passed.
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "test",
         abstract: "Run a VM test: build its nodes, boot them in QEMU and run its test script.",
         discussion: """
             A test file is { name = "…"; nodes.<machine> = <module>; testScript = '' … ''; } \
