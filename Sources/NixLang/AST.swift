@@ -476,6 +476,13 @@ final class CallExpr: Expr {
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         var f = try fn.eval(env, ev)
         if args.count == 1 { return try ev.apply(f, args[0].thunk(env, ev), span: span) }
+        // `builtins.foo a b` with all of a builtin's arguments: one call, no partial applications.
+        if case .primop(let p) = f, p.applied.isEmpty, p.arity == args.count {
+            var ts: [Thunk] = []
+            ts.reserveCapacity(args.count)
+            for a in args { ts.append(a.thunk(env, ev)) }
+            return try ev.callPrimop(p, ts, span: span)
+        }
         for a in args {
             f = try ev.apply(f, a.thunk(env, ev), span: span)
         }

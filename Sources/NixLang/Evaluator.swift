@@ -431,6 +431,17 @@ public final class Evaluator: @unchecked Sendable {
         }
     }
 
+    /// Runs a builtin with all its arguments (as `apply` does for the last one).
+    func callPrimop(_ p: PrimOp, _ args: [Thunk], span: Span?) throws -> Value {
+        try enter()
+        defer { leave() }
+        do {
+            return try p.body(self, args)
+        } catch let e as NixError {
+            throw e.at(span)
+        }
+    }
+
     /// `applied + [arg]` in one allocation (sized for the primop's full arity).
     @inline(__always)
     func appendedArgs(_ applied: [Thunk], _ arg: Thunk, _ arity: Int) -> [Thunk] {
