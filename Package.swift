@@ -21,10 +21,11 @@ let package = Package(
         // Shared plumbing: errors rendered in one place, running external tools, progress.
         .target(name: "KilnSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
-        // The Nix language: parser and lazy evaluator. Depends on no other Kiln target.
+        // The Nix language: parser and lazy evaluator. Depends on no other Kiln target (only
+        // swift-crypto, for the hashes of builtins.hashString and store paths).
         // Runtime exclusivity checks cost ~10% of evaluation time (swift_beginAccess on every
         // thunk/env access); the evaluator is single-threaded and has no overlapping accesses.
-        .target(name: "NixLang", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        .target(name: "NixLang", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // Profile + hardware + built-in modules -> SystemConfig.
         .target(name: "KilnModules", dependencies: ["NixLang", "KilnSupport"], resources: [.copy("modules")]),
         // APT indexes -> resolved, locked closure; .deb fetching.
