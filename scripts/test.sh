@@ -47,8 +47,8 @@ unit_tests() {
 
 suite unit unit_tests
 suite nix-corpus Tests/nix-corpus.sh "$bin"
-[ -x Tests/module-system.sh ] && suite module-system Tests/module-system.sh "$bin"
-[ -x Tests/options.sh ] && suite options Tests/options.sh "$bin"
+suite module-system Tests/module-system.sh "$bin"
+suite options Tests/options.sh "$bin"
 suite integration Tests/integration/run.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"
 suite vm-tests Tests/integration/vm-tests.sh "$bin"
