@@ -47,15 +47,11 @@ extension Evaluator {
         try coerceToString(t.force(self), span: nil, coerceMore: false, copyToStore: copyToStore)
     }
 
-    /// `f a`, lazily (no argument array to allocate).
-    func lazyCall(_ f: Value, _ a: Thunk) -> Thunk {
-        Thunk(lazy: { [unowned self] in try self.apply(f, a, span: nil) })
-    }
+    /// `f a`, lazily (one object: no argument array, no closure context).
+    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { Thunk(apply: f, a) }
 
     /// `f a b`, lazily.
-    func lazyCall(_ f: Value, _ a: Thunk, _ b: Thunk) -> Thunk {
-        Thunk(lazy: { [unowned self] in try self.call2(f, a, b) })
-    }
+    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { Thunk(apply: f, a, b) }
 
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {
         Thunk(lazy: { [unowned self] in
@@ -189,7 +185,7 @@ extension Evaluator {
             return mkAttrs(["file": .str(sp.file.name), "line": .int(Int64(sp.line)), "column": .int(Int64(sp.column))])
         }
         def("mapAttrs", 2) { ev, a in
-            let f = try a[0].force(ev)
+            let f = a[0]
             let s = try ev.forceAttrs(a[1])
             // Same keys: replace the values in place (no rehashing of the names).
             var d = s.dict
@@ -250,7 +246,7 @@ extension Evaluator {
             }
         }
         def("zipAttrsWith", 2) { ev, a in
-            let f = try a[0].force(ev)
+            let f = a[0]
             var acc: [String: [Thunk]] = [:]
             for t in try ev.forceList(a[1]) {
                 let s = try ev.forceAttrs(t)
@@ -295,7 +291,7 @@ extension Evaluator {
             return .list(out)
         }
         def("map", 2, global: true) { ev, a in
-            let f = try a[0].force(ev)
+            let f = a[0]
             return .list(try ev.forceList(a[1]).map { ev.lazyCall(f, $0) })
         }
         def("concatLists", 1) { ev, a in
@@ -314,7 +310,7 @@ extension Evaluator {
             return .list(out)
         }
         def("genList", 2) { ev, a in
-            let f = try a[0].force(ev)
+            let f = a[0]
             let n = try ev.forceInt(a[1], "genList")
             if n < 0 { throw NixError(.invalidValue, "cannot create list of size \(n)") }
             if n > 100_000_000 { throw NixError(.invalidValue, "cannot create list of size \(n)") }

@@ -96,6 +96,11 @@ public final class Thunk: @unchecked Sendable {
         case value(Value)
         case expr(Expr, Env)
         case native(() throws -> Value)
+        /// `f a` and `f a b` not yet made (map, genList, mapAttrs …): one object per element
+        /// instead of a Swift closure context plus a thunk. The function is a thunk too, so
+        /// the state stays as small as `.value` and no thunk grows.
+        case apply1(Thunk, Thunk)
+        case apply2(Thunk, Thunk, Thunk)
         case blackhole
     }
     var state: State
@@ -105,6 +110,10 @@ public final class Thunk: @unchecked Sendable {
     /// A thunk evaluated by a Swift closure the first time it is forced.
     public init(lazy: @escaping () throws -> Value) { state = .native(lazy) }
     init(_ expr: Expr, _ env: Env) { state = .expr(expr, env) }
+    /// `f a`, evaluated when forced.
+    init(apply f: Thunk, _ a: Thunk) { state = .apply1(f, a) }
+    /// `f a b`, evaluated when forced.
+    init(apply f: Thunk, _ a: Thunk, _ b: Thunk) { state = .apply2(f, a, b) }
 
     /// The value if the thunk has already been evaluated.
     public var evaluatedValue: Value? {
@@ -131,6 +140,28 @@ public final class Thunk: @unchecked Sendable {
                 return v
             } catch {
                 state = .expr(e, env)
+                throw error
+            }
+        case .apply1(let f, let a):
+            state = .blackhole
+            do {
+                let v = try ev.apply(f.force(ev), a, span: nil)
+                state = .value(v)
+                return v
+            } catch {
+                state = .apply1(f, a)
+                throw error
+            }
+        case .apply2(let f, let a, let b):
+            state = .blackhole
+            do {
+                try ev.enter()
+                defer { ev.leave() }
+                let v = try ev.call2(f.force(ev), a, b)
+                state = .value(v)
+                return v
+            } catch {
+                state = .apply2(f, a, b)
                 throw error
             }
         case .native(let f):
