@@ -57,10 +57,13 @@ final class ConstExpr: Expr {
 
 final class VarExpr: Expr {
     let name: String
+    /// `nameHash(name)`, for lookups in `with` scopes.
+    let hash: UInt32
     var level = -1
     var index = 0
     init(_ name: String, span: Span) {
         self.name = name
+        self.hash = nameHash(name)
         super.init(span: span)
     }
 
@@ -110,7 +113,7 @@ final class VarExpr: Expr {
                 guard case .attrs(let a) = v else {
                     throw typeError("value is \(v.typeDescription) while a set was expected", span)
                 }
-                if let t = try a.lookup(name) { return t }
+                if let t = try a.lookup(name, hash) { return t }
             }
             cur = e.parent
         }
@@ -142,12 +145,22 @@ func bindNames(_ names: [AttrName], _ s: Scope) throws {
     for n in names { if case .dynamic(let e) = n { try e.bind(s) } }
 }
 
+/// The hash of each static name of an attribute path (0 for dynamic ones).
+func nameHashes(_ path: [AttrName]) -> [UInt32] {
+    path.map { n in
+        if case .name(let s) = n { return nameHash(s) }
+        return 0
+    }
+}
+
 final class SelectExpr: Expr {
     let target: Expr
     let path: [AttrName]
+    let hashes: [UInt32]
     let fallback: Expr?
     init(_ t: Expr, _ p: [AttrName], _ d: Expr?, span: Span) {
         target = t; path = p; fallback = d
+        hashes = nameHashes(p)
         super.init(span: span)
     }
     override func bind(_ s: Scope) throws {
@@ -157,20 +170,24 @@ final class SelectExpr: Expr {
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         var v = try target.eval(env, ev)
-        for n in path {
-            let name = try ev.attrName(n, env)
+        for (k, n) in path.enumerated() {
+            let name: String, hash: UInt32
+            switch n {
+            case .name(let s): name = s; hash = hashes[k]
+            case .dynamic: name = try ev.attrName(n, env); hash = nameHash(name)
+            }
             guard case .attrs(let a) = v else {
                 if let d = fallback { return try d.eval(env, ev) }
                 throw typeError("value is \(v.typeDescription) while a set was expected", span)
             }
-            guard let t = try a.lookup(name) else {
+            guard let t = try a.lookup(name, hash) else {
                 if let d = fallback { return try d.eval(env, ev) }
                 throw NixError(.missingAttribute, "attribute '\(name)' missing", span: span)
             }
             do {
                 v = try t.force(ev)
             } catch var e as NixError {
-                if e.span == nil { e.span = a.positions[name] ?? span }
+                if e.span == nil { e.span = a.position(name) ?? span }
                 throw e
             }
         }
@@ -181,8 +198,10 @@ final class SelectExpr: Expr {
 final class HasAttrExpr: Expr {
     let target: Expr
     let path: [AttrName]
+    let hashes: [UInt32]
     init(_ t: Expr, _ p: [AttrName], span: Span) {
         target = t; path = p
+        hashes = nameHashes(p)
         super.init(span: span)
     }
     override func bind(_ s: Scope) throws {
@@ -192,8 +211,12 @@ final class HasAttrExpr: Expr {
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         var v = try target.eval(env, ev)
         for (i, n) in path.enumerated() {
-            let name = try ev.attrName(n, env)
-            guard case .attrs(let a) = v, let t = try a.lookup(name) else { return .bool(false) }
+            let name: String, hash: UInt32
+            switch n {
+            case .name(let s): name = s; hash = hashes[i]
+            case .dynamic: name = try ev.attrName(n, env); hash = nameHash(name)
+            }
+            guard case .attrs(let a) = v, let t = try a.lookup(name, hash) else { return .bool(false) }
             if i < path.count - 1 { v = try t.force(ev) }
         }
         return .bool(true)
@@ -266,10 +289,14 @@ final class AttrsExpr: Expr {
         }
     }
 
-    /// The static attributes in order, and their positions (shared by every set this
-    /// expression makes), computed on first evaluation.
+    /// The static attributes in declaration order (the order of a `rec` set's slots),
+    /// computed on first evaluation.
     private var ordered: [(name: String, def: AttrDef, isConst: Bool)]?
-    private var staticPositions: [String: Span] = [:]
+    /// The static names in Nix order and their positions, shared by every set this expression
+    /// makes; `sortedOrder[k]` is the declaration index of the k-th name.
+    private var staticKeys = AttrKeys.empty
+    private var staticPositions: [Span?] = []
+    private var sortedOrder: [Int] = []
     private var hasOverrides = false
 
     func prepare() -> [(name: String, def: AttrDef, isConst: Bool)] {
@@ -278,102 +305,62 @@ final class AttrsExpr: Expr {
         for n in names {
             guard let d = defs[n] else { continue }
             o.append((n, d, d.expr is ConstExpr))
-            staticPositions[n] = d.span
         }
         hasOverrides = defs["__overrides"] != nil
         ordered = o
-        // A dictionary holding every static name (values are placeholders): each set this
-        // expression makes copies it (no hashing) and stores its thunks by index.
-        if dynamic.isEmpty && !hasOverrides {
-            var t: [String: Thunk] = [:]
-            t.reserveCapacity(o.count)
-            var at: [String: Int] = [:]
-            let placeholder = Thunk(value: .null)
-            for (i, e) in o.enumerated() {
-                t[e.name] = placeholder
-                at[e.name] = i
-            }
-            if t.count == o.count {
-                templateOrder = t.keys.map { at[$0] ?? 0 }
-                template = t
-            }
-        }
+        let perm = o.indices.sorted { nixLess(o[$0].name, o[$1].name) }
+        sortedOrder = perm
+        staticKeys = AttrKeys(sorted: perm.map { o[$0].name })
+        staticPositions = perm.map { o[$0].def.span }
         return o
     }
-    private var template: [String: Thunk]?
-    /// For each position of `template` (in its iteration order), the index into `ordered`.
-    private var templateOrder: [Int] = []
 
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
-        let set = AttrSet()
         let ordered = prepare()
-        if var dict = template {
-            if rec {
-                let inner = Env(parent: env, slots: [])
-                var slots: [Thunk] = []
-                slots.reserveCapacity(ordered.count)
-                for (_, d, isConst) in ordered {
-                    slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
-                }
-                var i = dict.startIndex
-                for j in templateOrder {
-                    dict.values[i] = slots[j]
-                    dict.formIndex(after: &i)
-                }
-                inner.slots = slots
-            } else {
-                var i = dict.startIndex
-                for j in templateOrder {
-                    dict.values[i] = ordered[j].def.expr.thunk(env, ev)
-                    dict.formIndex(after: &i)
-                }
-            }
-            set.positions = staticPositions
-            set.dict = dict
-            return .attrs(set)
-        }
-        var dict: [String: Thunk] = [:]
-        dict.reserveCapacity(ordered.count + dynamic.count)
+        var values: [Thunk] = []
+        values.reserveCapacity(ordered.count)
         var dynEnv = env
         if rec {
             let inner = Env(parent: env, slots: [])
             var slots: [Thunk] = []
             slots.reserveCapacity(ordered.count)
-            for (n, d, isConst) in ordered {
-                let t = d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner)
-                slots.append(t)
-                dict[n] = t
+            for (_, d, isConst) in ordered {
+                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
             }
+            for j in sortedOrder { values.append(slots[j]) }
             inner.slots = slots
             dynEnv = inner
-            // __overrides
-            if hasOverrides, let ov = dict["__overrides"] {
-                let ovv = try ov.force(ev)
-                if case .attrs(let o) = ovv {
-                    for (k, t) in o.dict {
-                        if let i = names.firstIndex(of: k), i < inner.slots.count { inner.slots[i] = t }
-                        dict[k] = t
-                    }
+        } else {
+            for j in sortedOrder { values.append(ordered[j].def.expr.thunk(env, ev)) }
+        }
+        let set = AttrSet(keys: staticKeys, values: values, positions: staticPositions)
+        if dynamic.isEmpty && !hasOverrides { return .attrs(set) }
+        if rec, hasOverrides, let ov = set["__overrides"] {
+            // `__overrides` (old Nix): its attributes replace the static ones, in the set
+            // and in the recursive scope.
+            if case .attrs(let o) = try ov.force(ev) {
+                for (k, t) in zip(o.sortedNames, o.values) {
+                    if let i = names.firstIndex(of: k), i < dynEnv.slots.count { dynEnv.slots[i] = t }
+                    set.set(k, t)
                 }
             }
-        } else {
-            for (n, d, _) in ordered {
-                dict[n] = d.expr.thunk(env, ev)
-            }
         }
-        set.positions = staticPositions
+        if dynamic.isEmpty { return .attrs(set) }
+        var extra: [(name: String, value: Thunk)] = []
+        var extraPos: [Span?] = []
         for d in dynamic {
             let nv = try d.name.eval(dynEnv, ev)
             if case .null = nv { continue }
             let name = try ev.forceStringNoCtx(nv, d.name.span)
-            if dict[name] != nil {
+            if set[name] != nil || extra.contains(where: { $0.name == name }) {
                 throw NixError(.duplicateAttribute, "dynamic attribute '\(name)' already defined", span: d.span)
             }
-            dict[name] = Thunk(d.value, dynEnv)
-            set.positions[name] = d.span
+            extra.append((name, Thunk(d.value, dynEnv)))
+            extraPos.append(d.span)
         }
-        set.dict = dict
-        return .attrs(set)
+        if extra.isEmpty { return .attrs(set) }
+        let dyn = AttrSet(entries: extra, positions: extraPos)
+        return .attrs(updateAttrs(set, dyn))
     }
 }
 
@@ -426,6 +413,14 @@ struct Formal {
     let name: String
     let def: Expr?
     var span: Span? = nil
+    let hash: UInt32
+
+    init(name: String, def: Expr?, span: Span? = nil) {
+        self.name = name
+        self.def = def
+        self.span = span
+        self.hash = nameHash(name)
+    }
 }
 
 final class LambdaExpr: Expr {
@@ -620,44 +615,6 @@ final class BinExpr: Expr {
         default: throw NixError(.other, "internal error: bad operator", span: span)
         }
     }
-}
-
-func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
-    if x.dict.isEmpty && x.fallback == nil { return y }
-    if y.dict.isEmpty && y.fallback == nil { return x }
-    // Start from the larger set and merge the smaller one in (names usually overlap, so no presizing).
-    var d: [String: Thunk]
-    if y.dict.count > x.dict.count {
-        d = y.dict
-        d.merge(x.dict) { cur, _ in cur }
-    } else {
-        d = x.dict
-        d.merge(y.dict) { _, new in new }
-    }
-    var pos: [String: Span]
-    if y.positions.isEmpty {
-        pos = x.positions
-    } else if x.positions.isEmpty {
-        pos = y.positions
-    } else if y.positions.count > x.positions.count {
-        pos = y.positions
-        pos.merge(x.positions) { cur, _ in cur }
-    } else {
-        pos = x.positions
-        pos.merge(y.positions) { _, new in new }
-    }
-    var fb: ((String) throws -> Value?)? = nil
-    if x.fallback != nil || y.fallback != nil {
-        let fx = x.fallback, fy = y.fallback
-        fb = { name in
-            if let f = fy, let v = try f(name) { return v }
-            if let f = fx, let v = try f(name) { return v }
-            return nil
-        }
-    }
-    let r = AttrSet(d, fallback: fb)
-    r.positions = pos
-    return r
 }
 
 final class NotExpr: Expr {

@@ -31,7 +31,7 @@ extension Evaluator {
         let v = try t.force(self)
         switch v {
         case .lambda, .primop: return v
-        case .attrs(let a) where a.dict["__functor"] != nil: return v
+        case .attrs(let a) where a["__functor"] != nil: return v
         default: throw typeError("value is \(v.typeDescription) while a function was expected")
         }
     }
@@ -79,12 +79,12 @@ extension Evaluator {
         let b = builtinsSet
         func def(_ name: String, _ arity: Int, global: Bool = false, _ body: @escaping (Evaluator, [Thunk]) throws -> Value) {
             let v = Value.primop(PrimOp(name: name, arity: arity, body))
-            b.dict[name] = Thunk(value: v)
+            b.set(name, Thunk(value: v))
             addGlobal("__" + name, Thunk(value: v))
             if global { addGlobal(name, Thunk(value: v)) }
         }
         func const(_ name: String, _ v: Value, global: Bool = false) {
-            b.dict[name] = Thunk(value: v)
+            b.set(name, Thunk(value: v))
             if global { addGlobal(name, Thunk(value: v)) } else { addGlobal("__" + name, Thunk(value: v)) }
         }
 
@@ -96,14 +96,15 @@ extension Evaluator {
         const("storeDir", .str("/nix/store"))
         const("currentSystem", .str(currentSystem))
         const("currentTime", .int(Int64(Date().timeIntervalSince1970)))
-        b.dict["builtins"] = Thunk(value: .attrs(b))
+        b.set("builtins", Thunk(value: .attrs(b)))
         addGlobal("builtins", Thunk(value: .attrs(b)))
-        b.dict["nixPath"] = Thunk(lazy: { [unowned self] in
+        let nixPath = Thunk(lazy: { [unowned self] in
             .list(self.searchPathEntries.map { e in
                 Thunk(value: mkAttrs(["prefix": .str(e.prefix), "path": .str(e.path)]))
             })
         })
-        addGlobal("__nixPath", b.dict["nixPath"] ?? Thunk(value: .list([])))
+        b.set("nixPath", nixPath)
+        addGlobal("__nixPath", nixPath)
 
         // MARK: Control
         def("import", 1, global: true) { ev, a in
@@ -167,7 +168,7 @@ extension Evaluator {
         def("attrNames", 1) { ev, a in .list(try ev.forceAttrs(a[0]).sortedNames.map { Thunk(value: .str($0)) }) }
         def("attrValues", 1) { ev, a in
             let s = try ev.forceAttrs(a[0])
-            return .list(s.sortedNames.compactMap { s.dict[$0] })
+            return .list(s.values)
         }
         def("hasAttr", 2) { ev, a in
             let n = try ev.forceString(a[0]).value
@@ -181,66 +182,74 @@ extension Evaluator {
         def("unsafeGetAttrPos", 2) { ev, a in
             let n = try ev.forceString(a[0]).value
             let s = try ev.forceAttrs(a[1])
-            guard let sp = s.positions[n] else { return .null }
+            guard let sp = s.position(n) else { return .null }
             return mkAttrs(["file": .str(sp.file.name), "line": .int(Int64(sp.line)), "column": .int(Int64(sp.column))])
         }
         def("mapAttrs", 2) { ev, a in
             let f = a[0]
             let s = try ev.forceAttrs(a[1])
-            // Same keys: replace the values in place (no rehashing of the names).
-            var d = s.dict
-            var i = d.startIndex
-            while i != d.endIndex {
-                let (k, t) = d[i]
-                d.values[i] = ev.lazyCall(f, Thunk(value: .str(k)), t)
-                d.formIndex(after: &i)
-            }
-            return .attrs(AttrSet(d))
+            // Same names: the result shares them (and their positions).
+            var values: [Thunk] = []
+            values.reserveCapacity(s.count)
+            for (k, t) in zip(s.sortedNames, s.values) { values.append(ev.lazyCall(f, Thunk(value: .str(k)), t)) }
+            return .attrs(AttrSet(keys: s.keys, values: values, positions: s.positions))
         }
         def("listToAttrs", 1) { ev, a in
-            var d: [String: Thunk] = [:]
             let list = try ev.forceList(a[0])
-            d.reserveCapacity(list.count)
+            var entries: [(name: String, value: Thunk)] = []
+            entries.reserveCapacity(list.count)
+            let nameH = nameHash("name"), valueH = nameHash("value")
             for t in list {
                 let e = try ev.forceAttrs(t)
-                guard let nt = e.dict["name"] else { throw NixError(.missingAttribute, "attribute 'name' missing") }
+                guard let nt = e["name", nameH] else { throw NixError(.missingAttribute, "attribute 'name' missing") }
                 let n = try ev.forceString(nt).value
-                guard let vt = e.dict["value"] else { throw NixError(.missingAttribute, "attribute 'value' missing") }
-                if d[n] == nil { d[n] = vt }
+                guard let vt = e["value", valueH] else { throw NixError(.missingAttribute, "attribute 'value' missing") }
+                entries.append((n, vt))
             }
-            return .attrs(AttrSet(d))
+            return .attrs(AttrSet(entries: entries))
         }
         def("catAttrs", 2) { ev, a in
             let n = try ev.forceString(a[0]).value
+            let h = nameHash(n)
             var out: [Thunk] = []
             for t in try ev.forceList(a[1]) {
-                if let v = try ev.forceAttrs(t).dict[n] { out.append(v) }
+                if let v = try ev.forceAttrs(t)[n, h] { out.append(v) }
             }
             return .list(out)
         }
         def("removeAttrs", 2, global: true) { ev, a in
             let s = try ev.forceAttrs(a[0])
-            var d = s.dict
-            for t in try ev.forceList(a[1]) { d[try ev.forceString(t).value] = nil }
-            let r = AttrSet(d)
-            r.positions = s.positions
-            return .attrs(r)
+            var drop = Set<Int>()
+            for t in try ev.forceList(a[1]) {
+                let n = try ev.forceString(t).value
+                if let i = s.keys.index(of: n, hash: nameHash(n)) { drop.insert(i) }
+            }
+            if drop.isEmpty { return .attrs(AttrSet(keys: s.keys, values: s.values, positions: s.positions)) }
+            var names: [String] = [], hashes: [UInt32] = [], values: [Thunk] = []
+            var positions: [Span?]? = s.positions == nil ? nil : []
+            for i in 0..<s.count where !drop.contains(i) {
+                names.append(s.keys.names[i]); hashes.append(s.keys.hashes[i]); values.append(s.values[i])
+                positions?.append(s.position(at: i))
+            }
+            return .attrs(AttrSet(keys: AttrKeys(sorted: names, hashes: hashes), values: values, positions: positions))
         }
         def("intersectAttrs", 2) { ev, a in
             let x = try ev.forceAttrs(a[0]), y = try ev.forceAttrs(a[1])
-            var d: [String: Thunk] = [:]
-            for (k, t) in y.dict where x.dict[k] != nil { d[k] = t }
-            return .attrs(AttrSet(d))
+            var names: [String] = [], hashes: [UInt32] = [], values: [Thunk] = []
+            var positions: [Span?]? = y.positions == nil ? nil : []
+            for i in 0..<y.count where x.keys.index(of: y.keys.names[i], hash: y.keys.hashes[i]) != nil {
+                names.append(y.keys.names[i]); hashes.append(y.keys.hashes[i]); values.append(y.values[i])
+                positions?.append(y.position(at: i))
+            }
+            return .attrs(AttrSet(keys: AttrKeys(sorted: names, hashes: hashes), values: values, positions: positions))
         }
         def("functionArgs", 1) { ev, a in
             let f = try a[0].force(ev)
             switch f {
             case .lambda(let c):
-                var d: [String: Value] = [:]
-                for fm in c.lambda.formals ?? [] { d[fm.name] = .bool(fm.def != nil) }
-                guard case .attrs(let s) = mkAttrs(d) else { return .null }
-                for fm in c.lambda.formals ?? [] { if let sp = fm.span { s.positions[fm.name] = sp } }
-                return .attrs(s)
+                let formals = c.lambda.formals ?? []
+                return .attrs(AttrSet(entries: formals.map { ($0.name, Thunk(value: .bool($0.def != nil))) },
+                                      positions: formals.map { $0.span }))
             case .primop: return mkAttrs([:])
             default: throw typeError("'functionArgs' requires a function")
             }
@@ -250,7 +259,7 @@ extension Evaluator {
             var acc: [String: [Thunk]] = [:]
             for t in try ev.forceList(a[1]) {
                 let s = try ev.forceAttrs(t)
-                for (k, v) in s.dict { acc[k, default: []].append(v) }
+                for (k, v) in zip(s.sortedNames, s.values) { acc[k, default: []].append(v) }
             }
             var d: [String: Thunk] = [:]
             for (k, vs) in acc { d[k] = ev.lazyCall(f, Thunk(value: .str(k)), Thunk(value: .list(vs))) }
@@ -378,8 +387,8 @@ extension Evaluator {
         }
         def("genericClosure", 1) { ev, a in
             let args = try ev.forceAttrs(a[0])
-            guard let st = args.dict["startSet"] else { throw NixError(.missingAttribute, "attribute 'startSet' missing") }
-            guard let opT = args.dict["operator"] else { throw NixError(.missingAttribute, "attribute 'operator' missing") }
+            guard let st = args["startSet"] else { throw NixError(.missingAttribute, "attribute 'startSet' missing") }
+            guard let opT = args["operator"] else { throw NixError(.missingAttribute, "attribute 'operator' missing") }
             let op = try opT.force(ev)
             var work = try ev.forceList(st)
             var idx = 0
@@ -391,7 +400,7 @@ extension Evaluator {
                 let t = work[idx]
                 idx += 1
                 let e = try ev.forceAttrs(t)
-                guard let kt = e.dict["key"] else { throw NixError(.missingAttribute, "attribute 'key' missing") }
+                guard let kt = e["key"] else { throw NixError(.missingAttribute, "attribute 'key' missing") }
                 let k = try kt.force(ev)
                 switch k {
                 case .string(let s): if !strKeys.insert(s.value).inserted { continue }
@@ -546,12 +555,11 @@ extension Evaluator {
         def("appendContext", 2) { ev, a in
             var s = try ev.forceString(a[0])
             let c = try ev.forceAttrs(a[1])
-            for k in c.sortedNames {
-                guard let t = c.dict[k] else { continue }
+            for (k, t) in zip(c.sortedNames, c.values) {
                 let e = try ev.forceAttrs(t)
-                if let p = e.dict["path"], try ev.forceBool(p) { s.context.insert(k) }
-                if let p = e.dict["allOutputs"], try ev.forceBool(p) { s.context.insert("=" + k) }
-                if let o = e.dict["outputs"] {
+                if let p = e["path"], try ev.forceBool(p) { s.context.insert(k) }
+                if let p = e["allOutputs"], try ev.forceBool(p) { s.context.insert("=" + k) }
+                if let o = e["outputs"] {
                     for x in try ev.forceList(o) { s.context.insert("!" + (try ev.forceString(x).value) + "!" + k) }
                 }
             }
@@ -641,7 +649,7 @@ extension Evaluator {
             let e = try self.parse(derivationNixSource, fileName: "<nix/derivation.nix>", baseDir: "/")
             return try self.evalForce(e, self.globalEnv)
         })
-        b.dict["derivation"] = derivationThunk
+        b.set("derivation", derivationThunk)
         addGlobal("derivation", derivationThunk)
 
         // MARK: JSON
@@ -708,7 +716,7 @@ extension Evaluator {
             let names = scope.sortedNames
             let sc = Scope(parent: ev.globalScope, ordered: names)
             try e.bind(sc)
-            let env = Env(parent: ev.globalEnv, slots: names.compactMap { scope.dict[$0] })
+            let env = Env(parent: ev.globalEnv, slots: scope.values)
             return try ev.evalForce(e, env)
         }
         def("toXML", 1) { ev, a in

@@ -129,16 +129,16 @@ extension Evaluator {
     }
 
     func derivationStrict(_ attrs: AttrSet) throws -> Value {
-        guard let nameT = attrs.dict["name"] else { throw NixError(.missingAttribute, "required attribute 'name' missing") }
+        guard let nameT = attrs["name"] else { throw NixError(.missingAttribute, "required attribute 'name' missing") }
         let drvName = try forceStringNoCtx(nameT.force(self), nil)
         var drv = Derivation()
         var context = Set<String>()
         var outputs = ["out"]
         var ignoreNulls = false
-        if let t = attrs.dict["__ignoreNulls"] { ignoreNulls = try forceBool(t) }
+        if let t = attrs["__ignoreNulls"] { ignoreNulls = try forceBool(t) }
         var outputHash: String?, outputHashAlgo = "", outputHashMode = "flat"
         for key in attrs.sortedNames {
-            guard let t = attrs.dict[key], key != "__ignoreNulls" else { continue }
+            guard let t = attrs[key], key != "__ignoreNulls" else { continue }
             do {
                 let v = try t.force(self)
                 if ignoreNulls, case .null = v { continue }

@@ -158,7 +158,7 @@ public final class Evaluator: @unchecked Sendable {
 
     /// Registers an extra builtin (available as `builtins.name`, and globally if `global`).
     public func addBuiltin(_ name: String, _ value: Value, global: Bool = false) {
-        builtinsSet.dict[name] = Thunk(value: value)
+        builtinsSet.set(name, Thunk(value: value))
         if global { addGlobal(name, Thunk(value: value)) }
         addGlobal("__" + name, Thunk(value: value))
     }
@@ -470,10 +470,10 @@ public final class Evaluator: @unchecked Sendable {
         // Formals found among the explicit names; if that is all of them, no argument is unexpected.
         var matched = 0
         for fm in formals {
-            if let t = a.dict[fm.name] {
+            if let t = a[fm.name, fm.hash] {
                 slots.append(t)
                 matched &+= 1
-            } else if let t = try a.lookup(fm.name) {
+            } else if let t = try a.lookup(fm.name, fm.hash) {
                 slots.append(t)
             } else if let d = fm.def {
                 slots.append(Thunk(d, env))
@@ -481,7 +481,7 @@ public final class Evaluator: @unchecked Sendable {
                 throw NixError(.missingArgument, "\(lambdaName(lam)) called without required argument '\(fm.name)'", span: span ?? lam.span)
             }
         }
-        if !lam.ellipsis && matched != a.dict.count {
+        if !lam.ellipsis && matched != a.count {
             for k in a.sortedNames where !lam.formalNames.contains(k) {
                 throw NixError(.unexpectedArgument, "\(lambdaName(lam)) called with unexpected argument '\(k)'", span: span ?? lam.span)
             }
@@ -663,12 +663,12 @@ public final class Evaluator: @unchecked Sendable {
             if x === y { return true }
             try enter()
             defer { leave() }
-            if try isDerivation(x), try isDerivation(y), let o1 = x.dict["outPath"], let o2 = y.dict["outPath"] {
+            if try isDerivation(x), try isDerivation(y), let o1 = x["outPath"], let o2 = y["outPath"] {
                 return try equal(o1.force(self), o2.force(self), span: span)
             }
-            if x.dict.count != y.dict.count { return false }
-            for k in x.sortedNames {
-                guard let t1 = x.dict[k], let t2 = y.dict[k] else { return false }
+            if x.count != y.count { return false }
+            if x.keys !== y.keys && x.sortedNames != y.sortedNames { return false }
+            for (t1, t2) in zip(x.values, y.values) {
                 if t1 === t2 { continue }
                 if try !equal(t1.force(self), t2.force(self), span: span) { return false }
             }
@@ -679,7 +679,7 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     func isDerivation(_ a: AttrSet) throws -> Bool {
-        guard let t = a.dict["type"] else { return false }
+        guard let t = a["type"] else { return false }
         if case .string(let s) = try t.force(self) { return s.value == "derivation" }
         return false
     }
@@ -728,12 +728,11 @@ public final class Evaluator: @unchecked Sendable {
             if !seen.insert(ObjectIdentifier(a)).inserted { return }
             try enter()
             defer { leave() }
-            for k in a.sortedNames {
-                guard let t = a.dict[k] else { continue }
+            for (i, t) in a.values.enumerated() {
                 do {
                     try deepSeq(try t.force(self), &seen)
                 } catch let e as NixError {
-                    throw e.withContext("while evaluating the attribute '\(k)'", span: a.positions[k])
+                    throw e.withContext("while evaluating the attribute '\(a.sortedNames[i])'", span: a.position(at: i))
                 }
             }
         default: break
@@ -771,21 +770,20 @@ public final class Evaluator: @unchecked Sendable {
             }
             out += "]"
         case .attrs(let a):
-            if !a.dict.isEmpty && !seen.insert(UInt(bitPattern: Unmanaged.passUnretained(a).toOpaque())).inserted {
+            if !a.isEmpty && !seen.insert(UInt(bitPattern: Unmanaged.passUnretained(a).toOpaque())).inserted {
                 out += "«repeated»"
                 return
             }
             try enter()
             defer { leave() }
             out += "{ "
-            for k in a.sortedNames {
-                guard let t = a.dict[k] else { continue }
+            for (i, (k, t)) in zip(a.sortedNames, a.values).enumerated() {
                 out += printAttrName(k) + " = "
                 if strict {
                     do {
                         try printValue(try t.force(self), &out, &seen, strict: strict)
                     } catch let e as NixError {
-                        throw e.withContext("while evaluating the attribute '\(k)'", span: a.positions[k])
+                        throw e.withContext("while evaluating the attribute '\(k)'", span: a.position(at: i))
                     }
                 } else if let v = t.evaluatedValue {
                     try printValue(v, &out, &seen, strict: strict)

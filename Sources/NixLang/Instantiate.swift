@@ -121,7 +121,7 @@ extension Evaluator {
 
     /// `autoCallFunction` of Nix: calls a function with formals using the automatic arguments.
     func autoCallNix(_ v: Value, _ args: [String: Thunk]) throws -> Value {
-        if case .attrs(let a) = v, let ft = a.dict["__functor"] {
+        if case .attrs(let a) = v, let ft = a["__functor"] {
             let f = try apply(try ft.force(self), Thunk(value: v), span: nil)
             return try autoCallNix(f, args)
         }

@@ -52,27 +52,27 @@ extension Evaluator {
             }
             out += "]"
         case .attrs(let a):
-            if a.dict["__toString"] != nil {
+            if a["__toString"] != nil {
                 let s = try coerceToString(v, span: nil, coerceMore: false, copyToStore: false)
                 ctx.formUnion(s.context)
                 out += jsonQuote(s.value)
                 return
             }
-            if let op = a.dict["outPath"] {
+            if let op = a["outPath"] {
                 try jsonValue(try op.force(self), &out, &ctx, strict: strict)
                 return
             }
             out += "{"
             var first = true
             for k in a.sortedNames {
-                guard let t = a.dict[k] else { continue }
+                guard let t = a[k] else { continue }
                 if !first { out += "," }
                 first = false
                 out += jsonQuote(k) + ":"
                 do {
                     try jsonValue(try child(t), &out, &ctx, strict: strict)
                 } catch let e as NixError {
-                    throw e.withContext("while evaluating attribute '\(k)'", span: a.positions[k])
+                    throw e.withContext("while evaluating attribute '\(k)'", span: a.position(k))
                 }
             }
             out += "}"
@@ -133,23 +133,23 @@ extension Evaluator {
         case .attrs(let a):
             if try isDerivation(a) {
                 var attrsStr = ""
-                if let dp = a.dict["drvPath"], case .string(let s) = try dp.force(self) { attrsStr += " drvPath=\"\(esc(s.value))\"" }
-                if let op = a.dict["outPath"], case .string(let s) = try op.force(self) { attrsStr += " outPath=\"\(esc(s.value))\"" }
+                if let dp = a["drvPath"], case .string(let s) = try dp.force(self) { attrsStr += " drvPath=\"\(esc(s.value))\"" }
+                if let op = a["outPath"], case .string(let s) = try op.force(self) { attrsStr += " outPath=\"\(esc(s.value))\"" }
                 out += indent + "<derivation\(attrsStr)>\n"
                 for k in a.sortedNames {
-                    guard let t = a.dict[k] else { continue }
-                    out += indent + "  " + attrOpen(k, a.positions[k]) + "\n"
+                    guard let t = a[k] else { continue }
+                    out += indent + "  " + attrOpen(k, a.position(k)) + "\n"
                     try child(t, indent + "    ")
                     out += indent + "  </attr>\n"
                 }
                 out += indent + "</derivation>\n"
                 return
             }
-            if a.dict.isEmpty { out += indent + "<attrs />\n"; return }
+            if a.isEmpty { out += indent + "<attrs />\n"; return }
             out += indent + "<attrs>\n"
             for k in a.sortedNames {
-                guard let t = a.dict[k] else { continue }
-                out += indent + "  " + attrOpen(k, a.positions[k]) + "\n"
+                guard let t = a[k] else { continue }
+                out += indent + "  " + attrOpen(k, a.position(k)) + "\n"
                 try child(t, indent + "    ")
                 out += indent + "  </attr>\n"
             }

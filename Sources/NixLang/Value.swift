@@ -182,18 +182,123 @@ public final class Thunk: @unchecked Sendable {
 
 // MARK: - Attribute sets
 
-/// A Nix attribute set. `fallback` answers names that are not explicitly present
-/// (used for open package sets); listing functions only see the explicit names.
-public final class AttrSet: @unchecked Sendable {
-    public var dict: [String: Thunk]
-    public var fallback: ((String) throws -> Value?)?
-    /// Where each explicit attribute was defined, when known (for error messages).
-    var positions: [String: Span] = [:]
-    private var sortedCache: [String]?
+/// FNV-1a over a name's UTF-8 bytes: what attribute lookups compare before the names.
+/// Static names (in the AST) compute it once, at parse time.
+@inline(__always)
+func nameHash(_ s: String) -> UInt32 {
+    var h: UInt32 = 2_166_136_261
+    var s = s
+    s.withUTF8 { for b in $0 { h = (h ^ UInt32(b)) &* 16_777_619 } }
+    return h
+}
 
-    public init(_ dict: [String: Thunk] = [:], fallback: ((String) throws -> Value?)? = nil) {
-        self.dict = dict
+/// Byte-wise three-way comparison, as Nix orders attribute names and compares strings.
+@inline(__always)
+func nixCompare(_ a: String, _ b: String) -> Int {
+    var a = a, b = b
+    return a.withUTF8 { pa in
+        b.withUTF8 { pb in
+            let n = Swift.min(pa.count, pb.count)
+            if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                let c = memcmp(x, y, n)
+                if c != 0 { return Int(c) }
+            }
+            return pa.count - pb.count
+        }
+    }
+}
+
+/// Byte-wise string ordering, as Nix compares strings.
+@inline(__always)
+func nixLess(_ a: String, _ b: String) -> Bool { nixCompare(a, b) < 0 }
+
+/// The names of an attribute set in Nix order, with their hashes. Immutable, so sets with the
+/// same names share one: every set an attribute set expression makes, every `mapAttrs`
+/// result, and a `//` whose right side only overrides names of its left side.
+final class AttrKeys: @unchecked Sendable {
+    let names: [String]
+    let hashes: [UInt32]
+    /// Open addressing from hash to index + 1 (0 = empty), built at the first lookup in a large set.
+    private var table: [Int32] = []
+
+    static let empty = AttrKeys(sorted: [])
+
+    /// `names` must be sorted by `nixLess` and unique.
+    init(sorted names: [String]) {
+        self.names = names
+        self.hashes = names.map(nameHash)
+    }
+
+    init(sorted names: [String], hashes: [UInt32]) {
+        self.names = names
+        self.hashes = hashes
+    }
+
+    var count: Int { names.count }
+
+    /// The index of `name` (whose `nameHash` is `hash`), if present.
+    @inline(__always)
+    func index(of name: String, hash: UInt32) -> Int? {
+        let n = hashes.count
+        if n > 12 { return indexedLookup(name, hash) }
+        return hashes.withUnsafeBufferPointer { hs in
+            var i = 0
+            while i < n {
+                if hs[i] == hash && names[i] == name { return i }
+                i &+= 1
+            }
+            return nil
+        }
+    }
+
+    private func indexedLookup(_ name: String, _ hash: UInt32) -> Int? {
+        if table.isEmpty { buildTable() }
+        let mask = table.count - 1
+        var slot = Int(hash) & mask
+        while true {
+            let e = Int(table[slot])
+            if e == 0 { return nil }
+            if hashes[e - 1] == hash && names[e - 1] == name { return e - 1 }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    private func buildTable() {
+        var size = 32
+        while size < hashes.count * 2 { size <<= 1 }
+        var t = [Int32](repeating: 0, count: size)
+        let mask = size - 1
+        for (i, h) in hashes.enumerated() {
+            var slot = Int(h) & mask
+            while t[slot] != 0 { slot = (slot &+ 1) & mask }
+            t[slot] = Int32(i + 1)
+        }
+        table = t
+    }
+}
+
+/// A Nix attribute set: names in Nix order (shared `AttrKeys`), their thunks, and where each
+/// was defined when known (for error messages and `unsafeGetAttrPos`). `fallback` answers
+/// names that are not explicitly present (used for open package sets); listing functions only
+/// see the explicit names.
+public final class AttrSet: @unchecked Sendable {
+    private(set) var keys: AttrKeys
+    private(set) var values: [Thunk]
+    /// Parallel to `keys`, or nil when no position is known.
+    private(set) var positions: [Span?]?
+    public var fallback: ((String) throws -> Value?)?
+
+    init(keys: AttrKeys, values: [Thunk], positions: [Span?]? = nil, fallback: ((String) throws -> Value?)? = nil) {
+        self.keys = keys
+        self.values = values
+        self.positions = positions
         self.fallback = fallback
+    }
+
+    /// A set of the given attributes.
+    public convenience init(_ dict: [String: Thunk] = [:], fallback: ((String) throws -> Value?)? = nil) {
+        let pairs = dict.sorted { nixLess($0.key, $1.key) }
+        self.init(keys: AttrKeys(sorted: pairs.map { $0.key }), values: pairs.map { $0.value }, fallback: fallback)
     }
 
     /// Convenience: a set of already evaluated values.
@@ -201,34 +306,141 @@ public final class AttrSet: @unchecked Sendable {
         self.init(values.mapValues { Thunk(value: $0) })
     }
 
-    /// Explicit names in Nix (byte-wise) order.
-    public var sortedNames: [String] {
-        if let s = sortedCache, s.count == dict.count { return s }
-        let s = dict.keys.sorted(by: nixLess)
-        sortedCache = s
-        return s
+    /// A set of `entries` in any order; of equal names, the first wins.
+    convenience init(entries: [(name: String, value: Thunk)], positions entryPositions: [Span?]? = nil) {
+        var order = Array(entries.indices)
+        // Stable: equal names keep their order, so the first is the one kept.
+        order.sort { i, j in
+            let c = nixCompare(entries[i].name, entries[j].name)
+            return c < 0 || (c == 0 && i < j)
+        }
+        var names: [String] = [], values: [Thunk] = []
+        var pos: [Span?]? = entryPositions == nil ? nil : []
+        names.reserveCapacity(order.count)
+        values.reserveCapacity(order.count)
+        for i in order {
+            if let last = names.last, last == entries[i].name { continue }
+            names.append(entries[i].name)
+            values.append(entries[i].value)
+            pos?.append(entryPositions?[i])
+        }
+        self.init(keys: AttrKeys(sorted: names), values: values, positions: pos)
     }
 
-    public var count: Int { dict.count }
+    /// The explicit attributes as a dictionary (for callers outside the evaluator).
+    public var dict: [String: Thunk] {
+        Dictionary(zip(keys.names, values), uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Explicit names in Nix (byte-wise) order.
+    public var sortedNames: [String] { keys.names }
+
+    public var count: Int { values.count }
+    public var isEmpty: Bool { values.isEmpty }
+
+    /// The explicit attribute `name` (not consulting the fallback).
+    @inline(__always)
+    public subscript(_ name: String) -> Thunk? { self[name, nameHash(name)] }
+
+    @inline(__always)
+    subscript(_ name: String, _ hash: UInt32) -> Thunk? {
+        guard let i = keys.index(of: name, hash: hash) else { return nil }
+        return values[i]
+    }
 
     /// The thunk for a name, consulting the fallback if the name is not explicit.
-    public func lookup(_ name: String) throws -> Thunk? {
-        if let t = dict[name] { return t }
+    public func lookup(_ name: String) throws -> Thunk? { try lookup(name, nameHash(name)) }
+
+    @inline(__always)
+    func lookup(_ name: String, _ hash: UInt32) throws -> Thunk? {
+        if let i = keys.index(of: name, hash: hash) { return values[i] }
         if let f = fallback, let v = try f(name) { return Thunk(value: v) }
         return nil
     }
 
     public func has(_ name: String) throws -> Bool {
-        if dict[name] != nil { return true }
+        if self[name] != nil { return true }
         if let f = fallback { return try f(name) != nil }
         return false
     }
+
+    /// Where attribute `name` was defined, when known.
+    func position(_ name: String) -> Span? {
+        guard let p = positions, let i = keys.index(of: name, hash: nameHash(name)) else { return nil }
+        return p[i]
+    }
+
+    func position(at i: Int) -> Span? { positions?[i] }
+
+    /// Adds or replaces one attribute in place (O(n): only for building the builtins set).
+    func set(_ name: String, _ t: Thunk) {
+        if let i = keys.index(of: name, hash: nameHash(name)) {
+            values[i] = t
+            return
+        }
+        var names = keys.names
+        let at = names.firstIndex { nixLess(name, $0) } ?? names.count
+        names.insert(name, at: at)
+        values.insert(t, at: at)
+        positions?.insert(nil, at: at)
+        keys = AttrKeys(sorted: names)
+    }
 }
 
-/// Byte-wise string ordering, as Nix compares strings.
-@inline(__always)
-func nixLess(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+/// `x // y`: y's attributes over x's.
+func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
+    if x.isEmpty && x.fallback == nil { return y }
+    if y.isEmpty && y.fallback == nil { return x }
+    var fb: ((String) throws -> Value?)? = nil
+    if x.fallback != nil || y.fallback != nil {
+        let fx = x.fallback, fy = y.fallback
+        fb = { name in
+            if let f = fy, let v = try f(name) { return v }
+            if let f = fx, let v = try f(name) { return v }
+            return nil
+        }
+    }
+    let xk = x.keys, yk = y.keys
+    if xk === yk { return AttrSet(keys: yk, values: y.values, positions: y.positions, fallback: fb) }
+    // The common `attrs // { some = …; }` overriding existing names: x's keys, shared.
+    if yk.count <= xk.count {
+        var values = x.values
+        var positions = x.positions
+        if positions == nil && y.positions != nil { positions = [Span?](repeating: nil, count: xk.count) }
+        var all = true
+        for j in 0..<yk.count {
+            guard let i = xk.index(of: yk.names[j], hash: yk.hashes[j]) else { all = false; break }
+            values[i] = y.values[j]
+            if positions != nil { positions?[i] = y.positions?[j] }
+        }
+        if all { return AttrSet(keys: xk, values: values, positions: positions, fallback: fb) }
+    }
+    // Merge the two sorted name lists.
+    let n = xk.count, m = yk.count
+    var names: [String] = [], hashes: [UInt32] = [], values: [Thunk] = []
+    names.reserveCapacity(n + m)
+    hashes.reserveCapacity(n + m)
+    values.reserveCapacity(n + m)
+    let withPos = x.positions != nil || y.positions != nil
+    var positions: [Span?] = []
+    if withPos { positions.reserveCapacity(n + m) }
+    var i = 0, j = 0
+    while i < n || j < m {
+        let c: Int
+        if i == n { c = 1 } else if j == m { c = -1 } else { c = nixCompare(xk.names[i], yk.names[j]) }
+        if c < 0 {
+            names.append(xk.names[i]); hashes.append(xk.hashes[i]); values.append(x.values[i])
+            if withPos { positions.append(x.positions?[i]) }
+            i += 1
+        } else {
+            names.append(yk.names[j]); hashes.append(yk.hashes[j]); values.append(y.values[j])
+            if withPos { positions.append(y.positions?[j]) }
+            j += 1
+            if c == 0 { i += 1 }
+        }
+    }
+    return AttrSet(keys: AttrKeys(sorted: names, hashes: hashes), values: values,
+                   positions: withPos ? positions : nil, fallback: fb)
 }
 
 // MARK: - Functions
