@@ -17,6 +17,10 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // mimalloc replaces malloc/free in the kiln executable (ELF interposition): the
+        // evaluator allocates and frees millions of small thunks, frames and sets, and
+        // mimalloc's paths are a fraction of glibc's (11-16% fewer instructions in all).
+        .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
 
         // Shared plumbing: errors rendered in one place, running external tools, progress.
         .target(name: "KilnSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -41,7 +45,7 @@ let package = Package(
         .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnModules", "KilnPackages", "KilnStore", "KilnImage",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "kiln", dependencies: [
-            "NixLang", "KilnModules", "KilnBuild", "KilnImage", "KilnVMTest", "KilnSupport",
+            "CMimalloc", "NixLang", "KilnModules", "KilnBuild", "KilnImage", "KilnVMTest", "KilnSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

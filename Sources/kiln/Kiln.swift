@@ -1,15 +1,12 @@
 import Foundation
 import ArgumentParser
+import CMimalloc
 import KilnSupport
 import KilnBuild
 import KilnImage
 import KilnModules
 import KilnVMTest
 import NixLang
-
-/// glibc's mallopt (<malloc.h> is not part of Swift's Glibc module).
-@_silgen_name("mallopt")
-private func mallopt(_ param: Int32, _ value: Int32) -> Int32
 
 @main
 struct Kiln: ParsableCommand {
@@ -20,11 +17,9 @@ struct Kiln: ParsableCommand {
 
     /// Errors are turned into text here and nowhere else.
     static func main() {
-        // Evaluation runs on one big-stack thread. glibc would give that thread its own arena,
-        // which grows by an mprotect call per few KB (~7,000 syscalls for a module-system
-        // evaluation, ~20% of its time); the main arena grows by brk in large steps.
-        _ = mallopt(-8 /* M_ARENA_MAX */, 1)
-        _ = mallopt(-2 /* M_TOP_PAD */, 16 << 20)
+        // malloc and free are mimalloc's (see Package.swift). Naming one of its functions
+        // keeps the library linked where the linker drops unreferenced ones (--as-needed).
+        _ = mi_version()
         do {
             var command = try parseAsRoot()
             try command.run()
