@@ -29,7 +29,10 @@ let package = Package(
         // swift-crypto, for the hashes of builtins.hashString and store paths).
         // Runtime exclusivity checks cost ~10% of evaluation time (swift_beginAccess on every
         // thunk/env access); the evaluator is single-threaded and has no overlapping accesses.
-        .target(name: "NixLang", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        // Without lexical lifetimes the optimizer may release a reference after its last use
+        // instead of at the end of its scope: ~4% fewer retains/releases. Nothing here relies
+        // on deinit timing (no weak references; Unmanaged walks only borrowed parameters).
+        .target(name: "NixLang", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false"])]),
         // Profile + hardware + built-in modules -> SystemConfig.
         .target(name: "KilnModules", dependencies: ["NixLang", "KilnSupport"], resources: [.copy("modules")]),
         // APT indexes -> resolved, locked closure; .deb fetching.
