@@ -2,24 +2,53 @@ import Foundation
 
 // MARK: - Scopes (compile time)
 
-/// A compile-time scope used to resolve variables to (level, slot) pairs.
+/// A compile-time scope used to resolve variables to (level, slot) pairs. Names are found by
+/// their `nameHash` (VarExpr computes it once): a scan for the usual handful of names, a
+/// dictionary for large scopes (the globals).
 final class Scope {
     let parent: Scope?
-    var names: [String: Int]
+    private(set) var names: [String] = []
+    private var hashes: [UInt32] = []
+    private var large: [String: Int]?
     let isWith: Bool
 
-    init(parent: Scope?, names: [String: Int] = [:], isWith: Bool = false) {
+    init(parent: Scope?, isWith: Bool = false) {
         self.parent = parent
-        self.names = names
         self.isWith = isWith
     }
 
+    /// Slot i holds `ordered[i]`; of repeated names, the last slot wins.
     init(parent: Scope?, ordered: [String]) {
         self.parent = parent
-        var d: [String: Int] = [:]
-        for (i, n) in ordered.enumerated() { d[n] = i }
-        self.names = d
         self.isWith = false
+        for n in ordered { append(n) }
+    }
+
+    /// The slot of `name`, if this scope binds it.
+    func slot(of name: String, hash: UInt32) -> Int? {
+        if let d = large { return d[name] }
+        var i = hashes.count - 1
+        while i >= 0 {
+            if hashes[i] == hash && names[i] == name { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Binds `name` to the next slot; returns that slot.
+    @discardableResult
+    func append(_ name: String) -> Int {
+        let i = names.count
+        names.append(name)
+        hashes.append(nameHash(name))
+        if large != nil {
+            large?[name] = i
+        } else if names.count > 16 {
+            var d: [String: Int] = [:]
+            for (j, n) in names.enumerated() { d[n] = j }
+            large = d
+        }
+        return i
     }
 }
 
@@ -74,7 +103,7 @@ final class VarExpr: Expr {
         while let sc = cur {
             if sc.isWith {
                 hasWith = true
-            } else if let i = sc.names[name] {
+            } else if let i = sc.slot(of: name, hash: hash) {
                 self.level = level
                 self.index = i
                 return

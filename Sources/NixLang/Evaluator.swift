@@ -164,10 +164,10 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     func addGlobal(_ name: String, _ t: Thunk) {
-        if let i = globalScope.names[name] {
+        if let i = globalScope.slot(of: name, hash: nameHash(name)) {
             globalEnv.slots[i] = t
         } else {
-            globalScope.names[name] = globalEnv.slots.count
+            globalScope.append(name)
             globalEnv.slots.append(t)
         }
     }

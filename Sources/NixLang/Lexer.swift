@@ -250,8 +250,14 @@ struct Lexer {
         let start = pos
         let c = src[pos]
 
-        // path / uri / id / number: longest match
-        let segLen = pathSegBeforeInterp(at: pos)
+        // path / uri / id / number: longest match. A path needs a '/' after its first run of
+        // path characters and a URI a ':' after its scheme, so most identifiers skip those scans.
+        var runEnd = pos
+        while runEnd < src.count && Lexer.isPathChar(src[runEnd]) { runEnd += 1 }
+        let mayBePath = runEnd < src.count && src[runEnd] == 47
+        // (A scheme's characters are path characters, so its ':' ends the run.)
+        let mayBeURI = runEnd < src.count && src[runEnd] == 58
+        let segLen = mayBePath || c == 47 ? pathSegBeforeInterp(at: pos) : 0
         if segLen > 0 && (Lexer.isPathChar(c) || c == 47) {
             add(.pathStart, start)
             add(.strPart(String(decoding: src[pos..<(pos + segLen)], as: UTF8.self)), start)
@@ -281,8 +287,8 @@ struct Lexer {
                 }
             }
         }
-        let pl = (Lexer.isPathChar(c) || c == 47) ? pathLength(at: pos) : 0
-        let ul = uriLength(at: pos)
+        let pl = mayBePath || c == 47 ? pathLength(at: pos) : 0
+        let ul = mayBeURI ? uriLength(at: pos) : 0
         var il = 0
         if Lexer.isIdStart(c) {
             var i = pos + 1
@@ -316,11 +322,20 @@ struct Lexer {
                 }
             }
         }
-        let best = max(pl, ul, il, nl)
+        let best = max(max(pl, ul), max(il, nl))
         if best > 0 {
             let text = String(decoding: src[pos..<(pos + best)], as: UTF8.self)
             if il == best {
                 pos += best
+                // Keywords are 2 to 7 letters, starting with one of these; other names skip the compares.
+                switch c {
+                case UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "l"),
+                     UInt8(ascii: "o"), UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "w") where best <= 7:
+                    break
+                default:
+                    add(.id(text), start)
+                    return true
+                }
                 switch text {
                 case "if": add(.kwIf, start)
                 case "then": add(.kwThen, start)
