@@ -68,7 +68,7 @@ class Expr {
     }
 
     /// Makes a thunk for this expression (cheap for constants and variables).
-    func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(self, env) }
+    func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { ev.kept(Thunk(self, env)) }
 }
 
 final class ConstExpr: Expr {
@@ -117,22 +117,29 @@ final class VarExpr: Expr {
         self.level = -1
     }
 
+    /// The thunk of a statically bound variable, or nil if its frame's slots are not filled
+    /// yet (a `let` or `rec` binding naming a sibling while the frame is being built).
+    @inline(__always)
+    func boundThunk(_ env: Env) -> Thunk? {
+        // Walk the frames without retaining each one (`env` keeps them all alive).
+        var e = Unmanaged.passUnretained(env)
+        var l = level
+        while l > 0 {
+            guard let p = e._withUnsafeGuaranteedRef({ $0.parentU }) else { return nil }
+            e = p
+            l -= 1
+        }
+        let index = self.index
+        return e._withUnsafeGuaranteedRef { f -> Thunk? in
+            if index == 0, let o = f.one { return o }
+            return index < f.slots.count ? f.slots[index] : nil
+        }
+    }
+
     @inline(__always)
     func lookup(_ env: Env, _ ev: Evaluator) throws -> Thunk {
         if level >= 0 {
-            // Walk the frames without retaining each one (`env` keeps them all alive).
-            var e = Unmanaged.passUnretained(env)
-            var l = level
-            while l > 0 {
-                guard let p = e._withUnsafeGuaranteedRef({ $0.parentU }) else { break }
-                e = p
-                l -= 1
-            }
-            let index = self.index
-            if let t = e._withUnsafeGuaranteedRef({ f -> Thunk? in
-                if index == 0, let o = f.one { return o }
-                return index < f.slots.count ? f.slots[index] : nil
-            }) { return t }
+            if let t = boundThunk(env) { return t }
             throw NixError(.other, "internal error: bad variable slot for '\(name)'", span: span)
         }
         var cur: Env? = env
@@ -160,8 +167,8 @@ final class VarExpr: Expr {
     }
 
     override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk {
-        if level >= 0, let t = try? lookup(env, ev) { return t }
-        return Thunk(self, env)
+        if level >= 0, let t = boundThunk(env) { return t }
+        return ev.kept(Thunk(self, env))
     }
 }
 
@@ -351,10 +358,11 @@ final class AttrsExpr: Expr {
         var dynEnv = env
         if rec {
             let inner = Env(parent: env, slots: [])
+            ev.keepAlive(inner)
             var slots: [Thunk] = []
             slots.reserveCapacity(ordered.count)
             for (_, d, isConst) in ordered {
-                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
+                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : ev.kept(Thunk(d.expr, inner)))
             }
             for j in sortedOrder { values.append(slots[j]) }
             inner.slots = slots
@@ -411,6 +419,7 @@ final class LetExpr: Expr {
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
         let inner = Env(parent: env, slots: [])
+        ev.keepAlive(inner)
         var slots: [Thunk] = []
         slots.reserveCapacity(attrs.names.count)
         for (_, d, _) in attrs.prepare() {

@@ -48,10 +48,10 @@ extension Evaluator {
     }
 
     /// `f a`, lazily (one object: no argument array, no closure context).
-    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { Thunk(apply: f, a) }
+    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { let t = Thunk(apply: f, a); keepAlive(t); return t }
 
     /// `f a b`, lazily.
-    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { Thunk(apply: f, a, b) }
+    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { let t = Thunk(apply: f, a, b); keepAlive(t); return t }
 
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {
         Thunk(lazy: { [unowned self] in

@@ -112,6 +112,46 @@ func currentStackLowBound() -> (low: UInt, size: Int)? {
     #endif
 }
 
+// MARK: - Memory
+
+/// Holds every thunk and frame an evaluation makes until the evaluator goes, as a region.
+/// Freeing them one by one as their last reference went was a cascade of releases and
+/// deinits that cost 6-20% of an evaluation; held here, dropping a reference is a decrement.
+/// Memory is then what the evaluation allocated rather than what is live (+10-20% for the
+/// module system), as with Nix, whose garbage collector does not run in a short evaluation.
+final class Arena {
+    private static let chunkSize = 1 << 14
+    private var chunks: [UnsafeMutablePointer<Unmanaged<AnyObject>>] = []
+    private var current: UnsafeMutablePointer<Unmanaged<AnyObject>>
+    private var used = 0
+
+    init() {
+        current = .allocate(capacity: Arena.chunkSize)
+        chunks.append(current)
+    }
+
+    @inline(__always)
+    func keep(_ o: AnyObject) {
+        if used == Arena.chunkSize { newChunk() }
+        (current + used).initialize(to: Unmanaged.passRetained(o))
+        used &+= 1
+    }
+
+    private func newChunk() {
+        current = .allocate(capacity: Arena.chunkSize)
+        chunks.append(current)
+        used = 0
+    }
+
+    deinit {
+        for (i, c) in chunks.enumerated() {
+            let n = i == chunks.count - 1 ? used : Arena.chunkSize
+            for j in 0..<n { c[j].release() }
+            c.deallocate()
+        }
+    }
+}
+
 // MARK: - Evaluator
 
 /// A lazy Nix evaluator. One per evaluation; not to be shared between threads.
@@ -132,6 +172,10 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     var depth = 0
+    let arena = Arena()
+    /// Holds `o` until the evaluator goes (see `Arena`).
+    @inline(__always) func keepAlive(_ o: AnyObject) { arena.keep(o) }
+    @inline(__always) func kept<T: AnyObject>(_ o: T) -> T { arena.keep(o); return o }
     var stackLimit: UInt = 0
     var steps: UInt32 = 0
     /// If set, evaluation fails with a timeout error once this moment has passed (checked now and then).
@@ -458,6 +502,7 @@ public final class Evaluator: @unchecked Sendable {
         let lam = c.lambda
         guard let formals = lam.formals else {
             let env = Env(parent: c.env, one: arg)
+            keepAlive(env)
             return try lam.body.eval(env, self)
         }
         let av = try arg.force(self)
@@ -465,6 +510,7 @@ public final class Evaluator: @unchecked Sendable {
             throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
         }
         let env = Env(parent: c.env, slots: [])
+        keepAlive(env)
         var slots: [Thunk] = []
         slots.reserveCapacity(formals.count + 1)
         // Formals found among the explicit names; if that is all of them, no argument is unexpected.

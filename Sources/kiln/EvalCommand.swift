@@ -97,7 +97,9 @@ struct Eval: ParsableCommand {
             let ev = Evaluator()
             do {
                 try ev.instantiate(req) { text in FileHandle.standardOutput.write(Data(text.utf8)) }
-                return 0
+                // The output is written (FileHandle writes are unbuffered). Ending here leaves
+                // the evaluator's heap to the OS instead of releasing it object by object.
+                Foundation.exit(0)
             } catch let e as NixError {
                 FileHandle.standardError.write(Data((e.render(showTrace: showTrace) + "\n").utf8))
                 return 1
