@@ -594,8 +594,11 @@ enum BinOp {
 final class BinExpr: Expr {
     let op: BinOp
     let lhs: Expr, rhs: Expr
+    /// The right operand when it is an integer literal (`n - 1`, `i < 2`): no call to evaluate it.
+    let rhsInt: Int64?
     init(_ op: BinOp, _ l: Expr, _ r: Expr, span: Span) {
         self.op = op; lhs = l; rhs = r
+        if let c = r as? ConstExpr, case .int(let i) = c.value { rhsInt = i } else { rhsInt = nil }
         super.init(span: span)
     }
     override func bind(_ s: Scope) throws { try lhs.bind(s); try rhs.bind(s) }
@@ -616,6 +619,20 @@ final class BinExpr: Expr {
         default: break
         }
         let a = try lhs.eval(env, ev)
+        if let y = rhsInt, case .int(let x) = a {
+            switch op {
+            case .add: return .int(x &+ y)
+            case .sub: return .int(x &- y)
+            case .mul: return .int(x &* y)
+            case .eq: return .bool(x == y)
+            case .neq: return .bool(x != y)
+            case .lt: return .bool(x < y)
+            case .gt: return .bool(x > y)
+            case .le: return .bool(x <= y)
+            case .ge: return .bool(x >= y)
+            default: break
+            }
+        }
         let b = try rhs.eval(env, ev)
         // Integer fast paths (the general functions below switch on a copied (a, b) tuple).
         if case .int(let x) = a, case .int(let y) = b {

@@ -444,10 +444,10 @@ public final class Evaluator: @unchecked Sendable {
         case .lambda(let c):
             try enter()
             defer { leave() }
-            let lam = c.lambda
             do {
                 return try applyLambda(c, arg, span: span)
             } catch var e as NixError {
+                let lam = c.lambda
                 e.addFrame(lam.name.map { "while evaluating '\($0)'" } ?? "while evaluating anonymous lambda", lam.span)
                 if let s = span { e.addFrame("from call site", s) }
                 throw e
