@@ -824,7 +824,8 @@ public final class Evaluator: @unchecked Sendable {
             defer { leave() }
             out += "{ "
             for (i, (k, t)) in zip(a.sortedNames, a.values).enumerated() {
-                out += printAttrName(k) + " = "
+                out += printAttrName(k)
+                out += " = "
                 if strict {
                     do {
                         try printValue(try t.force(self), &out, &seen, strict: strict)
@@ -843,8 +844,7 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     func printAttrName(_ k: String) -> String {
-        let b = Array(k.utf8)
-        guard let f = b.first, Lexer.isIdStart(f), b.allSatisfy(Lexer.isIdChar) else { return quoteString(k) }
+        guard let f = k.utf8.first, Lexer.isIdStart(f), k.utf8.allSatisfy(Lexer.isIdChar) else { return quoteString(k) }
         switch k {
         case "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or": return quoteString(k)
         default: return k
@@ -863,23 +863,33 @@ func formatFloat(_ f: Double) -> String {
 
 /// Quotes a string as Nix prints it.
 func quoteString(_ s: String) -> String {
-    var out = "\""
-    var prev: Unicode.Scalar = " "
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "{" where prev == "$":
-            out.unicodeScalars.removeLast()
-            out += "\\${"
-        default: out.unicodeScalars.append(c)
+    // Most strings need no escape: one copy, no walk over the bytes.
+    let plain = s.utf8.allSatisfy { b in
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "$"), 0x0A, 0x0D, 0x09: return false
+        default: return true
         }
-        prev = c
     }
-    return out + "\""
+    if plain { return "\"" + s + "\"" }
+    var out: [UInt8] = [UInt8(ascii: "\"")]
+    out.reserveCapacity(s.utf8.count + 16)
+    var prev: UInt8 = 0
+    for b in s.utf8 {
+        switch b {
+        case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), b]
+        case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), b]
+        case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+        case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+        case UInt8(ascii: "{") where prev == UInt8(ascii: "$"):
+            out.removeLast()
+            out += [UInt8(ascii: "\\"), UInt8(ascii: "$"), b]
+        default: out.append(b)
+        }
+        prev = b
+    }
+    out.append(UInt8(ascii: "\""))
+    return String(decoding: out, as: UTF8.self)
 }
 
 func dirOf(_ p: String) -> String {
