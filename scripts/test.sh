@@ -41,7 +41,17 @@ unit_tests() {
   s=$(grep -oE '[0-9]+ tests? skipped' <<<"$line" | grep -oE '^[0-9]+')
   k=$(grep -oE '[0-9]+ failures?' <<<"$line" | grep -oE '^[0-9]+')
   if [ -z "$n" ]; then echo "0 passed, 1 failed"; return 1; fi
-  echo "$(( n - ${s:-0} - ${k:-0} )) passed, ${k:-0} failed, ${s:-0} skipped"
+  # A test class missing from the run is a failure, not a smaller total: SwiftPM finds the
+  # tests through the build's index, and a stale index has dropped a whole class silently.
+  local missing=0 c
+  for c in $(grep -ho 'class [A-Za-z0-9_]*: XCTestCase' Tests/*/*.swift | awk '{ sub(":", "", $2); print $2 }'); do
+    if ! grep -qE "Test Suite '$c' (passed|failed)" "$log/xctest.log"; then
+      echo "FAIL $c: its tests did not run (test discovery missed the class)"
+      missing=$((missing + 1))
+    fi
+  done
+  echo "$(( n - ${s:-0} - ${k:-0} )) passed, $(( ${k:-0} + missing )) failed, ${s:-0} skipped"
+  [ "$missing" -eq 0 ] || return 1
   return "$rc"
 }
 
