@@ -357,8 +357,7 @@ final class AttrsExpr: Expr {
         values.reserveCapacity(ordered.count)
         var dynEnv = env
         if rec {
-            let inner = Env(parent: env, slots: [])
-            ev.keepAlive(inner)
+            let inner = ev.kept(Env(parent: env, slots: []))
             var slots: [Thunk] = []
             slots.reserveCapacity(ordered.count)
             for (_, d, isConst) in ordered {
@@ -418,8 +417,7 @@ final class LetExpr: Expr {
         try body.bind(inner)
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
-        let inner = Env(parent: env, slots: [])
-        ev.keepAlive(inner)
+        let inner = ev.kept(Env(parent: env, slots: []))
         var slots: [Thunk] = []
         slots.reserveCapacity(attrs.names.count)
         for (_, d, _) in attrs.prepare() {

@@ -48,10 +48,10 @@ extension Evaluator {
     }
 
     /// `f a`, lazily (one object: no argument array, no closure context).
-    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { let t = Thunk(apply: f, a); keepAlive(t); return t }
+    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { kept(Thunk(apply: f, a)) }
 
     /// `f a b`, lazily.
-    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { let t = Thunk(apply: f, a, b); keepAlive(t); return t }
+    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { kept(Thunk(apply: f, a, b)) }
 
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {
         Thunk(lazy: { [unowned self] in
@@ -224,24 +224,11 @@ extension Evaluator {
                 let n = try ev.forceString(t).value
                 if let i = s.keys.index(of: n, hash: nameHash(n)) { drop.insert(i) }
             }
-            if drop.isEmpty { return .attrs(AttrSet(keys: s.keys, values: s.values, positions: s.positions)) }
-            var names: [String] = [], hashes: [UInt32] = [], values: [Thunk] = []
-            var positions: [Span?]? = s.positions == nil ? nil : []
-            for i in 0..<s.count where !drop.contains(i) {
-                names.append(s.keys.names[i]); hashes.append(s.keys.hashes[i]); values.append(s.values[i])
-                positions?.append(s.position(at: i))
-            }
-            return .attrs(AttrSet(keys: AttrKeys(sorted: names, hashes: hashes), values: values, positions: positions))
+            return .attrs(s.selecting { !drop.contains($0) })
         }
         def("intersectAttrs", 2) { ev, a in
             let x = try ev.forceAttrs(a[0]), y = try ev.forceAttrs(a[1])
-            var names: [String] = [], hashes: [UInt32] = [], values: [Thunk] = []
-            var positions: [Span?]? = y.positions == nil ? nil : []
-            for i in 0..<y.count where x.keys.index(of: y.keys.names[i], hash: y.keys.hashes[i]) != nil {
-                names.append(y.keys.names[i]); hashes.append(y.keys.hashes[i]); values.append(y.values[i])
-                positions?.append(y.position(at: i))
-            }
-            return .attrs(AttrSet(keys: AttrKeys(sorted: names, hashes: hashes), values: values, positions: positions))
+            return .attrs(y.selecting { x.keys.index(of: y.keys.names[$0], hash: y.keys.hashes[$0]) != nil })
         }
         def("functionArgs", 1) { ev, a in
             let f = try a[0].force(ev)

@@ -175,8 +175,7 @@ public final class Evaluator: @unchecked Sendable {
 
     var depth = 0
     let arena = Arena()
-    /// Holds `o` until the evaluator goes (see `Arena`).
-    @inline(__always) func keepAlive(_ o: AnyObject) { arena.keep(o) }
+    /// `o`, held until the evaluator goes (see `Arena`).
     @inline(__always) func kept<T: AnyObject>(_ o: T) -> T { arena.keep(o); return o }
     var stackLimit: UInt = 0
     var steps: UInt32 = 0
@@ -503,16 +502,14 @@ public final class Evaluator: @unchecked Sendable {
     func applyLambda(_ c: Closure, _ arg: Thunk, span: Span?) throws -> Value {
         let lam = c.lambda
         guard let formals = lam.formals else {
-            let env = Env(parent: c.env, one: arg)
-            keepAlive(env)
+            let env = kept(Env(parent: c.env, one: arg))
             return try lam.body.eval(env, self)
         }
         let av = try arg.force(self)
         guard case .attrs(let a) = av else {
             throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
         }
-        let env = Env(parent: c.env, slots: [])
-        keepAlive(env)
+        let env = kept(Env(parent: c.env, slots: []))
         var slots: [Thunk] = []
         slots.reserveCapacity(formals.count + 1)
         // Formals found among the explicit names; if that is all of them, no argument is unexpected.

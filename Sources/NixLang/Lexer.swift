@@ -328,11 +328,15 @@ struct Lexer {
             if il == best {
                 pos += best
                 // Keywords are 2 to 7 letters, starting with one of these; other names skip the compares.
+                let mayBeKeyword: Bool
                 switch c {
                 case UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "l"),
-                     UInt8(ascii: "o"), UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "w") where best <= 7:
-                    break
+                     UInt8(ascii: "o"), UInt8(ascii: "r"), UInt8(ascii: "t"), UInt8(ascii: "w"):
+                    mayBeKeyword = best <= 7
                 default:
+                    mayBeKeyword = false
+                }
+                if !mayBeKeyword {
                     add(.id(text), start)
                     return true
                 }

@@ -155,8 +155,6 @@ public final class Thunk: @unchecked Sendable {
         case .apply2(let f, let a, let b):
             state = .blackhole
             do {
-                try ev.enter()
-                defer { ev.leave() }
                 let v = try ev.call2(f.force(ev), a, b)
                 state = .value(v)
                 return v
@@ -327,11 +325,6 @@ public final class AttrSet: @unchecked Sendable {
         self.init(keys: AttrKeys(sorted: names), values: values, positions: pos)
     }
 
-    /// The explicit attributes as a dictionary (for callers outside the evaluator).
-    public var dict: [String: Thunk] {
-        Dictionary(zip(keys.names, values), uniquingKeysWith: { a, _ in a })
-    }
-
     /// Explicit names in Nix (byte-wise) order.
     public var sortedNames: [String] { keys.names }
 
@@ -372,7 +365,17 @@ public final class AttrSet: @unchecked Sendable {
 
     func position(at i: Int) -> Span? { positions?[i] }
 
-    /// Adds or replaces one attribute in place (O(n): only for building the builtins set).
+    /// A new set of the attributes whose index passes `keep` (names stay in order, so the
+    /// result needs no sorting; if all pass, it shares these names).
+    func selecting(_ keep: (Int) -> Bool) -> AttrSet {
+        let kept = values.indices.filter(keep)
+        if kept.count == count { return AttrSet(keys: keys, values: values, positions: positions) }
+        return AttrSet(keys: AttrKeys(sorted: kept.map { keys.names[$0] }, hashes: kept.map { keys.hashes[$0] }),
+                       values: kept.map { values[$0] }, positions: positions.map { p in kept.map { p[$0] } })
+    }
+
+    /// Adds or replaces one attribute in place (O(n): for building the builtins set and for
+    /// the rare `__overrides`).
     func set(_ name: String, _ t: Thunk) {
         if let i = keys.index(of: name, hash: nameHash(name)) {
             values[i] = t
