@@ -594,12 +594,42 @@ final class BinExpr: Expr {
     let lhs: Expr, rhs: Expr
     /// The right operand when it is an integer literal (`n - 1`, `i < 2`): no call to evaluate it.
     let rhsInt: Int64?
+    /// The left operand when it is a variable (for `thunk`).
+    let lhsVar: VarExpr?
     init(_ op: BinOp, _ l: Expr, _ r: Expr, span: Span) {
         self.op = op; lhs = l; rhs = r
         if let c = r as? ConstExpr, case .int(let i) = c.value { rhsInt = i } else { rhsInt = nil }
+        lhsVar = l as? VarExpr
         super.init(span: span)
     }
     override func bind(_ s: Scope) throws { try lhs.bind(s); try rhs.bind(s) }
+
+    /// `n - 1` as an argument, with `n` already an integer: the result is computed now. Integer
+    /// `+ - *` and comparisons cannot fail or diverge, so no one can tell it was not lazy, and
+    /// the thunk holds a value instead of the frame (no later force, no retained environment).
+    override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk {
+        if let y = rhsInt, let v = lhsVar, v.level >= 0, let t = v.boundThunk(env),
+           case .value(.int(let x)) = t.state, let r = BinExpr.total(op, x, y) {
+            return Thunk(value: r)
+        }
+        return ev.kept(Thunk(self, env))
+    }
+
+    @inline(__always)
+    static func total(_ op: BinOp, _ x: Int64, _ y: Int64) -> Value? {
+        switch op {
+        case .add: return .int(x &+ y)
+        case .sub: return .int(x &- y)
+        case .mul: return .int(x &* y)
+        case .eq: return .bool(x == y)
+        case .neq: return .bool(x != y)
+        case .lt: return .bool(x < y)
+        case .gt: return .bool(x > y)
+        case .le: return .bool(x <= y)
+        case .ge: return .bool(x >= y)
+        default: return nil
+        }
+    }
 
     func bool(_ e: Expr, _ env: Env, _ ev: Evaluator) throws -> Bool {
         let v = try e.eval(env, ev)
@@ -617,20 +647,7 @@ final class BinExpr: Expr {
         default: break
         }
         let a = try lhs.eval(env, ev)
-        if let y = rhsInt, case .int(let x) = a {
-            switch op {
-            case .add: return .int(x &+ y)
-            case .sub: return .int(x &- y)
-            case .mul: return .int(x &* y)
-            case .eq: return .bool(x == y)
-            case .neq: return .bool(x != y)
-            case .lt: return .bool(x < y)
-            case .gt: return .bool(x > y)
-            case .le: return .bool(x <= y)
-            case .ge: return .bool(x >= y)
-            default: break
-            }
-        }
+        if let y = rhsInt, case .int(let x) = a, let r = BinExpr.total(op, x, y) { return r }
         let b = try rhs.eval(env, ev)
         // Integer fast paths (the general functions below switch on a copied (a, b) tuple).
         if case .int(let x) = a, case .int(let y) = b {
