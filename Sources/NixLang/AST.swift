@@ -473,8 +473,12 @@ final class LambdaExpr: Expr {
         self.ellipsis = ellipsis
         self.body = body
         if let f = formals { formalNames = Set(f.map { $0.name }) }
+        curriedBody = formals == nil ? body as? LambdaExpr : nil
         super.init(span: span)
     }
+
+    /// The body when this is `x: <lambda>` (no pattern): Evaluator.apply2 enters it directly.
+    let curriedBody: LambdaExpr?
 
     var slotNames: [String] {
         var n = formals?.map { $0.name } ?? []
@@ -514,8 +518,15 @@ final class CallExpr: Expr {
             for a in args { ts.append(a.thunk(env, ev)) }
             return try ev.callPrimop(p, ts, span: span)
         }
-        for a in args {
-            f = try ev.apply(f, a.thunk(env, ev), span: span)
+        var i = 0
+        while i < args.count {
+            if i + 1 < args.count {
+                f = try ev.apply2(f, args[i].thunk(env, ev), args[i + 1].thunk(env, ev), span: span)
+                i += 2
+            } else {
+                f = try ev.apply(f, args[i].thunk(env, ev), span: span)
+                i += 1
+            }
         }
         return f
     }

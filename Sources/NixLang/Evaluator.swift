@@ -443,16 +443,7 @@ public final class Evaluator: @unchecked Sendable {
     func apply(_ f: Value, _ arg: Thunk, span: Span?) throws -> Value {
         switch f {
         case .lambda(let c):
-            try enter()
-            defer { leave() }
-            do {
-                return try applyLambda(c, arg, span: span)
-            } catch var e as NixError {
-                let lam = c.lambda
-                e.addFrame(lam.name.map { "while evaluating '\($0)'" } ?? "while evaluating anonymous lambda", lam.span)
-                if let s = span { e.addFrame("from call site", s) }
-                throw e
-            }
+            return try call(c.lambda, c.env, arg, span: span)
         case .primop(let p):
             if p.applied.count + 1 >= p.arity {
                 try enter()
@@ -498,18 +489,44 @@ public final class Evaluator: @unchecked Sendable {
         return r
     }
 
+    /// The body of `lam`, closed over `closure`, with `arg`; errors get the lambda's frames.
     @inline(__always)
-    func applyLambda(_ c: Closure, _ arg: Thunk, span: Span?) throws -> Value {
-        let lam = c.lambda
+    func call(_ lam: LambdaExpr, _ closure: Env, _ arg: Thunk, span: Span?) throws -> Value {
+        try enter()
+        defer { leave() }
+        do {
+            return try applyLambda(lam, closure, arg, span: span)
+        } catch var e as NixError {
+            e.addFrame(lam.name.map { "while evaluating '\($0)'" } ?? "while evaluating anonymous lambda", lam.span)
+            if let s = span { e.addFrame("from call site", s) }
+            throw e
+        }
+    }
+
+    /// `f x y`. For `f = x: y: body` the inner function is entered directly: applying the
+    /// outer lambda only makes the frame of `x` and returns the inner closure, which would
+    /// be called at once and dropped (lib's curried functions, foldl' and mapAttrs bodies).
+    @inline(__always)
+    func apply2(_ f: Value, _ x: Thunk, _ y: Thunk, span: Span?) throws -> Value {
+        if case .lambda(let c) = f, let inner = c.lambda.curriedBody {
+            try enter()
+            leave()
+            return try call(inner, kept(Env(parent: c.env, one: x)), y, span: span)
+        }
+        return try apply(try apply(f, x, span: span), y, span: span)
+    }
+
+    @inline(__always)
+    func applyLambda(_ lam: LambdaExpr, _ closure: Env, _ arg: Thunk, span: Span?) throws -> Value {
         guard let formals = lam.formals else {
-            let env = kept(Env(parent: c.env, one: arg))
+            let env = kept(Env(parent: closure, one: arg))
             return try lam.body.eval(env, self)
         }
         let av = try arg.force(self)
         guard case .attrs(let a) = av else {
             throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
         }
-        let env = kept(Env(parent: c.env, slots: []))
+        let env = kept(Env(parent: closure, slots: []))
         var slots: [Thunk] = []
         slots.reserveCapacity(formals.count + 1)
         // Formals found among the explicit names; if that is all of them, no argument is unexpected.
@@ -544,7 +561,7 @@ public final class Evaluator: @unchecked Sendable {
             defer { leave() }
             return try p.body(self, [x, y])
         }
-        return try apply(try apply(f, x, span: nil), y, span: nil)
+        return try apply2(f, x, y, span: nil)
     }
 
     func lambdaName(_ l: LambdaExpr) -> String {
