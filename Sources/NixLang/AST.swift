@@ -68,7 +68,7 @@ class Expr {
     }
 
     /// Makes a thunk for this expression (cheap for constants and variables).
-    func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { ev.kept(Thunk(self, env)) }
+    func thunk(_ env: Env, _ ev: Evaluator) -> Thunk { Thunk(self, env) }
 }
 
 final class ConstExpr: Expr {
@@ -168,7 +168,7 @@ final class VarExpr: Expr {
 
     override func thunk(_ env: Env, _ ev: Evaluator) -> Thunk {
         if level >= 0, let t = boundThunk(env) { return t }
-        return ev.kept(Thunk(self, env))
+        return Thunk(self, env)
     }
 }
 
@@ -357,11 +357,11 @@ final class AttrsExpr: Expr {
         values.reserveCapacity(ordered.count)
         var dynEnv = env
         if rec {
-            let inner = ev.kept(Env(parent: env, slots: []))
+            let inner = Env(parent: env, slots: [])
             var slots: [Thunk] = []
             slots.reserveCapacity(ordered.count)
             for (_, d, isConst) in ordered {
-                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : ev.kept(Thunk(d.expr, inner)))
+                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
             }
             for j in sortedOrder { values.append(slots[j]) }
             inner.slots = slots
@@ -417,7 +417,7 @@ final class LetExpr: Expr {
         try body.bind(inner)
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
-        let inner = ev.kept(Env(parent: env, slots: []))
+        let inner = Env(parent: env, slots: [])
         var slots: [Thunk] = []
         slots.reserveCapacity(attrs.names.count)
         for (_, d, _) in attrs.prepare() {
@@ -623,7 +623,7 @@ final class BinExpr: Expr {
            case .value(.int(let x)) = t.state, let r = BinExpr.total(op, x, y) {
             return Thunk(value: r)
         }
-        return ev.kept(Thunk(self, env))
+        return Thunk(self, env)
     }
 
     @inline(__always)

@@ -48,10 +48,10 @@ extension Evaluator {
     }
 
     /// `f a`, lazily (one object: no argument array, no closure context).
-    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { kept(Thunk(apply: f, a)) }
+    func lazyCall(_ f: Thunk, _ a: Thunk) -> Thunk { Thunk(apply: f, a) }
 
     /// `f a b`, lazily.
-    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { kept(Thunk(apply: f, a, b)) }
+    func lazyCall(_ f: Thunk, _ a: Thunk, _ b: Thunk) -> Thunk { Thunk(apply: f, a, b) }
 
     func lazyCall(_ f: Value, _ args: [Thunk]) -> Thunk {
         Thunk(lazy: { [unowned self] in

@@ -114,46 +114,6 @@ func currentStackLowBound() -> (low: UInt, size: Int)? {
     #endif
 }
 
-// MARK: - Memory
-
-/// Holds every thunk and frame an evaluation makes until the evaluator goes, as a region.
-/// Freeing them one by one as their last reference went was a cascade of releases and
-/// deinits that cost 6-20% of an evaluation; held here, dropping a reference is a decrement.
-/// Memory is then what the evaluation allocated rather than what is live (+10-20% for the
-/// module system), as with Nix, whose garbage collector does not run in a short evaluation.
-final class Arena {
-    private static let chunkSize = 1 << 14
-    private var chunks: [UnsafeMutablePointer<Unmanaged<AnyObject>>] = []
-    private var current: UnsafeMutablePointer<Unmanaged<AnyObject>>
-    private var used = 0
-
-    init() {
-        current = .allocate(capacity: Arena.chunkSize)
-        chunks.append(current)
-    }
-
-    @inline(__always)
-    func keep(_ o: AnyObject) {
-        if used == Arena.chunkSize { newChunk() }
-        (current + used).initialize(to: Unmanaged.passRetained(o))
-        used &+= 1
-    }
-
-    private func newChunk() {
-        current = .allocate(capacity: Arena.chunkSize)
-        chunks.append(current)
-        used = 0
-    }
-
-    deinit {
-        for (i, c) in chunks.enumerated() {
-            let n = i == chunks.count - 1 ? used : Arena.chunkSize
-            for j in 0..<n { c[j].release() }
-            c.deallocate()
-        }
-    }
-}
-
 // MARK: - Evaluator
 
 /// A lazy Nix evaluator. One per evaluation; not to be shared between threads.
@@ -174,9 +134,6 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     var depth = 0
-    let arena = Arena()
-    /// `o`, held until the evaluator goes (see `Arena`).
-    @inline(__always) func kept<T: AnyObject>(_ o: T) -> T { arena.keep(o); return o }
     var stackLimit: UInt = 0
     var steps: UInt32 = 0
     /// If set, evaluation fails with a timeout error once this moment has passed (checked now and then).
@@ -511,7 +468,7 @@ public final class Evaluator: @unchecked Sendable {
         if case .lambda(let c) = f, let inner = c.lambda.curriedBody {
             try enter()
             leave()
-            return try call(inner, kept(Env(parent: c.env, one: x)), y, span: span)
+            return try call(inner, Env(parent: c.env, one: x), y, span: span)
         }
         return try apply(try apply(f, x, span: span), y, span: span)
     }
@@ -519,14 +476,14 @@ public final class Evaluator: @unchecked Sendable {
     @inline(__always)
     func applyLambda(_ lam: LambdaExpr, _ closure: Env, _ arg: Thunk, span: Span?) throws -> Value {
         guard let formals = lam.formals else {
-            let env = kept(Env(parent: closure, one: arg))
+            let env = Env(parent: closure, one: arg)
             return try lam.body.eval(env, self)
         }
         let av = try arg.force(self)
         guard case .attrs(let a) = av else {
             throw typeError("value is \(av.typeDescription) while a set was expected", span ?? lam.span)
         }
-        let env = kept(Env(parent: closure, slots: []))
+        let env = Env(parent: closure, slots: [])
         var slots: [Thunk] = []
         slots.reserveCapacity(formals.count + 1)
         // Formals found among the explicit names; if that is all of them, no argument is unexpected.

@@ -45,6 +45,13 @@ public enum Value: @unchecked Sendable {
     public var floatValue: Double? { if case .float(let f) = self { return f }; return nil }
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }
+    /// An integer, float, Boolean or null: nothing to release.
+    var isScalar: Bool {
+        switch self {
+        case .int, .float, .bool, .null: return true
+        default: return false
+        }
+    }
     public var stringValue: String? { if case .string(let s) = self { return s.value }; return nil }
     public var pathValue: String? { if case .path(let p) = self { return p }; return nil }
     public var listValue: [Thunk]? { if case .list(let l) = self { return l }; return nil }
@@ -104,6 +111,28 @@ public final class Thunk: @unchecked Sendable {
         case blackhole
     }
     var state: State
+
+    /// Releasing the last reference to a long chain (a list nested a million deep, a lazy
+    /// accumulator) would release each link from the deinit of the one before it and run out
+    /// of stack. Past `maxNesting` nested thunk deinits, a state is parked in `parked` instead,
+    /// and the outermost deinit releases the parked states one by one.
+    nonisolated(unsafe) private static var nesting = 0
+    nonisolated(unsafe) private static var parked: [State] = []
+    private static let maxNesting = 256
+
+    deinit {
+        if case .value(let v) = state, v.isScalar { return }
+        if Thunk.nesting >= Thunk.maxNesting {
+            Thunk.parked.append(state)
+            return
+        }
+        Thunk.nesting &+= 1
+        state = .blackhole
+        if Thunk.nesting == 1 {
+            while let s = Thunk.parked.popLast() { _ = s }
+        }
+        Thunk.nesting &-= 1
+    }
 
     /// An already evaluated thunk.
     public init(value: Value) { state = .value(value) }
