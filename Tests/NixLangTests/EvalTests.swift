@@ -152,6 +152,18 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(evalError("let f = x: f x; in f 1")?.kind, .stackOverflow)
     }
 
+    func testReleasingALongChainDoesNotOverflowTheStack() throws {
+        // Building a list nested 200,000 deep needs no stack (foldl' is a loop, `[ acc ]` does
+        // not force acc), but releasing it link by link from each deinit would need ~30 MB:
+        // on a 1 MiB stack this crashed before thunks bounded how deep releases nest.
+        let out = try runWithLargeStack(stackSize: 1 << 20) { () throws -> String in
+            let ev = Evaluator(io: MemoryEvalIO())
+            let v = try ev.evalString("let l = builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) 200000); in builtins.seq l 1", baseDirectory: "/base")
+            return try ev.printValue(v)
+        }
+        XCTAssertEqual(out, "1")
+    }
+
     func testUndefinedVariableLocation() throws {
         let src = "{\n  networking.hostName = \"minimal\";\n  environment.systemPackages = [ foo ];\n}\n"
         let e = try XCTUnwrap(evalError(src))
