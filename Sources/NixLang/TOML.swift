@@ -127,8 +127,9 @@ struct TOMLParser {
                           let sc = Unicode.Scalar(v) else { throw fail("invalid unicode escape") }
                     p += n
                     out += Array(String(Character(sc)).utf8)
-                case 32, 9, 10, 13 where multi:
-                    // line-ending backslash: skip all whitespace and newlines
+                case 32, 9, 10, 13:
+                    // line-ending backslash (multi-line strings only): skip all whitespace and newlines
+                    guard multi else { throw fail("invalid escape sequence") }
                     p -= 1
                     var sawNewline = false
                     while let d = cur, d == 32 || d == 9 || d == 10 || d == 13 { if d == 10 { sawNewline = true }; p += 1 }
