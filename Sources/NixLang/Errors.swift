@@ -9,11 +9,33 @@ public final class SourceFile: @unchecked Sendable {
     /// The raw bytes of the source.
     let bytes: [UInt8]
     private var lineStarts: [Int]?
+    /// The number a `Span` names this file by.
+    let id: UInt32
 
     init(name: String, text: String) {
         self.name = name
         self.bytes = Array(text.utf8)
+        self.id = SourceFile.registry.nextID()
+        SourceFile.registry.put(self)
     }
+
+    /// Every source file parsed in this process, by id: spans hold a number rather than a
+    /// reference, so that copying one (every AST node and attribute has one) counts nothing.
+    /// Read only to render positions, so a lock is cheap enough.
+    static let registry = Registry()
+
+    final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next: UInt32 = 0
+        private var files: [UInt32: SourceFile] = [:]
+        func nextID() -> UInt32 { lock.withLock { next &+= 1; return next } }
+        func put(_ f: SourceFile) { lock.withLock { files[f.id] = f } }
+        func file(_ id: UInt32) -> SourceFile {
+            lock.withLock { files[id] } ?? SourceFile.unknown
+        }
+    }
+    /// For a span that names no registered file (cannot happen: every SourceFile registers).
+    static let unknown = SourceFile(name: "«unknown»", text: "")
 
     private func starts() -> [Int] {
         if let l = lineStarts { return l }
@@ -51,8 +73,15 @@ public final class SourceFile: @unchecked Sendable {
 
 /// A position in a source file (byte offset), attached to every AST node.
 public struct Span: Sendable {
-    public let file: SourceFile
-    public let offset: Int
+    private let fileID: UInt32
+    private let rawOffset: UInt32
+    public var file: SourceFile { SourceFile.registry.file(fileID) }
+    public var offset: Int { Int(rawOffset) }
+
+    init(file: SourceFile, offset: Int) {
+        fileID = file.id
+        rawOffset = UInt32(clamping: offset)
+    }
 
     /// 1-based line number.
     public var line: Int { file.lineColumn(offset).line }
