@@ -435,17 +435,17 @@ func updateAttrs(_ x: AttrSet, _ y: AttrSet) -> AttrSet {
     let xk = x.keys, yk = y.keys
     if xk === yk { return AttrSet(keys: yk, values: y.values, positions: y.positions, fallback: fb) }
     // The common `attrs // { some = …; }` overriding existing names: x's keys, shared.
-    if yk.count <= xk.count {
+    // (Found names are checked first, so that a miss copies nothing.)
+    if yk.count <= xk.count, (0..<yk.count).allSatisfy({ xk.index(of: yk.names[$0], hash: yk.hashes[$0]) != nil }) {
         var values = x.values
         var positions = x.positions
         if positions == nil && y.positions != nil { positions = [Span?](repeating: nil, count: xk.count) }
-        var all = true
         for j in 0..<yk.count {
-            guard let i = xk.index(of: yk.names[j], hash: yk.hashes[j]) else { all = false; break }
+            guard let i = xk.index(of: yk.names[j], hash: yk.hashes[j]) else { continue }
             values[i] = y.values[j]
             if positions != nil { positions?[i] = y.positions?[j] }
         }
-        if all { return AttrSet(keys: xk, values: values, positions: positions, fallback: fb) }
+        return AttrSet(keys: xk, values: values, positions: positions, fallback: fb)
     }
     // Merge the two sorted name lists.
     let n = xk.count, m = yk.count
