@@ -325,49 +325,72 @@ final class AttrsExpr: Expr {
         }
     }
 
-    /// The static attributes in declaration order (the order of a `rec` set's slots),
-    /// computed on first evaluation.
-    private var ordered: [(name: String, def: AttrDef, isConst: Bool)]?
+    /// Computed on first evaluation: the static attributes in declaration order (the order
+    /// of a `rec` set's or a `let`'s slots) as flat arrays, so that evaluating walks them
+    /// without copying names or definitions.
+    private var prepared = false
+    private var slotExprs: [Expr] = []
+    /// Per slot: `inherit x;` (made in the enclosing scope), or a constant (no frame needed).
+    private var slotKinds: [SlotKind] = []
     /// The static names in Nix order and their positions, shared by every set this expression
     /// makes; `sortedOrder[k]` is the declaration index of the k-th name.
     private var staticKeys = AttrKeys.empty
     private var staticPositions: [Span?] = []
     private var sortedOrder: [Int] = []
+    /// `slotExprs` in Nix order (a non-recursive set's values).
+    private var sortedExprs: [Expr] = []
     private var hasOverrides = false
 
-    func prepare() -> [(name: String, def: AttrDef, isConst: Bool)] {
-        if let o = ordered { return o }
-        var o: [(name: String, def: AttrDef, isConst: Bool)] = []
+    enum SlotKind { case inherited, constant, plain }
+
+    func prepare() {
+        if prepared { return }
+        var o: [(name: String, def: AttrDef)] = []
         for n in names {
             guard let d = defs[n] else { continue }
-            o.append((n, d, d.expr is ConstExpr))
+            o.append((n, d))
         }
         hasOverrides = defs["__overrides"] != nil
-        ordered = o
+        slotExprs = o.map { $0.def.expr }
+        slotKinds = o.map { $0.def.inherited ? .inherited : $0.def.expr is ConstExpr ? .constant : .plain }
         let perm = o.indices.sorted { nixLess(o[$0].name, o[$1].name) }
         sortedOrder = perm
+        sortedExprs = perm.map { o[$0].def.expr }
         staticKeys = AttrKeys(sorted: perm.map { o[$0].name })
         staticPositions = perm.map { o[$0].def.span }
-        return o
+        prepared = true
+    }
+
+    /// The thunks of the slots of a `let` or `rec` frame `inner` inside `env`. A `rec` set
+    /// makes each one `lazy`: `__overrides` may still replace a sibling it names.
+    @inline(__always)
+    func slotThunks(_ env: Env, _ inner: Env, _ ev: Evaluator, lazy: Bool) -> [Thunk] {
+        var slots: [Thunk] = []
+        slots.reserveCapacity(slotExprs.count)
+        for k in 0..<slotExprs.count {
+            let e = slotExprs[k]
+            switch slotKinds[k] {
+            case .inherited: slots.append(e.thunk(env, ev))
+            case .constant: slots.append(e.thunk(inner, ev))
+            case .plain: slots.append(lazy ? Thunk(e, inner) : e.thunk(inner, ev))
+            }
+        }
+        return slots
     }
 
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
-        let ordered = prepare()
+        prepare()
         var values: [Thunk] = []
-        values.reserveCapacity(ordered.count)
+        values.reserveCapacity(sortedExprs.count)
         var dynEnv = env
         if rec {
             let inner = Env(parent: env, slots: [])
-            var slots: [Thunk] = []
-            slots.reserveCapacity(ordered.count)
-            for (_, d, isConst) in ordered {
-                slots.append(d.inherited ? d.expr.thunk(env, ev) : isConst ? d.expr.thunk(inner, ev) : Thunk(d.expr, inner))
-            }
+            let slots = slotThunks(env, inner, ev, lazy: true)
             for j in sortedOrder { values.append(slots[j]) }
             inner.slots = slots
             dynEnv = inner
         } else {
-            for j in sortedOrder { values.append(ordered[j].def.expr.thunk(env, ev)) }
+            for e in sortedExprs { values.append(e.thunk(env, ev)) }
         }
         let set = AttrSet(keys: staticKeys, values: values, positions: staticPositions)
         if dynamic.isEmpty && !hasOverrides { return .attrs(set) }
@@ -417,13 +440,9 @@ final class LetExpr: Expr {
         try body.bind(inner)
     }
     override func eval(_ env: Env, _ ev: Evaluator) throws -> Value {
+        attrs.prepare()
         let inner = Env(parent: env, slots: [])
-        var slots: [Thunk] = []
-        slots.reserveCapacity(attrs.names.count)
-        for (_, d, _) in attrs.prepare() {
-            slots.append(d.inherited ? d.expr.thunk(env, ev) : d.expr.thunk(inner, ev))
-        }
-        inner.slots = slots
+        inner.slots = attrs.slotThunks(env, inner, ev, lazy: false)
         return try ev.evalForce(body, inner)
     }
 }
