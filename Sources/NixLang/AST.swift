@@ -125,7 +125,7 @@ final class VarExpr: Expr {
         var e = Unmanaged.passUnretained(env)
         var l = level
         while l > 0 {
-            guard let p = e._withUnsafeGuaranteedRef({ $0.parentU }) else { return nil }
+            guard let p = e._withUnsafeGuaranteedRef({ $0.parent.map { Unmanaged.passUnretained($0) } }) else { return nil }
             e = p
             l -= 1
         }

@@ -516,34 +516,33 @@ public final class PrimOp: @unchecked Sendable {
 /// instead of an array, saving an allocation per call.
 final class Env {
     let parent: Env?
-    /// `parent` without reference counting, for walking frames in variable lookup.
-    let parentU: Unmanaged<Env>?
     var slots: [Thunk]
+    /// The one slot of a single-argument lambda's frame, or a `with` frame's attribute set
+    /// expression (static lookups never land on a `with` frame, so the two cannot be confused).
     let one: Thunk?
-    /// For `with` scopes: the attribute set expression's thunk.
-    let withThunk: Thunk?
+    let isWith: Bool
 
     init(parent: Env?, slots: [Thunk]) {
         self.parent = parent
-        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = slots
         self.one = nil
-        self.withThunk = nil
+        self.isWith = false
     }
 
     init(parent: Env?, one: Thunk) {
         self.parent = parent
-        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = []
         self.one = one
-        self.withThunk = nil
+        self.isWith = false
     }
 
     init(parent: Env?, with: Thunk) {
         self.parent = parent
-        self.parentU = parent.map { Unmanaged.passUnretained($0) }
         self.slots = []
-        self.one = nil
-        self.withThunk = with
+        self.one = with
+        self.isWith = true
     }
+
+    /// For `with` frames: the attribute set expression's thunk.
+    var withThunk: Thunk? { isWith ? one : nil }
 }
