@@ -34,7 +34,9 @@ public struct RealEvalIO: EvalIO {
         return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
     }
 
-    public func getEnv(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
+    /// libc's getenv: ProcessInfo.environment builds a dictionary of the whole environment on
+    /// every call, and every parse asks for HOME (~12M instructions for the module system).
+    public func getEnv(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
 /// An in-memory file system for tests and pure evaluation.
