@@ -3,13 +3,14 @@ import Foundation
 // MARK: - Scopes (compile time)
 
 /// A compile-time scope used to resolve variables to (level, slot) pairs. Names are found by
-/// their `nameHash` (VarExpr computes it once): a scan for the usual handful of names, a
-/// dictionary for large scopes (the globals).
+/// their `nameHash` (VarExpr computes it once): a scan for the usual handful of names, an
+/// open-addressing table of slot numbers for large scopes (the globals).
 final class Scope {
     let parent: Scope?
     private(set) var names: [String] = []
     private var hashes: [UInt32] = []
-    private var large: [String: Int]?
+    /// For more than 16 names: slot numbers by hash (linear probing), -1 for empty.
+    private var table: [Int32] = []
     let isWith: Bool
 
     init(parent: Scope?, isWith: Bool = false) {
@@ -26,7 +27,16 @@ final class Scope {
 
     /// The slot of `name`, if this scope binds it.
     func slot(of name: String, hash: UInt32) -> Int? {
-        if let d = large { return d[name] }
+        if !table.isEmpty {
+            let mask = table.count - 1
+            var i = Int(hash) & mask
+            while table[i] >= 0 {
+                let k = Int(table[i])
+                if hashes[k] == hash && names[k] == name { return k }
+                i = (i + 1) & mask
+            }
+            return nil
+        }
         var i = hashes.count - 1
         while i >= 0 {
             if hashes[i] == hash && names[i] == name { return i }
@@ -41,15 +51,31 @@ final class Scope {
         let i = names.count
         names.append(name)
         hashes.append(nameHash(name))
-        if large != nil {
-            large?[name] = i
+        if !table.isEmpty && names.count * 2 <= table.count {
+            insert(i)
         } else if names.count > 16 {
-            var d: [String: Int] = [:]
-            for (j, n) in names.enumerated() { d[n] = j }
-            large = d
+            table = [Int32](repeating: -1, count: max(64, (names.count * 4).nextPowerOf2))
+            for k in names.indices { insert(k) }
         }
         return i
     }
+
+    /// Puts slot k in the table, over an earlier slot of the same name.
+    private func insert(_ k: Int) {
+        let mask = table.count - 1
+        var i = Int(hashes[k]) & mask
+        while table[i] >= 0 {
+            let j = Int(table[i])
+            if hashes[j] == hashes[k] && names[j] == names[k] { break }
+            i = (i + 1) & mask
+        }
+        table[i] = Int32(k)
+    }
+}
+
+private extension Int {
+    /// The smallest power of two not below self (self > 0).
+    var nextPowerOf2: Int { 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount) }
 }
 
 // MARK: - Expressions
