@@ -477,39 +477,35 @@ extension Evaluator {
             return .string(NixString(String(decoding: res, as: UTF8.self), context: ctx))
         }
         def("match", 2) { ev, a in
-            let re = try ev.regex(try ev.forceString(a[0]).value, anchored: true)
-            let s = try ev.forceString(a[1]).value
-            let ns = s as NSString
-            guard let m = re.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)),
-                  m.range.location == 0, m.range.length == ns.length else { return .null }
-            var out: [Thunk] = []
-            if m.numberOfRanges > 1 {
-                for i in 1..<m.numberOfRanges {
-                    let r = m.range(at: i)
-                    out.append(Thunk(value: r.location == NSNotFound ? .null : .str(ns.substring(with: r))))
-                }
-            }
-            return .list(out)
+            let pattern = try ev.forceString(a[0]).value
+            let re = try ev.regex(pattern)
+            let s = Array(try ev.forceString(a[1]).value.utf8)
+            guard let groups = try ev.runRegex(pattern, { try re.wholeMatch(s) }) else { return .null }
+            return .list(groups.map { r in Thunk(value: r.map { .str(String(decoding: s[$0], as: UTF8.self)) } ?? .null) })
         }
         def("split", 2) { ev, a in
-            let re = try ev.regex(try ev.forceString(a[0]).value, anchored: false)
-            let s = try ev.forceString(a[1]).value
-            let ns = s as NSString
+            let pattern = try ev.forceString(a[0]).value
+            let re = try ev.regex(pattern)
+            let s = Array(try ev.forceString(a[1]).value.utf8)
+            func text(_ r: Range<Int>) -> Thunk { Thunk(value: .str(String(decoding: s[r], as: UTF8.self))) }
             var out: [Thunk] = []
             var last = 0
-            for m in re.matches(in: s, range: NSRange(location: 0, length: ns.length)) {
-                out.append(Thunk(value: .str(ns.substring(with: NSRange(location: last, length: m.range.location - last)))))
-                var groups: [Thunk] = []
-                if m.numberOfRanges > 1 {
-                    for i in 1..<m.numberOfRanges {
-                        let r = m.range(at: i)
-                        groups.append(Thunk(value: r.location == NSNotFound ? .null : .str(ns.substring(with: r))))
-                    }
+            // std::sregex_iterator: after an empty match, a non-empty one at the same place,
+            // else the search goes on one byte further; it stops after an empty match at the end.
+            var m = try ev.runRegex(pattern, { try re.firstMatch(s, from: 0, prevAvail: false) })
+            while let (whole, groups) = m {
+                out.append(text(last..<whole.lowerBound))
+                out.append(Thunk(value: .list(groups.map { r in r.map(text) ?? Thunk(value: .null) })))
+                last = whole.upperBound
+                if whole.isEmpty {
+                    if whole.upperBound == s.count { break }
+                    m = try ev.runRegex(pattern, { try re.firstMatch(s, from: whole.upperBound, continuousNonEmpty: true, prevAvail: true) })
+                    if m == nil { m = try ev.runRegex(pattern, { try re.firstMatch(s, from: whole.upperBound + 1, prevAvail: true) }) }
+                } else {
+                    m = try ev.runRegex(pattern, { try re.firstMatch(s, from: whole.upperBound, prevAvail: true) })
                 }
-                out.append(Thunk(value: .list(groups)))
-                last = m.range.location + m.range.length
             }
-            out.append(Thunk(value: .str(ns.substring(from: last))))
+            out.append(text(last..<s.count))
             return .list(out)
         }
         def("unsafeDiscardStringContext", 1) { ev, a in .str(try ev.coerceString(a[0]).value) }
@@ -714,23 +710,25 @@ extension Evaluator {
         }
     }
 
-    func regex(_ pattern: String, anchored: Bool) throws -> NSRegularExpression {
-        let key = (anchored ? "^" : "~") + pattern
-        if let re = regexCache[key] { return re }
-        let re = try compileRegex(pattern, anchored: anchored)
-        regexCache[key] = re
-        return re
-    }
-
-    private func compileRegex(_ pattern: String, anchored: Bool) throws -> NSRegularExpression {
-        // ICU rejects an empty pattern, which POSIX takes as matching the empty string.
-        let body = pattern.isEmpty ? "(?:)" : pattern
-        let p = anchored ? "^(?:" + body + ")$" : body
+    /// The compiled pattern of builtins.match/split (lib functions use the same few patterns
+    /// over and over).
+    func regex(_ pattern: String) throws -> Regex {
+        if let re = regexCache[pattern] { return re }
         do {
-            // POSIX `.` matches a newline too (Nix uses std::regex::extended).
-            return try NSRegularExpression(pattern: p, options: [.dotMatchesLineSeparators])
+            let re = try Regex(pattern)
+            regexCache[pattern] = re
+            return re
         } catch {
             throw NixError(.invalidValue, "invalid regular expression '\(pattern)'")
+        }
+    }
+
+    /// Runs a match, turning the matcher's step limit into an evaluation error.
+    func runRegex<T>(_ pattern: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch is RegexError {
+            throw NixError(.invalidValue, "regular expression '\(pattern)' is too complex to match")
         }
     }
 }

@@ -141,9 +141,8 @@ public final class Evaluator: @unchecked Sendable {
     /// If set, evaluation fails with a timeout error once this moment has passed (checked now and then).
     public var deadline: Date?
     var fileCache: [String: Thunk] = [:]
-    /// Compiled regexes of builtins.match/split by (pattern, anchored): lib functions call
-    /// them with the same few patterns over and over.
-    var regexCache: [String: NSRegularExpression] = [:]
+    /// Compiled patterns of builtins.match/split (see `regex`).
+    var regexCache: [String: Regex] = [:]
     var globalScope: Scope
     var globalEnv: Env
     var builtinsSet = AttrSet()
