@@ -811,9 +811,10 @@ func nextVersionComponent(_ s: [UInt8], _ p: inout Int) -> [UInt8] {
 }
 
 func componentsLT(_ c1: [UInt8], _ c2: [UInt8]) -> Bool {
-    func num(_ c: [UInt8]) -> Int? {
+    // Nix parses a component with string2Int<int>: digits beyond a 32-bit int are no number.
+    func num(_ c: [UInt8]) -> Int32? {
         if c.isEmpty || !c.allSatisfy({ $0 >= 48 && $0 <= 57 }) { return nil }
-        return Int(String(decoding: c, as: UTF8.self))
+        return Int32(String(decoding: c, as: UTF8.self))
     }
     let n1 = num(c1), n2 = num(c2)
     let pre = Array("pre".utf8)

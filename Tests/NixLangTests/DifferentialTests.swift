@@ -24,8 +24,7 @@ struct SplitMix64 {
 /// Left out on purpose (known, explained differences that are not bugs):
 /// - floats: Nix 2.8 prints them with 6 significant digits in both formats, which loses information
 ///   and makes comparisons depend on libc rounding; the corpus covers float printing instead.
-/// - `builtins.match`/`split`: Kiln uses NSRegularExpression (ICU), Nix uses std::regex (POSIX ERE);
-///   they differ on exotic patterns, which the corpus covers for the patterns nixpkgs uses.
+/// - `builtins.match`/`split`: testRegexAgainstNixInstantiate generates patterns of its own.
 /// - non-ASCII text: Kiln keeps strings as Unicode (Swift `String`), Nix as raw bytes, so byte-level
 ///   operations that cut a multi-byte UTF-8 sequence (`substring 1 4 "aé"`, `replaceStrings [ "" ]`)
 ///   give U+FFFD in Kiln where Nix keeps the bare byte. Valid UTF-8 results agree (the corpus checks them).
