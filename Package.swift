@@ -32,12 +32,15 @@ let package = Package(
         // evaluator allocates and frees millions of small thunks, frames and sets, and
         // mimalloc's paths are a fraction of glibc's (11-16% fewer instructions in all).
         .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
+        // Thread-local variables for NixLang (Swift has none): see Thunk.deinit.
+        .target(name: "CNixLangSupport"),
 
         // Shared plumbing: errors rendered in one place, running external tools, progress.
         .target(name: "KilnSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // The Nix language: parser and lazy evaluator. Depends on no other Kiln target (only
-        // swift-crypto, for the hashes of builtins.hashString and store paths).
+        // swift-crypto, for the hashes of builtins.hashString and store paths, and its own
+        // thread-locals in CNixLangSupport).
         // Runtime exclusivity checks cost ~10% of evaluation time (swift_beginAccess on every
         // thunk/env access); the evaluator is single-threaded and has no overlapping accesses.
         // Without lexical lifetimes the optimizer may release a reference after its last use
@@ -47,7 +50,7 @@ let package = Package(
         // prefix): an evaluator and its values are only ever used by one thread at a time
         // (runWithLargeStack hands them over through a semaphore), and no Kiln target shares
         // them between threads. fib 25: 56 ms -> 50 ms.
-        .target(name: "NixLang", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
+        .target(name: "NixLang", dependencies: ["CNixLangSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
         // Profile + hardware + built-in modules -> SystemConfig.
         .target(name: "KilnModules", dependencies: ["NixLang", "KilnSupport"], resources: [.copy("modules")]),
         // APT indexes -> resolved, locked closure; .deb fetching.

@@ -70,23 +70,35 @@ private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, Error>?
 }
 
-private final class BodyBox<T>: @unchecked Sendable {
-    let body: () throws -> T
-    init(_ b: @escaping () throws -> T) { body = b }
+/// The work of a thread started by runWithLargeStack (not generic: a C start routine cannot be).
+private final class ThreadEntry {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }
 
 /// Runs `body` on a new thread with a large stack (default 512 MiB) and returns its result.
+/// The thread is joined: everything it made or captured is released on it before this
+/// returns. (NixLang counts references without atomics, so no object may ever be retained or
+/// released on two threads at once; a thread that signalled its result and only then dropped
+/// its captures could overlap the caller's next steps.)
 public func runWithLargeStack<T>(stackSize: Int = 512 << 20, _ body: @escaping () throws -> T) throws -> T {
     let box = ResultBox<T>()
-    let b = BodyBox(body)
-    let sem = DispatchSemaphore(value: 0)
-    let t = Thread {
-        box.result = Result { try b.body() }
-        sem.signal()
+    let arg = Unmanaged.passRetained(ThreadEntry { box.result = Result { try body() } }).toOpaque()
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    defer { pthread_attr_destroy(&attr) }
+    pthread_attr_setstacksize(&attr, stackSize)
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, &attr, { p in
+        guard let p = p else { return nil }
+        Unmanaged<ThreadEntry>.fromOpaque(p).takeRetainedValue().run()
+        return nil
+    }, arg)
+    guard rc == 0 else {
+        Unmanaged<ThreadEntry>.fromOpaque(arg).release()
+        throw NixError(.other, "cannot start the evaluation thread (pthread_create: \(rc))")
     }
-    t.stackSize = stackSize
-    t.start()
-    sem.wait()
+    pthread_join(thread, nil)
     guard let r = box.result else { throw NixError(.other, "evaluation thread produced no result") }
     return try r.get()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CNixLangSupport
 
 // MARK: - Strings
 
@@ -114,24 +115,28 @@ public final class Thunk: @unchecked Sendable {
 
     /// Releasing the last reference to a long chain (a list nested a million deep, a lazy
     /// accumulator) would release each link from the deinit of the one before it and run out
-    /// of stack. Past `maxNesting` nested thunk deinits, a state is parked in `parked` instead,
+    /// of stack. Past `maxNesting` nested thunk deinits on a thread, a state is parked instead,
     /// and the outermost deinit releases the parked states one by one.
-    nonisolated(unsafe) private static var nesting = 0
-    nonisolated(unsafe) private static var parked: [State] = []
     private static let maxNesting = 256
+
+    private final class Parked { var states: [State] = [] }
 
     deinit {
         if case .value(let v) = state, v.isScalar { return }
-        if Thunk.nesting >= Thunk.maxNesting {
-            Thunk.parked.append(state)
+        let nesting = nixlang_deinit_nesting()!
+        if nesting.pointee >= Thunk.maxNesting {
+            let slot = nixlang_deinit_parked()!
+            if slot.pointee == nil { slot.pointee = Unmanaged.passRetained(Parked()).toOpaque() }
+            if let p = slot.pointee { Unmanaged<Parked>.fromOpaque(p).takeUnretainedValue().states.append(state) }
             return
         }
-        Thunk.nesting &+= 1
+        nesting.pointee &+= 1
         state = .blackhole
-        if Thunk.nesting == 1 {
-            while let s = Thunk.parked.popLast() { _ = s }
+        if nesting.pointee == 1, let p = nixlang_deinit_parked()!.pointee {
+            let parked = Unmanaged<Parked>.fromOpaque(p).takeUnretainedValue()
+            while let s = parked.states.popLast() { _ = s }
         }
-        Thunk.nesting &-= 1
+        nesting.pointee &-= 1
     }
 
     /// An already evaluated thunk.

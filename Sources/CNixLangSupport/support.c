@@ -1,0 +1,2 @@
+/* CNixLangSupport is header-only (static inline functions); SwiftPM needs one source file. */
+#include "CNixLangSupport.h"
