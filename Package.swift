@@ -48,7 +48,7 @@ let package = Package(
         // on deinit timing (no weak references; Unmanaged walks only borrowed parameters).
         // -assume-single-threaded makes NixLang's own retains and releases non-atomic (no lock
         // prefix): an evaluator and its values are only ever used by one thread at a time
-        // (runWithLargeStack hands them over through a semaphore), and no Kiln target shares
+        // (runWithLargeStack runs an evaluation on a thread it joins), and no Kiln target shares
         // them between threads. fib 25: 56 ms -> 50 ms.
         .target(name: "NixLang", dependencies: ["CNixLangSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
         // Profile + hardware + built-in modules -> SystemConfig.
