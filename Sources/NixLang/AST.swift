@@ -707,19 +707,8 @@ final class BinExpr: Expr {
         let b = try rhs.eval(env, ev)
         // Integer fast paths (the general functions below switch on a copied (a, b) tuple).
         if case .int(let x) = a, case .int(let y) = b {
-            switch op {
-            case .add: return .int(x &+ y)
-            case .sub: return .int(x &- y)
-            case .mul: return .int(x &* y)
-            case .div where y != 0 && !(y == -1 && x == .min): return .int(x / y)
-            case .eq: return .bool(x == y)
-            case .neq: return .bool(x != y)
-            case .lt: return .bool(x < y)
-            case .gt: return .bool(x > y)
-            case .le: return .bool(x <= y)
-            case .ge: return .bool(x >= y)
-            default: break
-            }
+            if let r = BinExpr.total(op, x, y) { return r }
+            if op == .div, y != 0, !(y == -1 && x == .min) { return .int(x / y) }
         }
         switch op {
         case .add: return try ev.add(a, b, span: span)

@@ -123,16 +123,16 @@ public final class Thunk: @unchecked Sendable {
 
     deinit {
         if case .value(let v) = state, v.isScalar { return }
-        let nesting = nixlang_deinit_nesting()!
+        let nesting = nixlang_deinit_nesting()
         if nesting.pointee >= Thunk.maxNesting {
-            let slot = nixlang_deinit_parked()!
+            let slot = nixlang_deinit_parked()
             if slot.pointee == nil { slot.pointee = Unmanaged.passRetained(Parked()).toOpaque() }
             if let p = slot.pointee { Unmanaged<Parked>.fromOpaque(p).takeUnretainedValue().states.append(state) }
             return
         }
         nesting.pointee &+= 1
         state = .blackhole
-        if nesting.pointee == 1, let p = nixlang_deinit_parked()!.pointee {
+        if nesting.pointee == 1, let p = nixlang_deinit_parked().pointee {
             let parked = Unmanaged<Parked>.fromOpaque(p).takeUnretainedValue()
             while let s = parked.states.popLast() { _ = s }
         }
