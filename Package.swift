@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// The kiln executable carries the Swift runtime and Foundation statically: resolving their
@@ -35,12 +35,19 @@ let package = Package(
         // Thread-local variables for NixLang (Swift has none): see Thunk.deinit.
         .target(name: "CNixLangSupport"),
 
-        // Shared plumbing: errors rendered in one place, running external tools, progress.
-        .target(name: "KilnSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Formats every layer shares, in one place: hex, Nix's base-32, store path hashing,
+        // SHA-256/HMAC (swift-crypto), seeded UUIDs and their text form.
+        .target(name: "KilnPrimitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
-        // The Nix language: parser and lazy evaluator. Depends on no other Kiln target (only
-        // swift-crypto, for the hashes of builtins.hashString and store paths, and its own
-        // thread-locals in CNixLangSupport).
+        // Shared plumbing: errors rendered in one place, running external tools, progress.
+        .target(name: "KilnSupport"),
+        // The plan between evaluation and writing: SystemPlan and the enums every stage
+        // switches over (Architecture, Firmware, BootLoader, RootFilesystem, OutputFormat).
+        .target(name: "KilnPlan"),
+
+        // The Nix language: parser and lazy evaluator. Depends on no other Kiln target but the
+        // primitives (store path hashing, base-32) and its own thread-locals in
+        // CNixLangSupport; swift-crypto for builtins.hashString.
         // Runtime exclusivity checks cost ~10% of evaluation time (swift_beginAccess on every
         // thunk/env access); the evaluator is single-threaded and has no overlapping accesses.
         // Without lexical lifetimes the optimizer may release a reference after its last use
@@ -50,31 +57,44 @@ let package = Package(
         // prefix): an evaluator and its values are only ever used by one thread at a time
         // (runWithLargeStack runs an evaluation on a thread it joins), and no Kiln target shares
         // them between threads. fib 25: 56 ms -> 50 ms.
-        .target(name: "NixLang", dependencies: ["CNixLangSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
-        // Profile + hardware + built-in modules -> SystemConfig.
-        .target(name: "KilnModules", dependencies: ["NixLang", "KilnSupport"], resources: [.copy("modules")]),
+        .target(name: "NixLang", dependencies: ["CNixLangSupport", "KilnPrimitives", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
+        // Profile + machine + shipped modules -> SystemPlan. The modules and machine
+        // descriptions are embedded in the executable (embed.txt, Plugins/EmbedFiles).
+        .target(name: "KilnModules", dependencies: ["NixLang", "KilnPlan", "KilnSupport"], exclude: ["modules", "embed.txt"],
+                plugins: ["EmbedFiles"]),
         // APT indexes -> resolved, locked closure; .deb fetching.
-        .target(name: "KilnPackages", dependencies: ["KilnSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        // Store paths, .deb unpacking, manifests, derived objects (sw, etc, initrd, toplevel).
-        .target(name: "KilnStore", dependencies: ["KilnSupport", "KilnPackages", "KilnModules", "CArchive", "CCrypt",
+        .target(name: "KilnPackages", dependencies: ["KilnSupport", "KilnPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
+        // Store paths, .deb unpacking, manifests, file trees of store objects.
+        .target(name: "KilnStore", dependencies: ["KilnSupport", "KilnPrimitives", "KilnPackages", "CArchive",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
-        // Filesystems, partition table, boot loader, output formats.
-        .target(name: "KilnImage", dependencies: ["KilnSupport", "CExt2fs"]),
-        // QEMU: accelerator probe, serial console driving.
-        .target(name: "KilnVMTest", dependencies: ["KilnSupport"]),
+        // A generation from a plan and store objects: accounts, /etc, initrd, stage scripts, sw, toplevel.
+        .target(name: "KilnSystem", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CCrypt",
+                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        // Filesystems, partition table, ESP, output formats.
+        .target(name: "KilnImage", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CExt2fs"]),
+        // Boot loaders, one file each behind one protocol, fed the generations' bootspecs.
+        .target(name: "KilnBoot", dependencies: ["KilnPlan", "KilnStore", "KilnSystem", "KilnImage", "KilnSupport", "KilnPrimitives"]),
         // The stages in order, for the CLI and the tests.
-        .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnModules", "KilnPackages", "KilnStore", "KilnImage",
-                                                  .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnPlan", "KilnModules", "KilnPackages", "KilnStore", "KilnSystem",
+                                                  "KilnImage", "KilnBoot"]),
+        // VM tests: test files, building their nodes, QEMU machines, the driver and its script.
+        .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnSupport", "NixLang"]),
         .executableTarget(name: "kiln", dependencies: [
-            "CMimalloc", "NixLang", "KilnModules", "KilnBuild", "KilnImage", "KilnVMTest", "KilnSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnImage", "KilnVMTest",
+            "KilnSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
 
+        // Embeds the files a target lists in embed.txt into it (the tool and its build plugin).
+        .executableTarget(name: "embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+
+        .testTarget(name: "KilnPrimitivesTests", dependencies: ["KilnPrimitives"]),
         .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
-        .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules"]),
+        .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan"]),
         .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages"]),
-        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "KilnImageTests", dependencies: ["KilnImage"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives"]),
+        .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
+        .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),
         .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnSupport"]),
     ]
 )

@@ -1,7 +1,7 @@
 # The driver on another architecture: an aarch64 machine (UEFI, TCG) boots and answers.
 {
   name = "aarch64-smoke";
-  hardware = ../hardware/qemu-aarch64.nix;
+  hardware = "qemu-aarch64";  # a machine description kiln carries (or a path to a .nix file)
   nodes.machine = { ... }: { };
   testScript = ''
     machine.start()

@@ -1,5 +1,6 @@
 import Foundation
 import KilnSupport
+import KilnStore
 
 /// Parameters of a btrfs image.
 public struct BtrfsOptions: Sendable {
@@ -34,7 +35,7 @@ public struct BtrfsOptions: Sendable {
 /// the same: the partition table, ESP and boot loader bytes, and the filesystem's names,
 /// contents, owners and modes (Tests/integration/matrix.sh checks this).
 public enum BtrfsWriter {
-    public static func write(_ entries: [FSEntry], to path: String, options: BtrfsOptions,
+    public static func write(_ entries: [FileNode], to path: String, options: BtrfsOptions,
                              progress: KilnSupport.Progress?) throws {
         guard options.sizeBytes >= 256 << 20 else {
             throw KilnError("btrfs image size \(options.sizeBytes) bytes is below the 256 MiB minimum")

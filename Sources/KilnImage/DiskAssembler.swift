@@ -1,38 +1,38 @@
 import Foundation
 import KilnSupport
+import KilnPlan
+import KilnPrimitives
 
 /// What goes on a disk image: a fixed three-partition GPT layout.
 ///
-///     LBA 0        protective MBR (with GRUB's boot.img code when `grubBIOS` is set)
+///     LBA 0        protective MBR (with a BIOS loader's code when `biosBootCode` is set)
 ///     LBA 1-33     primary GPT header + entries
-///     1 MiB        partition 1: BIOS boot, 1 MiB (GRUB's core.img)
+///     1 MiB        partition 1: BIOS boot, 1 MiB (the BIOS loader's core image)
 ///     2 MiB        partition 2: ESP, FAT32, `espSizeMiB`
 ///     ...          partition 3: root, the filesystem image rounded up to 1 MiB
 ///     last 1 MiB   (free) + backup GPT entries + backup header in the last sector
 public struct DiskSpec: Sendable {
     public var rootFilesystemImage: String
     public var espSizeMiB: Int
-    public var rootPartitionTypeGUID: GUID
-    /// GPT name of the root partition (systemd-repart style).
-    public var rootPartitionName: String
+    /// The root partition's type GUID and name come from it (Discoverable Partitions).
+    public var architecture: Architecture
     /// Seed for the disk GUID, partition GUIDs and the ESP's volume serial.
     public var seed: [UInt8]
-    public var grubBIOS: GrubBIOSSpec?
+    /// A BIOS boot loader's code for the MBR and the BIOS boot partition.
+    public var biosBootCode: BIOSBootCode?
     /// The ESP's contents (UEFI boot loaders, systemd-boot's entries, kernels); empty for a BIOS-only disk.
     public var espFiles: [ESPFile] = []
     /// SOURCE_DATE_EPOCH, for tools that stamp times (mtools when files are added to the ESP).
     public var timestamp: UInt32
 
-    public init(rootFilesystemImage: String, espSizeMiB: Int = 64, rootPartitionTypeGUID: GUID = .rootX86_64,
-                rootPartitionName: String = "root-x86-64", seed: [UInt8], grubBIOS: GrubBIOSSpec? = nil,
-                espFiles: [ESPFile] = [], timestamp: UInt32) {
+    public init(rootFilesystemImage: String, espSizeMiB: Int = 64, architecture: Architecture = .x86_64, seed: [UInt8],
+                biosBootCode: BIOSBootCode? = nil, espFiles: [ESPFile] = [], timestamp: UInt32) {
         self.espFiles = espFiles
         self.rootFilesystemImage = rootFilesystemImage
         self.espSizeMiB = espSizeMiB
-        self.rootPartitionTypeGUID = rootPartitionTypeGUID
-        self.rootPartitionName = rootPartitionName
+        self.architecture = architecture
         self.seed = seed
-        self.grubBIOS = grubBIOS
+        self.biosBootCode = biosBootCode
         self.timestamp = timestamp
     }
 }
@@ -42,6 +42,10 @@ public enum DiskAssembler {
     static let sectorsPerMiB: UInt64 = mib / 512
     /// Partition numbers in the fixed layout (GRUB's prefix names the root one).
     public static let biosBootPartition = 1, espPartition = 2, rootPartition = 3
+    /// Where the BIOS boot partition starts and how big it is: a BIOS loader's core image is
+    /// made for this place before the disk is assembled.
+    public static let biosBootPartitionLBA: UInt64 = sectorsPerMiB
+    public static let biosBootPartitionBytes = Int(mib)
 
     /// Writes a raw GPT disk image to `output` (via a temporary file renamed into place).
     /// - Throws: `KilnError` naming the step (mkfs.vfat, grub-mkimage, I/O) that failed.
@@ -64,24 +68,25 @@ public enum DiskAssembler {
             try makeESP(esp, sizeMiB: spec.espSizeMiB, seed: spec.seed, timestamp: spec.timestamp,
                         files: spec.espFiles, workDirectory: work)
 
-            var grub: GrubBIOS.Images?
-            if let g = spec.grubBIOS {
-                let bios = table.partitions[biosBootPartition - 1]
-                grub = try GrubBIOS.makeImages(g, coreLBA: bios.firstLBA, rootPartition: rootPartition,
-                                               maxCoreBytes: Int(bios.lastLBA - bios.firstLBA + 1) * 512, workDirectory: work)
+            let bios = table.partitions[biosBootPartition - 1]
+            if let code = spec.biosBootCode {
+                guard bios.firstLBA == biosBootPartitionLBA, code.core.count <= Int(bios.lastLBA - bios.firstLBA + 1) * 512,
+                      code.mbrCode.count <= 440 else {
+                    throw KilnError("the BIOS boot code does not fit the disk layout (MBR code \(code.mbrCode.count) bytes, core \(code.core.count) bytes)")
+                }
             }
 
             try createSparseFile(out.temporaryPath, size: table.totalSectors * 512)
             let disk = try OpenFile(out.temporaryPath, flags: O_RDWR)
             let entries = try table.entryArray()
             let entriesCRC = CRC32.checksum(entries)
-            try disk.write(table.protectiveMBR(bootCode: grub?.mbrCode), at: 0)
+            try disk.write(table.protectiveMBR(bootCode: spec.biosBootCode?.mbrCode), at: 0)
             try disk.write(table.header(primary: true, entriesCRC: entriesCRC), at: 512)
             try disk.write(entries, at: 2 * 512)
             try disk.write(entries, at: table.backupEntriesLBA * 512)
             try disk.write(table.header(primary: false, entriesCRC: entriesCRC), at: table.backupHeaderLBA * 512)
-            if let grub {
-                try disk.write(grub.core, at: table.partitions[biosBootPartition - 1].firstLBA * 512)
+            if let code = spec.biosBootCode {
+                try disk.write(code.core, at: bios.firstLBA * 512)
             }
             try copySparse(from: OpenFile(esp, flags: O_RDONLY), to: disk, at: table.partitions[espPartition - 1].firstLBA * 512)
             let written = try copySparse(from: root, to: disk, at: table.partitions[rootPartition - 1].firstLBA * 512)
@@ -105,14 +110,14 @@ public enum DiskAssembler {
         return GPTTable(diskGUID: try guid("disk"), totalSectors: total, partitions: [
             .init(type: .biosBoot, guid: try guid("partition-bios-boot"), firstLBA: biosStart, lastLBA: espStart - 1, name: "BIOS boot"),
             .init(type: .esp, guid: try guid("partition-esp"), firstLBA: espStart, lastLBA: rootStart - 1, name: "ESP"),
-            .init(type: spec.rootPartitionTypeGUID, guid: try guid("partition-root"), firstLBA: rootStart,
-                  lastLBA: rootStart + rootSectors - 1, name: spec.rootPartitionName),
+            .init(type: try GUID(spec.architecture.rootPartitionType), guid: try guid("partition-root"), firstLBA: rootStart,
+                  lastLBA: rootStart + rootSectors - 1, name: spec.architecture.rootPartitionName),
         ])
     }
 
     /// The ESP's FAT volume serial (8 hex digits) for `seed`.
     static func espSerial(seed: [UInt8]) -> String {
-        SeededUUID.make(seed: seed, purpose: "esp-serial").prefix(4).map { String(format: "%02X", $0) }.joined()
+        Hex.encode(SeededUUID.make(seed: seed, purpose: "esp-serial").prefix(4)).uppercased()
     }
 
     /// The ESP size for `files`: room for them twice over (a new generation's kernel beside the
@@ -154,25 +159,6 @@ public enum DiskAssembler {
                 }
             }
             try Tool.run(["mcopy", "-i", path, "-D", "o", source, "::/" + f.path], environment: env)
-        }
-    }
-}
-
-/// Disk image output formats.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    /// raw: the disk as is (sparse). qcow2: QEMU's format. vhd: fixed-size VHD as Azure takes it
-    /// (virtual size a whole number of MiB). vmdk: streamOptimized (VMware, vSphere import).
-    /// gce: `disk.raw` in a gzip-compressed GNU tar, as Google Compute Engine imports it.
-    case raw, qcow2, vhd, vmdk, gce
-
-    /// The `-f` name qemu-img and QEMU use for the format, if they read it directly.
-    public var qemuFormat: String? {
-        switch self {
-        case .raw: return "raw"
-        case .qcow2: return "qcow2"
-        case .vhd: return "vpc"
-        case .vmdk: return "vmdk"
-        case .gce: return nil
         }
     }
 }
@@ -263,7 +249,7 @@ public enum FormatConverter {
         guard start > 0, length > 0, length <= 1 << 20 else { throw KilnError("VMDK '\(path)': no embedded descriptor") }
         let area = try file.read(count: length, at: start)
         let text = String(decoding: area.prefix { $0 != 0 }, as: UTF8.self)
-        let cid = SeededUUID.make(seed: seed, purpose: "vmdk-cid").prefix(4).map { String(format: "%02x", $0) }.joined()
+        let cid = Hex.encode(SeededUUID.make(seed: seed, purpose: "vmdk-cid").prefix(4))
         guard !extentName.contains("\""), !extentName.contains("\n") else {
             throw KilnError("VMDK extent name '\(extentName)' cannot hold quotes or newlines")
         }

@@ -1,13 +1,14 @@
 import CExt2fs
 import Foundation
 import KilnSupport
+import KilnStore
 
 /// Writes ext4 filesystem images in-process through libext2fs (the library behind mke2fs),
 /// with every owner, mode and timestamp taken from the entry list rather than the host.
 ///
 /// This is mke2fs's defaults for ext4 (4 KiB blocks, 256-byte inodes, journal, extents,
 /// 64bit, flex_bg, metadata_csum, ...) followed by what `mke2fs -d` does in
-/// misc/create_inode.c, except that metadata comes from `FSEntry` and file data is written
+/// misc/create_inode.c, except that metadata comes from `FileNode` and file data is written
 /// in whole extents (allocated with ext2fs_fallocate, written with one I/O per megabyte)
 /// instead of block by block.
 ///
@@ -19,7 +20,7 @@ public enum Ext4Writer {
     /// Writes `entries` (parents before children) into a new image at `path`.
     /// The file is written under a temporary name and renamed when complete.
     /// - Throws: `KilnError` naming the entry, the libext2fs call and its error text.
-    public static func write(_ entries: [FSEntry], to path: String, options: Ext4Options, progress: KilnSupport.Progress?) throws {
+    public static func write(_ entries: [FileNode], to path: String, options: Ext4Options, progress: KilnSupport.Progress?) throws {
         try validate(options)
         let output = try AtomicOutput(path)
         do {
@@ -215,7 +216,7 @@ final class Ext4Builder {
 
     // MARK: - populate
 
-    func populate(_ entries: [FSEntry], progress: KilnSupport.Progress?) throws {
+    func populate(_ entries: [FileNode], progress: KilnSupport.Progress?) throws {
         progress?.begin("writing ext4")
         directoryBlocks = Self.directorySizes(entries, blockSize: Ext4Writer.blockSize,
                                               tail: ext2fs_has_feature_metadata_csum(try handle().pointee.super) != 0 ? 12 : 0)
@@ -228,7 +229,7 @@ final class Ext4Builder {
         progress?.end("\(entries.count) entries, \(bytesWritten >> 20) MiB of file data")
     }
 
-    private func add(_ entry: FSEntry) throws {
+    private func add(_ entry: FileNode) throws {
         let fs = try handle()
         let ts = options.timestamp
         let path = entry.path
@@ -318,7 +319,7 @@ final class Ext4Builder {
 
     /// Creates a regular file of `size` bytes: allocates all of its blocks in as few extents as
     /// possible, then fills them from `read(offset, buffer, count)` a megabyte at a time.
-    private func writeRegular(_ entry: FSEntry, parent: ext2_ino_t, name: String, size: UInt64, context ctx: String,
+    private func writeRegular(_ entry: FileNode, parent: ext2_ino_t, name: String, size: UInt64, context ctx: String,
                               read: (UInt64, UnsafeMutableRawPointer, Int) throws -> Int) throws {
         let fs = try handle()
         var ino: ext2_ino_t = 0
@@ -393,7 +394,7 @@ final class Ext4Builder {
     /// How many blocks each directory will need, by path, packing names in list order as
     /// `link` does. Directories are grown to this size as soon as they are made, so their
     /// blocks are contiguous (one extent) instead of interleaved with file data.
-    static func directorySizes(_ entries: [FSEntry], blockSize: Int, tail: Int) -> [String: Int] {
+    static func directorySizes(_ entries: [FileNode], blockSize: Int, tail: Int) -> [String: Int] {
         let limit = blockSize - tail
         var state: [String: (blocks: Int, used: Int)] = ["/": (1, 12 + 12 + 20)] // ".", "..", "lost+found"
         for entry in entries where entry.path != "/" {
@@ -505,7 +506,7 @@ final class Ext4Builder {
         }
     }
 
-    private static func setOwnership(_ inode: inout ext2_inode_large, type: Int32, _ entry: FSEntry, _ ts: UInt32) {
+    private static func setOwnership(_ inode: inout ext2_inode_large, type: Int32, _ entry: FileNode, _ ts: UInt32) {
         inode.i_mode = UInt16(type) | entry.mode
         inode.i_uid = UInt16(truncatingIfNeeded: entry.uid)
         inode.osd2.linux2.l_i_uid_high = UInt16(truncatingIfNeeded: entry.uid >> 16)

@@ -1,5 +1,7 @@
 import Foundation
 import KilnSupport
+import KilnPlan
+import KilnPrimitives
 
 /// A GUID/UUID, kept in its text byte order ("4F68BCE3-E8CD-..." -> 4F 68 BC E3 E8 CD ...).
 /// GPT stores the first three fields little-endian; `gptBytes` gives that form.
@@ -40,8 +42,6 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
     // Discoverable Partitions Specification / UEFI type GUIDs.
     public static let biosBoot = fixed("21686148-6449-6E6F-744E-656564454649")
     public static let esp = fixed("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
-    public static let rootX86_64 = fixed("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")
-    public static let rootAArch64 = fixed("B921B045-1DF0-41C3-AF44-4C6F280D3FAE")
 
     private static func fixed(_ text: String) -> GUID {
         // Only called with the literals above, which parse; fall back to zeros rather than trap.
@@ -147,20 +147,14 @@ struct GPTTable {
     }
 }
 
-func put16(_ b: inout [UInt8], _ at: Int, _ v: UInt16) { for i in 0..<2 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt16(i))) } }
-func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
-func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
-func get64(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) } }
-func get32(_ b: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[at + $1]) << (8 * UInt32($1)) } }
-
 /// What a finished disk image says about how to boot it: read back from its GPT and MBR.
 public struct DiskInfo: Sendable, Equatable {
-    /// "x86_64" or "aarch64", from the root partition's Discoverable Partitions type.
-    public var architecture: String
+    /// From the root partition's Discoverable Partitions type.
+    public var architecture: Architecture
     /// The MBR carries boot code (GRUB's boot.img): the disk boots by BIOS.
     public var biosBootable: Bool
 
-    public init(architecture: String, biosBootable: Bool) {
+    public init(architecture: Architecture, biosBootable: Bool) {
         self.architecture = architecture; self.biosBootable = biosBootable
     }
 
@@ -179,12 +173,12 @@ public struct DiskInfo: Sendable, Equatable {
         guard head.count == sectors * 512, Array(head[512..<520]) == Array("EFI PART".utf8) else {
             throw KilnError("'\(path)' has no GPT (is it a Kiln disk image, and is --format right?)")
         }
-        let arm = GUID.rootAArch64.gptBytes
-        var architecture = "x86_64"
         for i in 0..<GPTTable.entryCount {
             let at = 1024 + i * GPTTable.entrySize
-            if Array(head[at..<at + 16]) == arm { architecture = "aarch64" }
+            for a in Architecture.allCases where Array(head[at..<at + 16]) == (try GUID(a.rootPartitionType)).gptBytes {
+                return DiskInfo(architecture: a, biosBootable: head[0..<440].contains { $0 != 0 })
+            }
         }
-        return DiskInfo(architecture: architecture, biosBootable: head[0..<440].contains { $0 != 0 })
+        throw KilnError("'\(path)' has no root partition of a type Kiln knows (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
 }

@@ -1,36 +1,3 @@
-/// One object to place in a filesystem image, with the exact metadata it must carry.
-///
-/// The image writers never look at the build host's owners, modes or timestamps: what is
-/// written is what is listed here (plus the image-wide timestamp from the options).
-public struct FSEntry: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case directory
-        /// A regular file whose bytes are copied from this host file.
-        case file(source: String)
-        /// A small generated regular file.
-        case data([UInt8])
-        case symlink(target: String)
-    }
-
-    /// Absolute path inside the filesystem, e.g. "/nix/store/abc-bash/bin/bash".
-    /// Parents are always listed before their children. "/" may be listed to set the root
-    /// directory's metadata.
-    public var path: String
-    public var kind: Kind
-    /// Permission bits including setuid/setgid/sticky (e.g. 0o4755); no file-type bits.
-    public var mode: UInt16
-    public var uid: UInt32
-    public var gid: UInt32
-
-    public init(path: String, kind: Kind, mode: UInt16, uid: UInt32 = 0, gid: UInt32 = 0) {
-        self.path = path
-        self.kind = kind
-        self.mode = mode
-        self.uid = uid
-        self.gid = gid
-    }
-}
-
 /// Parameters of an ext4 image. Everything that would otherwise be random or taken from the
 /// clock is given here, so the same inputs give a bit-identical image.
 public struct Ext4Options: Sendable {

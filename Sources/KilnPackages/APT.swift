@@ -1,6 +1,7 @@
 import Foundation
 import Crypto
 import KilnSupport
+import KilnPrimitives
 
 /// APT with a private state directory under Kiln's cache: the host's sources, keyrings and
 /// proxy settings, but its own indexes per target architecture and no effect on the host.
@@ -133,5 +134,5 @@ public func sha256(ofFile path: String) throws -> String {
     defer { try? h.close() }
     var hasher = SHA256()
     while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return Hex.encode(hasher.finalize())
 }

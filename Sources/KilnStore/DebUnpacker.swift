@@ -1,4 +1,5 @@
 import Foundation
+import KilnPrimitives
 import Crypto
 import CArchive
 import KilnSupport
@@ -82,7 +83,7 @@ enum DebUnpacker {
                     size += Int64(n)
                 }
                 close(fd)
-                let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+                let digest = Hex.encode(hasher.finalize())
                 entries[path] = ManifestEntry(path: path, kind: .file, mode: mode, uid: uid, gid: gid, size: size, sha256: digest, target: nil)
             default:
                 // Device nodes and FIFOs do not belong in packages' data; devtmpfs provides devices.

@@ -15,6 +15,12 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     /// SHA-256 of a file's content, hex.
     public var sha256: String?
     public var target: String?
+
+    public init(path: String, kind: Kind, mode: UInt16, uid: UInt32 = 0, gid: UInt32 = 0, size: Int64 = 0,
+                sha256: String? = nil, target: String? = nil) {
+        self.path = path; self.kind = kind; self.mode = mode; self.uid = uid; self.gid = gid
+        self.size = size; self.sha256 = sha256; self.target = target
+    }
 }
 
 /// The manifest of a store object.
@@ -22,4 +28,8 @@ public struct Manifest: Codable, Sendable {
     public var storePath: String
     public var references: [String]
     public var entries: [ManifestEntry]
+
+    public init(storePath: String, references: [String], entries: [ManifestEntry]) {
+        self.storePath = storePath; self.references = references; self.entries = entries
+    }
 }

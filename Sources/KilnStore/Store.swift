@@ -1,4 +1,5 @@
 import Foundation
+import KilnPrimitives
 import KilnSupport
 import KilnPackages
 
@@ -8,6 +9,16 @@ public struct StoreObject: Sendable {
     /// Where its files are on the build host.
     public let hostPath: String
     public let manifest: Manifest
+
+    public init(storePath: StorePath, hostPath: String, manifest: Manifest) {
+        self.storePath = storePath; self.hostPath = hostPath; self.manifest = manifest
+    }
+
+    /// The host path of one of its files (`rel` as the manifest names it).
+    public func hostFile(_ rel: String) -> String { hostPath + "/" + rel }
+
+    /// The store path of one of its files, in the image.
+    public func storeFile(_ rel: String) -> String { rel.isEmpty ? storePath.path : storePath.path + "/" + rel }
 }
 
 /// The host side of the store: one object per Debian package, unpacked once and reused.
@@ -20,7 +31,7 @@ public struct Store: Sendable {
 
     /// The store path of a locked Debian package: from the .deb's SHA-256, architecture and name.
     public static func path(for p: LockedPackage) -> StorePath {
-        StorePath(type: "kiln-deb", contentHash: sha256Bytes("\(p.sha256):\(p.architecture):\(p.name)"), name: "\(p.name)-\(p.version)")
+        StorePath(type: "kiln-deb", contentHash: Digest.sha256("\(p.sha256):\(p.architecture):\(p.name)"), name: "\(p.name)-\(p.version)")
     }
 
     /// Unpacks every locked package (in parallel) whose object is not in the store yet.

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import KilnPlan
 import KilnSupport
 
 /// One machine of a test, as the driver starts it.
@@ -73,7 +74,7 @@ public final class TestMachine: @unchecked Sendable {
             "-device", "virtio-serial-pci", "-device", "virtconsole,chardev=backdoor",
             "-qmp", "unix:\(qmpPath),server=on,wait=off",
         ]
-        if c.architecture == "x86_64" { c.extraArguments += ["-device", "VGA"] }
+        if c.architecture == .x86_64 { c.extraArguments += ["-device", "VGA"] }
         if let n = spec.network {
             c.extraArguments += ["-netdev", "socket,id=net0,udp=127.0.0.1:\(n.hubPort),localaddr=127.0.0.1:\(n.ownPort)",
                                  "-device", "virtio-net-pci,netdev=net0,mac=\(n.mac)"]
@@ -87,7 +88,7 @@ public final class TestMachine: @unchecked Sendable {
         let cmd = commandLine
         guard let qemu = Tool.which(cmd[0]) else { throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh") }
         for s in ["shell", "qmp"] { try? FileManager.default.removeItem(atPath: socketDirectory + "/\(name).\(s)") }
-        logger.log("starting (\(spec.config.accelerator.rawValue), \(spec.config.architecture))", machine: name)
+        logger.log("starting (\(spec.config.accelerator.rawValue), \(spec.config.architecture.rawValue))", machine: name)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: qemu)
         p.arguments = Array(cmd.dropFirst())

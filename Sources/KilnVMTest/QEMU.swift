@@ -1,12 +1,12 @@
 import Foundation
+import KilnPlan
 import KilnSupport
 
 /// A QEMU machine booting a disk image with its serial console on a pipe.
 public struct MachineConfig: Sendable {
     public var image: String
     public var format: String
-    /// "x86_64" or "aarch64".
-    public var architecture: String
+    public var architecture: Architecture
     public var memoryMiB: Int
     public var cpus: Int
     public var accelerator: Accelerator
@@ -18,12 +18,7 @@ public struct MachineConfig: Sendable {
     /// (SeaBIOS on x86_64). aarch64 machines need one.
     public var firmware: String?
 
-    /// The firmware files Debian's ovmf and qemu-efi-aarch64 install.
-    public static func uefiFirmware(architecture: String) -> String {
-        architecture == "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : "/usr/share/ovmf/OVMF.fd"
-    }
-
-    public init(image: String, format: String = "raw", architecture: String = "x86_64", memoryMiB: Int = 1024, cpus: Int = 1,
+    public init(image: String, format: String = "raw", architecture: Architecture = .x86_64, memoryMiB: Int = 1024, cpus: Int = 1,
                 accelerator: Accelerator, snapshot: Bool = true) {
         self.image = image; self.format = format; self.architecture = architecture; self.memoryMiB = memoryMiB
         self.cpus = cpus; self.accelerator = accelerator; self.snapshot = snapshot
@@ -31,17 +26,13 @@ public struct MachineConfig: Sendable {
 
     /// The QEMU command line, like `mkosi qemu`: no display, serial console on stdio.
     public var commandLine: [String] {
-        var a = ["qemu-system-\(architecture)", "-m", "\(memoryMiB)", "-smp", "\(cpus)", "-nodefaults", "-display", "none",
+        var a = [architecture.qemuBinary, "-m", "\(memoryMiB)", "-smp", "\(cpus)", "-nodefaults", "-display", "none",
                  "-no-reboot", "-serial", "stdio"]
-        if architecture == "aarch64" {
-            a += ["-M", "virt"]
-        }
+        a += architecture.qemuMachine
         switch accelerator {
         case .kvm: a += ["-accel", "kvm", "-cpu", "host"]
         case .tcg:
-            a += ["-accel", "tcg"]
-            // Plain `-cpu max` emulates pointer authentication's QARMA: 3x slower under TCG.
-            if architecture == "aarch64" { a += ["-cpu", "max,pauth-impdef=on"] }
+            a += ["-accel", "tcg"] + architecture.qemuTCGCPU
         }
         if let firmware { a += ["-bios", firmware] }
         a += ["-drive", "file=\(image),format=\(format),if=virtio" + (snapshot ? ",snapshot=on" : "")]

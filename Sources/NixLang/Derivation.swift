@@ -1,64 +1,5 @@
 import Foundation
-
-// MARK: - Store paths (as Nix computes them)
-
-let nixBase32Chars = Array("0123456789abcdfghijklmnpqrsvwxyz".utf8)
-
-/// Nix's base-32 encoding of a hash.
-func nixBase32(_ hash: [UInt8]) -> String {
-    if hash.isEmpty { return "" }
-    let len = (hash.count * 8 - 1) / 5 + 1
-    var out: [UInt8] = []
-    out.reserveCapacity(len)
-    for n in stride(from: len - 1, through: 0, by: -1) {
-        let b = n * 5, i = b / 8, j = b % 8
-        let lo = Int(hash[i]) >> j
-        let hi = i >= hash.count - 1 ? 0 : Int(hash[i + 1]) << (8 - j)
-        out.append(nixBase32Chars[(lo | hi) & 0x1f])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func nixBase32Decode(_ s: String) -> [UInt8]? {
-    let chars = Array(s.utf8)
-    let size = chars.count * 5 / 8
-    var out = [UInt8](repeating: 0, count: size)
-    for (n, c) in chars.reversed().enumerated() {
-        guard let digit = nixBase32Chars.firstIndex(of: c) else { return nil }
-        let b = n * 5, i = b / 8, j = b % 8
-        guard i < size else { if digit >> (8 - j) != 0 { return nil }; continue }
-        out[i] |= UInt8(truncatingIfNeeded: digit << j)
-        if i + 1 < size { out[i + 1] |= UInt8(truncatingIfNeeded: digit >> (8 - j)) } else if digit >> (8 - j) != 0 { return nil }
-    }
-    return out
-}
-
-func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
-
-func hexDecode(_ s: String) -> [UInt8]? {
-    let c = Array(s.utf8)
-    guard c.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    var i = 0
-    while i < c.count {
-        guard let v = UInt8(String(decoding: c[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
-        out.append(v)
-        i += 2
-    }
-    return out
-}
-
-func compressHash(_ h: [UInt8], _ size: Int) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: size)
-    for (i, b) in h.enumerated() { out[i % size] ^= b }
-    return out
-}
-
-/// `makeStorePath` of Nix: `/nix/store/<hash>-<name>`.
-public func makeStorePath(type: String, hash: [UInt8], name: String, storeDir: String = "/nix/store") -> String {
-    let s = "\(type):sha256:\(hexString(hash)):\(storeDir):\(name)"
-    return storeDir + "/" + nixBase32(compressHash(sha256(Array(s.utf8)), 20)) + "-" + name
-}
+import KilnPrimitives
 
 // MARK: - derivationStrict
 
@@ -122,7 +63,7 @@ extension Evaluator {
         }
         var inputs: [String: Set<String>] = [:]
         for (p, outs) in drv.inputDrvs {
-            let h = drvHashes[p].map(hexString) ?? hexString(sha256(Array(p.utf8)))
+            let h = drvHashes[p].map { Hex.encode($0) } ?? Hex.encode(sha256(Array(p.utf8)))
             inputs[h, default: []].formUnion(outs)
         }
         return sha256(Array(drv.aterm(inputDrvsOverride: inputs).utf8))
@@ -192,9 +133,9 @@ extension Evaluator {
                 algo = String(oh[..<dash])
                 hashBytes = Data(base64Encoded: String(oh[oh.index(after: dash)...])).map { [UInt8]($0) }
             } else if oh.count == 64 {
-                hashBytes = hexDecode(oh)
+                hashBytes = Hex.decode(oh)
             } else if oh.count == 52 {
-                hashBytes = nixBase32Decode(oh)
+                hashBytes = NixBase32.decode(oh)
             } else if let d = Data(base64Encoded: oh) {
                 hashBytes = [UInt8](d)
             }
@@ -204,12 +145,12 @@ extension Evaluator {
             let recursive = outputHashMode == "recursive"
             let path: String
             if recursive {
-                path = makeStorePath(type: "source", hash: hb, name: drvName)
+                path = StorePathHash.path(type: "source", hash: hb, name: drvName)
             } else {
-                let inner = sha256(Array("fixed:out:sha256:\(hexString(hb)):".utf8))
-                path = makeStorePath(type: "output:out", hash: inner, name: drvName)
+                let inner = sha256(Array("fixed:out:sha256:\(Hex.encode(hb)):".utf8))
+                path = StorePathHash.path(type: "output:out", hash: inner, name: drvName)
             }
-            drv.outputs["out"] = DrvOutput(path: path, hashAlgo: (recursive ? "r:" : "") + "sha256", hash: hexString(hb))
+            drv.outputs["out"] = DrvOutput(path: path, hashAlgo: (recursive ? "r:" : "") + "sha256", hash: Hex.encode(hb))
             drv.env["out"] = path
         } else {
             for o in outputs {
@@ -218,14 +159,14 @@ extension Evaluator {
             }
             let h = hashModulo(drv)
             for o in outputs {
-                let p = makeStorePath(type: "output:" + o, hash: h, name: drvName + (o == "out" ? "" : "-" + o))
+                let p = StorePathHash.path(type: "output:" + o, hash: h, name: drvName + (o == "out" ? "" : "-" + o))
                 drv.env[o] = p
                 drv.outputs[o] = DrvOutput(path: p, hashAlgo: "", hash: "")
             }
         }
         let aterm = drv.aterm()
         let refs = (drv.inputSrcs.union(drv.inputDrvs.keys)).sorted(by: nixLess)
-        let drvPath = makeStorePath(type: "text" + refs.map { ":" + $0 }.joined(), hash: sha256(Array(aterm.utf8)), name: drvName + ".drv")
+        let drvPath = StorePathHash.path(type: "text" + refs.map { ":" + $0 }.joined(), hash: sha256(Array(aterm.utf8)), name: drvName + ".drv")
         drvHashes[drvPath] = hashModulo(drv)
         drvOutputs[drvPath] = Set(drv.outputs.keys)
         derivations[drvPath] = aterm

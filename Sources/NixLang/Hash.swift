@@ -1,5 +1,6 @@
 import Foundation
 import Crypto
+import KilnPrimitives
 
 // MARK: - Hashes for builtins.hashString, store paths and derivations
 
@@ -13,7 +14,7 @@ func hashHex(_ algo: String, _ data: [UInt8]) -> String? {
     case "sha512": digest = sha512(data)
     default: return nil
     }
-    return digest.map { String(format: "%02x", $0) }.joined()
+    return Hex.encode(digest)
 }
 
 func sha256(_ message: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: message)) }

@@ -1,4 +1,5 @@
 import Foundation
+import KilnPrimitives
 
 /// The kind of a file-system entry, as NAR serialisation needs it.
 public enum FileKind: Sendable, Equatable {
@@ -94,5 +95,5 @@ func narSerialise(_ path: String, io: EvalIO) throws -> [UInt8] {
 /// (`"${./p}"`, `builtins.path`): a recursive, SHA-256 fixed-output "source" path of its NAR.
 public func storePathForPath(_ path: String, name: String? = nil, io: EvalIO) throws -> String {
     let nar = try narSerialise(path, io: io)
-    return makeStorePath(type: "source", hash: sha256(nar), name: name ?? baseNameOf(path))
+    return StorePathHash.path(type: "source", hash: sha256(nar), name: name ?? baseNameOf(path))
 }

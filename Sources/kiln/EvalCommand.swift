@@ -34,7 +34,7 @@ struct Eval: ParsableCommand {
     /// Search path entries, before NIX_PATH.
     @Option(name: [.customShort("I"), .customLong("include")], help: "Add a search path entry (PATH or PREFIX=PATH).") var includes: [String] = []
     /// The machine description when the file is a profile (`-A config.…` / `-A options.…`).
-    @Option(help: "With a profile and -A config.PATH or options.PATH: the machine description (.nix).")
+    @Option(help: "With a profile and -A config.PATH or options.PATH: the machine (a shipped description's name or a .nix file).")
     var hardware: String?
     /// Files or expressions, and the nix-instantiate options argument-parser cannot express (--arg NAME EXPR).
     @Argument(parsing: .allUnrecognized, help: "Files (default ./default.nix), or expressions with -E.") var words: [String] = []
@@ -70,7 +70,7 @@ struct Eval: ParsableCommand {
             i += 1
         }
         if let profile = profileFile(req) {
-            let evaluator = ProfileEvaluator(profile: profile, hardware: ProfileOptions.defaultHardware(for: profile, given: hardware))
+            let evaluator = ProfileEvaluator(profile: profile, hardware: try Hardware(hardware))
             req.root = { ev in try evaluator.moduleResult(ev) }
         }
         return req
@@ -94,7 +94,7 @@ struct Eval: ParsableCommand {
         let req = try request()
         let showTrace = showTrace
         let code: Int32 = (try? runWithLargeStack { () -> Int32 in
-            let ev = Evaluator()
+            let ev = Evaluator(io: KilnEvalIO())
             do {
                 try ev.instantiate(req) { text in FileHandle.standardOutput.write(Data(text.utf8)) }
                 // The output is written (FileHandle writes are unbuffered). Ending here leaves

@@ -2,9 +2,13 @@ import Foundation
 import ArgumentParser
 import CMimalloc
 import KilnSupport
+import KilnStore
 import KilnBuild
 import KilnImage
+import KilnPrimitives
 import KilnModules
+import KilnPlan
+import KilnStore
 import KilnVMTest
 import NixLang
 
@@ -35,26 +39,18 @@ struct Kiln: ParsableCommand {
     }
 }
 
+/// `--hardware`'s help, naming the descriptions kiln carries.
+let hardwareHelp = ArgumentHelp("The machine: a shipped description (\(Embedded.hardwareNames.joined(separator: ", "))) or a .nix file (default: \(Hardware.default)).",
+                                valueName: "name|file")
+
 struct ProfileOptions: ParsableArguments {
     @Argument(help: "The system profile (.nix).")
     var profile: String
 
-    @Option(help: "The machine description (.nix) from hardware/.")
+    @Option(help: hardwareHelp)
     var hardware: String?
 
-    /// The hardware file: given, or `hardware/qemu-x86_64.nix` beside the profile's folder.
-    func hardwarePath() -> String { Self.defaultHardware(for: profile, given: hardware) }
-
-    static func defaultHardware(for profile: String, given hardware: String?) -> String {
-        if let hardware { return hardware }
-        let profileDir = URL(fileURLWithPath: profile).deletingLastPathComponent()
-        for candidate in [profileDir.appendingPathComponent("../hardware/qemu-x86_64.nix").standardizedFileURL.path,
-                          FileManager.default.currentDirectoryPath + "/hardware/qemu-x86_64.nix"]
-            where FileManager.default.fileExists(atPath: candidate) {
-            return candidate
-        }
-        return "hardware/qemu-x86_64.nix"
-    }
+    func machine() throws -> Hardware { try Hardware(hardware) }
 }
 
 struct Build: ParsableCommand {
@@ -65,23 +61,24 @@ struct Build: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the image.")
     var output: String
 
-    @Option(help: "Image format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format: String = "raw"
+    @Option(help: "Image format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: from the output's name, else raw).")
+    var format: String?
 
     @Option(help: "Seed for UUIDs and salts (default: derived from the host name).")
     var seed: String?
 
     func validate() throws {
-        guard OutputFormat(rawValue: format) != nil else {
+        if let format, OutputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; choose one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() throws {
         let start = Date()
-        let system = try Pipeline().build(BuildRequest(profile: options.profile, hardware: options.hardwarePath(), output: output,
-                                                      format: OutputFormat(rawValue: format) ?? .raw, seed: seed))
-        print("\(output): \(system.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        let chosen = format.flatMap(OutputFormat.init(rawValue:)) ?? OutputFormat(fileName: output)
+        let result = try Pipeline().build(BuildRequest(profile: options.profile, hardware: options.machine(), output: output,
+                                                      format: chosen, seed: seed))
+        print("\(output): \(result.generation.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     }
 }
 
@@ -94,22 +91,22 @@ struct Lock: ParsableCommand {
 
     func run() throws {
         let pipeline = Pipeline()
-        let config = try pipeline.evaluate(profile: options.profile, hardware: options.hardwarePath())
-        let lock = try pipeline.lock(config: config, profile: options.profile, refresh: ifStale ? .whenStale : .always)
+        let plan = try pipeline.evaluate(profile: options.profile, hardware: options.machine())
+        let lock = try pipeline.lock(plan: plan, profile: options.profile, refresh: ifStale ? .whenStale : .always)
         print("\(options.profile).lock: \(lock.packages.count) packages")
     }
 }
 
 struct Config: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the evaluated system configuration as JSON.")
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Print what Kiln builds from a profile (its plan) as JSON.")
     @OptionGroup var options: ProfileOptions
 
     func run() throws {
         Progress.shared.quiet = true
-        let config = try Pipeline().evaluate(profile: options.profile, hardware: options.hardwarePath())
+        let plan = try Pipeline().evaluate(profile: options.profile, hardware: options.machine())
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try enc.encode(config), as: UTF8.self))
+        print(String(decoding: try enc.encode(plan), as: UTF8.self))
     }
 }
 
@@ -121,19 +118,14 @@ struct Options: ParsableCommand {
     @Argument(help: "A profile whose own option declarations are listed too (default: none).")
     var profile: String?
 
-    @Option(help: "The machine description (.nix) from hardware/.")
+    @Option(help: hardwareHelp)
     var hardware: String?
 
     @Flag(help: "Print the list as JSON.")
     var json = false
 
     func run() throws {
-        // Without a profile, an empty module stands in for it.
-        let empty = try KilnPaths.makeTemporaryDirectory("kiln-options") + "/empty.nix"
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: empty).deletingLastPathComponent().path) }
-        try Data("{ }\n".utf8).write(to: URL(fileURLWithPath: empty))
-        let p = profile ?? empty
-        let text = try ProfileEvaluator(profile: p, hardware: ProfileOptions.defaultHardware(for: profile ?? "profiles/x.nix", given: hardware)).optionsJSON()
+        let text = try ProfileEvaluator(profile: profile, hardware: Hardware(hardware)).optionsJSON()
         if json { print(text); return }
         guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
             throw KilnError("internal: the option list is not a list")
@@ -148,7 +140,7 @@ struct Options: ParsableCommand {
             }
             if let files = o["declarations"] as? [String], !files.isEmpty {
                 // Kiln's own modules by their place in the source tree, as NixOS shows <nixpkgs/...>.
-                let shipped = ProfileEvaluator.modulesDirectory + "/"
+                let shipped = Embedded.modulesDirectory + "/"
                 let shown = files.map { $0.hasPrefix(shipped) ? "<kiln/modules/" + $0.dropFirst(shipped.count) + ">" : $0 }
                 out += "    declared in: \(shown.joined(separator: ", "))\n"
             }
@@ -190,7 +182,7 @@ struct Mkfs: ParsableCommand {
     var seed = "kiln"
 
     func run() throws {
-        let (entries, bytes) = try FSEntry.hostTree(tree)
+        let (entries, bytes) = try FileNode.hostTree(tree)
         let size = sizeMiB.map { UInt64($0) << 20 } ?? ImageSizing.ext4Size(forContentBytes: bytes, entryCount: entries.count)
         let epoch = UInt32(ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] ?? "") ?? 1
         let options = Ext4Options(sizeBytes: size, label: label,
@@ -242,33 +234,30 @@ struct Run: ParsableCommand {
 
     /// QEMU's name for the format of `image`, from its extension.
     static func format(of image: String) throws -> String {
-        switch URL(fileURLWithPath: image).pathExtension {
-        case "qcow2": return "qcow2"
-        case "vhd": return "vpc"
-        case "vmdk": return "vmdk"
-        case "gz", "tgz":
+        guard let f = OutputFormat(fileName: image).qemuFormat else {
             throw KilnError("'\(image)' is a GCE tarball; QEMU boots the disk.raw inside it",
                             hint: "tar -xzf \(image) and run disk.raw")
-        default: return "raw"
         }
+        return f
     }
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
         let fmt = try format ?? Self.format(of: image)
         let disk = try DiskInfo.inspect(image, format: fmt)
-        let uefi = firmware.map { $0 == "uefi" } ?? (disk.architecture != "x86_64" || !disk.biosBootable)
-        if disk.architecture != "x86_64" && firmware == "bios" { throw KilnError("\(disk.architecture) machines have no BIOS; use --firmware uefi") }
+        let arch = disk.architecture
+        let uefi = firmware.map { $0 == "uefi" } ?? (!arch.hasBIOS || !disk.biosBootable)
+        if !arch.hasBIOS && firmware == "bios" { throw KilnError("\(arch.rawValue) machines have no BIOS; use --firmware uefi") }
         // KVM only runs the host's architecture.
-        let accel = disk.architecture == "x86_64" ? Accelerator.probe(kernel: Self.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) : .tcg
-        var machine = MachineConfig(image: image, format: fmt, architecture: disk.architecture, memoryMiB: memory, accelerator: accel)
+        let accel = arch == .x86_64 ? Accelerator.probe(kernel: Self.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) : .tcg
+        var machine = MachineConfig(image: image, format: fmt, architecture: arch, memoryMiB: memory, accelerator: accel)
         if uefi {
-            machine.firmware = MachineConfig.uefiFirmware(architecture: disk.architecture)
-            if let f = machine.firmware, !FileManager.default.fileExists(atPath: f) {
-                throw KilnError("UEFI firmware '\(f)' is missing", hint: "run scripts/install-deps.sh (packages ovmf, qemu-efi-aarch64)")
+            guard FileManager.default.fileExists(atPath: arch.uefiFirmware) else {
+                throw KilnError("UEFI firmware '\(arch.uefiFirmware)' is missing", hint: "run scripts/install-deps.sh (package \(arch.uefiFirmwarePackage))")
             }
+            machine.firmware = arch.uefiFirmware
         }
-        Progress.shared.note("booting \(image) (\(disk.architecture), \(uefi ? "UEFI" : "BIOS")) with \(accel.rawValue)")
+        Progress.shared.note("booting \(image) (\(arch.rawValue), \(uefi ? "UEFI" : "BIOS")) with \(accel.rawValue)")
         guard let login else {
             // Interactive: QEMU owns the terminal; the monitor is multiplexed for Ctrl-A X.
             var cmd = machine.commandLine

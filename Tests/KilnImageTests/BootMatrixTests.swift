@@ -1,6 +1,11 @@
 import Foundation
 import XCTest
 @testable import KilnImage
+@testable import KilnBoot
+import KilnPlan
+import KilnSystem
+import KilnStore
+import KilnPrimitives
 
 /// The pieces of the boot matrix that need no package store: the ESP's files, systemd-boot's
 /// entries, output formats, btrfs under fakeroot, reading a disk back. Real tools throughout.
@@ -17,14 +22,16 @@ final class BootMatrixTests: XCTestCase {
     func makeDisk(_ name: String, espFiles: [ESPFile] = [], bios: Bool = false, arm: Bool = false) throws -> String {
         let root = dir + "/\(name).root"
         let uuid = SeededUUID.make(seed: seed, purpose: "root")
-        try Ext4Writer.write([FSEntry(path: "/etc", kind: .directory, mode: 0o755),
-                              FSEntry(path: "/etc/hostname", kind: .data(Array("m\n".utf8)), mode: 0o644)],
+        try Ext4Writer.write([FileNode(path: "/etc", kind: .directory, mode: 0o755),
+                              FileNode(path: "/etc/hostname", kind: .data(Array("m\n".utf8)), mode: 0o644)],
                              to: root, options: Ext4Options(sizeBytes: 16 << 20, label: "r", uuid: uuid,
                                                             hashSeed: uuid, timestamp: 1), progress: nil)
         let disk = dir + "/\(name).raw"
+        let code = bios ? try GrubBIOS.makeImages(rootFilesystemUUID: SeededUUID.string(uuid), coreLBA: DiskAssembler.biosBootPartitionLBA,
+                                                  rootPartition: DiskAssembler.rootPartition,
+                                                  maxCoreBytes: DiskAssembler.biosBootPartitionBytes, workDirectory: dir) : nil
         try DiskAssembler.assemble(DiskSpec(rootFilesystemImage: root, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
-                                            rootPartitionTypeGUID: arm ? .rootAArch64 : .rootX86_64, seed: seed,
-                                            grubBIOS: bios ? GrubBIOSSpec(rootFilesystemUUID: SeededUUID.string(uuid)) : nil,
+                                            architecture: arm ? .aarch64 : .x86_64, seed: seed, biosBootCode: code,
                                             espFiles: espFiles, timestamp: 1), output: disk, progress: nil)
         return disk
     }
@@ -55,12 +62,11 @@ final class BootMatrixTests: XCTestCase {
     func testSystemdBootEntriesNewestDefaultAndTimeout() throws {
         let loader = dir + "/systemd-bootx64.efi"
         XCTAssertTrue(FileManager.default.createFile(atPath: loader, contents: Data([0x4d, 0x5a])))
-        func entry(_ g: Int, kernel: String) -> SystemdBoot.Entry {
-            SystemdBoot.Entry(generation: g, title: "Kiln - generation \(g)", kernel: .data([1]), initrd: .data([2]),
-                              kernelName: kernel, initrdName: "initrd-\(g)", options: "init=/g\(g)/init root=UUID=x")
+        func entry(_ g: Int, kernel: String) -> Bootspec {
+            Bootspec(generation: g, title: "Kiln - generation \(g)", kernel: "/k", initrd: "/i", kernelSource: loader, initrdData: [2],
+                     kernelName: kernel, initrdName: "initrd-\(g)", commandLine: "init=/g\(g)/init root=UUID=x")
         }
-        let files = try SystemdBoot.files(loader: loader, architecture: .x64,
-                                          entries: [entry(1, kernel: "k-a"), entry(2, kernel: "k-a")], timeout: 5)
+        let files = try SystemdBoot(architecture: .x86_64, timeout: 5).files(loader: loader, [entry(1, kernel: "k-a"), entry(2, kernel: "k-a")])
         let paths = files.map(\.path)
         XCTAssertTrue(paths.contains("EFI/BOOT/BOOTX64.EFI"))
         XCTAssertTrue(paths.contains("loader/entries/kiln-generation-1.conf"))
@@ -72,17 +78,21 @@ final class BootMatrixTests: XCTestCase {
         let text = String(decoding: conf, as: UTF8.self)
         XCTAssertTrue(text.contains("timeout 5\n"))
         XCTAssertTrue(text.contains("default kiln-generation-2.conf\n"))
-        XCTAssertEqual(EFIArchitecture.aa64.removablePath, "EFI/BOOT/BOOTAA64.EFI")
+        XCTAssertEqual(Architecture.aarch64.efiRemovablePath, "EFI/BOOT/BOOTAA64.EFI")
+        guard case .data(let e2)? = files.first(where: { $0.path == "loader/entries/kiln-generation-2.conf" })?.content else {
+            return XCTFail("no entry for generation 2")
+        }
+        XCTAssertTrue(String(decoding: e2, as: UTF8.self).contains("options init=/g2/init root=UUID=x\n"))
     }
 
     func testDiskInfoReadsArchitectureAndBIOSCode() throws {
         let x = try makeDisk("x", bios: true)
-        XCTAssertEqual(try DiskInfo.inspect(x), DiskInfo(architecture: "x86_64", biosBootable: true))
+        XCTAssertEqual(try DiskInfo.inspect(x), DiskInfo(architecture: .x86_64, biosBootable: true))
         let a = try makeDisk("arm", arm: true)
-        XCTAssertEqual(try DiskInfo.inspect(a), DiskInfo(architecture: "aarch64", biosBootable: false))
+        XCTAssertEqual(try DiskInfo.inspect(a), DiskInfo(architecture: .aarch64, biosBootable: false))
         let q = dir + "/arm.qcow2"
         try FormatConverter.convert(raw: a, to: .qcow2, output: q)
-        XCTAssertEqual(try DiskInfo.inspect(q, format: "qcow2").architecture, "aarch64")
+        XCTAssertEqual(try DiskInfo.inspect(q, format: "qcow2").architecture, .aarch64)
     }
 
     func testOutputFormatsAreReproducibleAndValid() throws {
@@ -127,16 +137,16 @@ final class BootMatrixTests: XCTestCase {
         let src = dir + "/su-source"
         XCTAssertTrue(FileManager.default.createFile(atPath: src, contents: Data("#!/bin/sh\n".utf8)))
         let entries = [
-            FSEntry(path: "/", kind: .directory, mode: 0o755),
-            FSEntry(path: "/bin", kind: .directory, mode: 0o755),
-            FSEntry(path: "/bin/su", kind: .file(source: src), mode: 0o4755),
-            FSEntry(path: "/etc", kind: .directory, mode: 0o755),
-            FSEntry(path: "/etc/shadow", kind: .data(Array("root:*:1::::::\n".utf8)), mode: 0o640, gid: 42),
-            FSEntry(path: "/ro", kind: .directory, mode: 0o555),
-            FSEntry(path: "/ro/f", kind: .data([1]), mode: 0o444),
-            FSEntry(path: "/tmp", kind: .directory, mode: 0o1777),
-            FSEntry(path: "/home", kind: .directory, mode: 0o700, uid: 1000, gid: 100),
-            FSEntry(path: "/link", kind: .symlink(target: "/bin/su"), mode: 0o777),
+            FileNode(path: "/", kind: .directory, mode: 0o755),
+            FileNode(path: "/bin", kind: .directory, mode: 0o755),
+            FileNode(path: "/bin/su", kind: .file(source: src), mode: 0o4755),
+            FileNode(path: "/etc", kind: .directory, mode: 0o755),
+            FileNode(path: "/etc/shadow", kind: .data(Array("root:*:1::::::\n".utf8)), mode: 0o640, gid: 42),
+            FileNode(path: "/ro", kind: .directory, mode: 0o555),
+            FileNode(path: "/ro/f", kind: .data([1]), mode: 0o444),
+            FileNode(path: "/tmp", kind: .directory, mode: 0o1777),
+            FileNode(path: "/home", kind: .directory, mode: 0o700, uid: 1000, gid: 100),
+            FileNode(path: "/link", kind: .symlink(target: "/bin/su"), mode: 0o777),
         ]
         let img = dir + "/root.btrfs"
         try BtrfsWriter.write(entries, to: img, options: BtrfsOptions(sizeBytes: 256 << 20, label: "kiln-root",

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import KilnImage
+@testable import KilnBoot
+import KilnStore
+import KilnPrimitives
 
 final class DiskAssemblerTests: XCTestCase {
     var dir = ""
@@ -24,12 +27,12 @@ final class DiskAssemblerTests: XCTestCase {
         dir = try makeTempDir("kilnimage-disk")
         rootImage = dir + "/root.ext4"
         let entries = [
-            FSEntry(path: "/boot", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub/grub.cfg", kind: .data(Array(Self.grubCfg.utf8)), mode: 0o644),
-            FSEntry(path: "/boot/grub/hello.txt", kind: .data(Array("KILN-FILE-FROM-EXT4\n".utf8)), mode: 0o644),
-            FSEntry(path: "/etc", kind: .directory, mode: 0o755),
-            FSEntry(path: "/etc/big", kind: .data(pseudoRandomBytes(count: 3 << 20, seed: 7)), mode: 0o644),
+            FileNode(path: "/boot", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub/grub.cfg", kind: .data(Array(Self.grubCfg.utf8)), mode: 0o644),
+            FileNode(path: "/boot/grub/hello.txt", kind: .data(Array("KILN-FILE-FROM-EXT4\n".utf8)), mode: 0o644),
+            FileNode(path: "/etc", kind: .directory, mode: 0o755),
+            FileNode(path: "/etc/big", kind: .data(pseudoRandomBytes(count: 3 << 20, seed: 7)), mode: 0o644),
         ]
         try Ext4Writer.write(entries, to: rootImage, options: rootOptions, progress: nil)
     }
@@ -39,9 +42,18 @@ final class DiskAssemblerTests: XCTestCase {
         if ProcessInfo.processInfo.environment["KILN_TEST_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
 
+    /// GRUB for BIOS made for the fixed layout's BIOS boot partition.
+    func grubBIOS(uuid: String, moduleDirectory: String = GrubBIOS.moduleDirectory) throws -> BIOSBootCode {
+        try GrubBIOS.makeImages(rootFilesystemUUID: uuid, moduleDirectory: moduleDirectory, coreLBA: DiskAssembler.biosBootPartitionLBA,
+                                rootPartition: DiskAssembler.rootPartition, maxCoreBytes: DiskAssembler.biosBootPartitionBytes,
+                                workDirectory: dir)
+    }
+
     var spec: DiskSpec {
-        DiskSpec(rootFilesystemImage: rootImage, espSizeMiB: 64, seed: seed,
-                 grubBIOS: GrubBIOSSpec(rootFilesystemUUID: SeededUUID.string(rootOptions.uuid)), timestamp: 1_700_000_000)
+        get throws {
+            DiskSpec(rootFilesystemImage: rootImage, espSizeMiB: 64, seed: seed,
+                     biosBootCode: try grubBIOS(uuid: SeededUUID.string(rootOptions.uuid)), timestamp: 1_700_000_000)
+        }
     }
 
     func bytes(_ path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
@@ -58,7 +70,7 @@ final class DiskAssemblerTests: XCTestCase {
 
     func testGPTLayoutIsValid() throws {
         let disk = dir + "/disk.raw"
-        try DiskAssembler.assemble(spec, output: disk, progress: nil)
+        try DiskAssembler.assemble(try spec, output: disk, progress: nil)
 
         let verify = try runTool(["sgdisk", "-v", disk])
         XCTAssertEqual(verify.status, 0, verify.text + verify.stderr)
@@ -143,9 +155,9 @@ final class DiskAssemblerTests: XCTestCase {
 
     func testDiskAndQcow2AreReproducible() throws {
         let a = dir + "/a.raw", b = dir + "/b.raw"
-        try DiskAssembler.assemble(spec, output: a, progress: nil)
+        try DiskAssembler.assemble(try spec, output: a, progress: nil)
         sleep(1)
-        try DiskAssembler.assemble(spec, output: b, progress: nil)
+        try DiskAssembler.assemble(try spec, output: b, progress: nil)
         XCTAssertEqual(try runTool(["sha256sum", a]).text.prefix(64), try runTool(["sha256sum", b]).text.prefix(64))
         try FormatConverter.convert(raw: a, to: .qcow2, output: dir + "/a.qcow2")
         try FormatConverter.convert(raw: b, to: .qcow2, output: dir + "/b.qcow2")
@@ -159,16 +171,20 @@ final class DiskAssemblerTests: XCTestCase {
     }
 
     func testFailureLeavesNothing() throws {
-        var bad = spec
-        bad.grubBIOS = GrubBIOSSpec(rootFilesystemUUID: "not a uuid; evil")
-        XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil)) { error in
+        XCTAssertThrowsError(try grubBIOS(uuid: "not a uuid; evil")) { error in
             XCTAssertTrue("\(error)".contains("is not a UUID"), "\(error)")
         }
-        bad = spec
-        bad.grubBIOS = GrubBIOSSpec(rootFilesystemUUID: "1234", grubModuleDirectory: dir + "/no-grub")
-        XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil)) { error in
+        XCTAssertThrowsError(try grubBIOS(uuid: "1234", moduleDirectory: dir + "/no-grub")) { error in
             XCTAssertTrue("\(error)".contains("no-grub/boot.img' is missing"), "\(error)")
         }
+        var bad = try spec
+        bad.biosBootCode = BIOSBootCode(mbrCode: [1], core: [UInt8](repeating: 1, count: DiskAssembler.biosBootPartitionBytes + 1))
+        XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil)) { error in
+            XCTAssertTrue("\(error)".contains("does not fit"), "\(error)")
+        }
+        bad = try spec
+        bad.rootFilesystemImage = dir + "/no-root.ext4"
+        XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("bad") }, [])
     }
 
@@ -176,7 +192,7 @@ final class DiskAssemblerTests: XCTestCase {
     /// filesystem by UUID, read /boot/grub/grub.cfg and a file from ext4, and print to serial.
     func testGrubBootsUnderQEMU() throws {
         let disk = dir + "/disk.raw"
-        try DiskAssembler.assemble(spec, output: disk, progress: nil)
+        try DiskAssembler.assemble(try spec, output: disk, progress: nil)
         let result = try runTool(["timeout", "60", "qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic",
                                   "-no-reboot", "-drive", "file=\(disk),format=raw,if=virtio"])
         let out = result.text
@@ -202,16 +218,16 @@ final class DiskAssemblerTests: XCTestCase {
 
             """
         let entries = [
-            FSEntry(path: "/boot", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub/grub.cfg", kind: .data(Array(cfg.utf8)), mode: 0o644),
-            FSEntry(path: "/boot/vmlinuz", kind: .file(source: kernel), mode: 0o644),
+            FileNode(path: "/boot", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub/grub.cfg", kind: .data(Array(cfg.utf8)), mode: 0o644),
+            FileNode(path: "/boot/vmlinuz", kind: .file(source: kernel), mode: 0o644),
         ]
         var options = rootOptions
         options.sizeBytes = 128 << 20
         try Ext4Writer.write(entries, to: rootImage, options: options, progress: nil)
         let disk = dir + "/disk.raw"
-        try DiskAssembler.assemble(spec, output: disk, progress: nil)
+        try DiskAssembler.assemble(try spec, output: disk, progress: nil)
         let result = try runTool(["timeout", "90", "qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic",
                                   "-no-reboot", "-drive", "file=\(disk),format=raw,if=virtio"])
         XCTAssertTrue(result.text.contains("KILN-GRUB-OK"), result.text)

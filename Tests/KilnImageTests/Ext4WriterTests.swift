@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import KilnImage
+import KilnStore
+import KilnPrimitives
 
 final class Ext4WriterTests: XCTestCase {
     var dir = ""
@@ -24,24 +26,24 @@ final class Ext4WriterTests: XCTestCase {
                                      hashSeed: SeededUUID.make(seed: Array("test".utf8), purpose: "root-fs-hash"),
                                      timestamp: 1_700_000_000)
 
-    func sampleTree() -> [FSEntry] {
-        var e: [FSEntry] = [
-            FSEntry(path: "/", kind: .directory, mode: 0o755),
-            FSEntry(path: "/bin", kind: .directory, mode: 0o755),
-            FSEntry(path: "/bin/su", kind: .data(Array("#!/bin/sh\necho su\n".utf8)), mode: 0o4755, uid: 0, gid: 0),
-            FSEntry(path: "/bin/big", kind: .file(source: bigFile), mode: 0o644, uid: 1000, gid: 100),
-            FSEntry(path: "/bin/empty", kind: .data([]), mode: 0o600, uid: 70000, gid: 70001),
-            FSEntry(path: "/bin/sh", kind: .symlink(target: "su"), mode: 0o777),
-            FSEntry(path: "/etc", kind: .directory, mode: 0o755),
-            FSEntry(path: "/etc/long", kind: .symlink(target: longTarget), mode: 0o777),
-            FSEntry(path: "/tmp", kind: .directory, mode: 0o1777),
-            FSEntry(path: "/boot", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub", kind: .directory, mode: 0o755),
-            FSEntry(path: "/boot/grub/grub.cfg", kind: .data(Array("echo hi\n".utf8)), mode: 0o644),
-            FSEntry(path: "/many", kind: .directory, mode: 0o755),
+    func sampleTree() -> [FileNode] {
+        var e: [FileNode] = [
+            FileNode(path: "/", kind: .directory, mode: 0o755),
+            FileNode(path: "/bin", kind: .directory, mode: 0o755),
+            FileNode(path: "/bin/su", kind: .data(Array("#!/bin/sh\necho su\n".utf8)), mode: 0o4755, uid: 0, gid: 0),
+            FileNode(path: "/bin/big", kind: .file(source: bigFile), mode: 0o644, uid: 1000, gid: 100),
+            FileNode(path: "/bin/empty", kind: .data([]), mode: 0o600, uid: 70000, gid: 70001),
+            FileNode(path: "/bin/sh", kind: .symlink(target: "su"), mode: 0o777),
+            FileNode(path: "/etc", kind: .directory, mode: 0o755),
+            FileNode(path: "/etc/long", kind: .symlink(target: longTarget), mode: 0o777),
+            FileNode(path: "/tmp", kind: .directory, mode: 0o1777),
+            FileNode(path: "/boot", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub", kind: .directory, mode: 0o755),
+            FileNode(path: "/boot/grub/grub.cfg", kind: .data(Array("echo hi\n".utf8)), mode: 0o644),
+            FileNode(path: "/many", kind: .directory, mode: 0o755),
         ]
         for i in 0..<3000 {
-            e.append(FSEntry(path: String(format: "/many/file-%05d-with-a-longish-name", i), kind: .data(Array("\(i)\n".utf8)), mode: 0o644))
+            e.append(FileNode(path: String(format: "/many/file-%05d-with-a-longish-name", i), kind: .data(Array("\(i)\n".utf8)), mode: 0o644))
         }
         return e
     }
@@ -113,20 +115,20 @@ final class Ext4WriterTests: XCTestCase {
 
     func testBadInputFailsCleanlyAndLeavesNothing() throws {
         let image = dir + "/bad.ext4"
-        let entries = [FSEntry(path: "/a/b", kind: .directory, mode: 0o755)]
+        let entries = [FileNode(path: "/a/b", kind: .directory, mode: 0o755)]
         XCTAssertThrowsError(try Ext4Writer.write(entries, to: image, options: Self.options, progress: nil)) { error in
             XCTAssertTrue("\(error)".contains("parent directory '/a'"), "\(error)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("bad") }, [])
-        let missing = [FSEntry(path: "/x", kind: .file(source: dir + "/nope"), mode: 0o644)]
+        let missing = [FileNode(path: "/x", kind: .file(source: dir + "/nope"), mode: 0o644)]
         XCTAssertThrowsError(try Ext4Writer.write(missing, to: image, options: Self.options, progress: nil)) { error in
             XCTAssertTrue("\(error)".contains("cannot open source"), "\(error)")
         }
         var tiny = Self.options
         tiny.sizeBytes = 16 << 20
-        let tooBig = [FSEntry(path: "/big", kind: .file(source: bigFile), mode: 0o644),
-                      FSEntry(path: "/big2", kind: .file(source: bigFile), mode: 0o644),
-                      FSEntry(path: "/big3", kind: .file(source: bigFile), mode: 0o644)]
+        let tooBig = [FileNode(path: "/big", kind: .file(source: bigFile), mode: 0o644),
+                      FileNode(path: "/big2", kind: .file(source: bigFile), mode: 0o644),
+                      FileNode(path: "/big3", kind: .file(source: bigFile), mode: 0o644)]
         XCTAssertThrowsError(try Ext4Writer.write(tooBig, to: image, options: tiny, progress: nil)) { error in
             XCTAssertTrue("\(error)".contains("ext2fs_fallocate"), "\(error)")
         }
@@ -141,7 +143,7 @@ final class Ext4WriterTests: XCTestCase {
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: root + "/b/c/file"))
         chmod(root + "/b/c/file", 0o4750)
         try FileManager.default.createSymbolicLink(atPath: root + "/a/link", withDestinationPath: "../b/c/file")
-        let (entries, bytes) = try FSEntry.hostTree(root)
+        let (entries, bytes) = try FileNode.hostTree(root)
         XCTAssertEqual(entries.map(\.path), ["/", "/a", "/b", "/a/link", "/b/c", "/b/c/file"])
         XCTAssertEqual(bytes, 6)
         XCTAssertEqual(entries.first { $0.path == "/b/c/file" }?.mode, 0o4750)
@@ -149,6 +151,6 @@ final class Ext4WriterTests: XCTestCase {
         let image = dir + "/tree.ext4"
         try Ext4Writer.write(entries, to: image, options: Self.options, progress: nil)
         XCTAssertEqual(try runTool(["e2fsck", "-fn", image]).status, 0)
-        XCTAssertThrowsError(try FSEntry.hostTree(dir + "/missing"))
+        XCTAssertThrowsError(try FileNode.hostTree(dir + "/missing"))
     }
 }

@@ -1,11 +1,10 @@
 import XCTest
 import Foundation
 import KilnModules
+import KilnPlan
 
 final class ProfileEvaluatorTests: XCTestCase {
     private var dir = ""
-    private let hardware = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../hardware/qemu-x86_64.nix").standardizedFileURL.path
 
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "kiln-modules-\(UUID().uuidString)"
@@ -31,14 +30,18 @@ final class ProfileEvaluatorTests: XCTestCase {
             }
             """)
         _ = try profile("{ ... }: { users.users.root.initialPassword = \"kiln\"; users.users.alice = { isNormalUser = true; }; }", name: "users.nix")
-        let c = try ProfileEvaluator(profile: p, hardware: hardware).evaluate()
+        let c = try ProfileEvaluator(profile: p).plan()
         XCTAssertEqual(c.hostName, "minimal")
-        XCTAssertEqual(c.kernelPackage, "linux-image-amd64")
-        XCTAssertTrue(c.kernelParams.contains("quiet"))
-        XCTAssertTrue(c.kernelParams.contains("console=ttyS0,115200"))
+        XCTAssertEqual(c.kernel.package, "linux-image-amd64")
+        XCTAssertTrue(c.kernel.params.contains("quiet"))
+        XCTAssertTrue(c.kernel.params.contains("console=ttyS0,115200"))
         // systemd-network: networking.useDHCP is on by default, as in NixOS, through systemd-networkd.
         XCTAssertEqual(c.users.map(\.name), ["alice", "root", "systemd-network"])
         XCTAssertEqual(c.users.first { $0.name == "systemd-network" }?.isSystemUser, true)
+        XCTAssertEqual(c.architecture, .x86_64)
+        XCTAssertEqual(c.bootLoader, .grub(.bios), "the shipped qemu-x86_64 machine boots GRUB from the MBR")
+        XCTAssertEqual(c.rootFilesystem, .ext4)
+        XCTAssertEqual(Array(c.kernel.initrdModules.prefix(4)), ["virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk"])
         XCTAssertEqual(c.users.first { $0.name == "root" }?.initialPassword, "kiln")
         XCTAssertTrue(c.packages.contains(PackageWant(name: "coreutils", option: "environment.systemPackages", file: p)))
         XCTAssertTrue(c.packageNames.contains("systemd"), "base module packages")
@@ -46,7 +49,7 @@ final class ProfileEvaluatorTests: XCTestCase {
 
     func testUnknownOptionAndTypeErrorsNameOptionAndFile() throws {
         let p = try profile("{ ... }: { networking.hostName = \"x\"; services.opensh.enable = true; }", name: "typo.nix")
-        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p).plan()) { e in
             let text = (e as? ConfigError)?.message ?? "\(e)"
             XCTAssertTrue(text.contains("services.opensh"), text)
             XCTAssertTrue(text.contains("does not exist"), text)
@@ -54,7 +57,7 @@ final class ProfileEvaluatorTests: XCTestCase {
             XCTAssertTrue(text.contains(p), "names the defining file: \(text)")
         }
         let q = try profile("{ ... }: { networking.hostName = 42; }", name: "type.nix")
-        XCTAssertThrowsError(try ProfileEvaluator(profile: q, hardware: hardware).evaluate()) { e in
+        XCTAssertThrowsError(try ProfileEvaluator(profile: q).plan()) { e in
             let text = (e as? ConfigError)?.message ?? "\(e)"
             XCTAssertTrue(text.contains("networking.hostName"), text)
             XCTAssertTrue(text.contains("not of type"), text)
@@ -64,9 +67,9 @@ final class ProfileEvaluatorTests: XCTestCase {
 
     func testDefaultsYieldAndConflictsNameFiles() throws {
         let ok = try profile("{ lib, ... }: { networking.hostName = \"mine\"; }")
-        XCTAssertEqual(try ProfileEvaluator(profile: ok, hardware: hardware).evaluate().hostName, "mine")
+        XCTAssertEqual(try ProfileEvaluator(profile: ok).plan().hostName, "mine")
         let bad = try profile("{ ... }: { imports = [ { networking.hostName = \"b\"; } ]; networking.hostName = \"a\"; }")
-        XCTAssertThrowsError(try ProfileEvaluator(profile: bad, hardware: hardware).evaluate()) { e in
+        XCTAssertThrowsError(try ProfileEvaluator(profile: bad).plan()) { e in
             let text = (e as? ConfigError)?.userMessage ?? "\(e)"
             XCTAssertTrue(text.contains("networking.hostName"), text)
         }
@@ -74,7 +77,7 @@ final class ProfileEvaluatorTests: XCTestCase {
 
     func testSyntaxErrorNamesFileLineColumn() throws {
         let p = try profile("{ pkgs, ... }:\n{\n  networking.hostName = \"x\" ;;\n}\n")
-        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p).plan()) { e in
             let text = (e as? ConfigError)?.userMessage ?? "\(e)"
             XCTAssertTrue(text.contains("p.nix:3:"), text)
             XCTAssertTrue(text.contains("networking.hostName = \"x\" ;;"), text)
@@ -83,7 +86,7 @@ final class ProfileEvaluatorTests: XCTestCase {
 
     func testUndefinedPackageVariableGivesContext() throws {
         let p = try profile("{ pkgs, ... }: { environment.systemPackages = [ nosuch ]; }")
-        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: hardware).evaluate()) { e in
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p).plan()) { e in
             let text = (e as? ConfigError)?.userMessage ?? "\(e)"
             XCTAssertTrue(text.contains("nosuch"), text)
         }
@@ -103,7 +106,7 @@ final class ProfileEvaluatorTests: XCTestCase {
               environment.etc."motd".text = "welcome";
             }
             """)
-        let c = try ProfileEvaluator(profile: p, hardware: hardware).evaluate()
+        let c = try ProfileEvaluator(profile: p).plan()
         let unit = c.etc.first { $0.path == "systemd/system/hello.service" }?.text ?? ""
         XCTAssertTrue(unit.contains("Description=Say hello"), unit)
         XCTAssertTrue(unit.contains("After=network.target"), unit)
@@ -113,5 +116,56 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertEqual(c.etc.first { $0.path == "systemd/system/multi-user.target.wants/hello.service" }?.source, "../hello.service")
         XCTAssertEqual(c.etc.first { $0.path == "kiln/unit-scripts/hello-start" }?.mode, 0o755)
         XCTAssertEqual(c.etc.first { $0.path == "motd" }?.text, "welcome")
+    }
+
+    func testPlanDecodesTheMachinesAndLoaders() throws {
+        let p = try profile("""
+            { ... }: {
+              boot.loader.grub.enable = false;
+              boot.loader.systemd-boot.enable = true;
+              fileSystems."/".fsType = "btrfs";
+            }
+            """)
+        let arm = try ProfileEvaluator(profile: p, hardware: Hardware("qemu-aarch64")).plan()
+        XCTAssertEqual(arm.architecture, .aarch64)
+        XCTAssertEqual(arm.firmware, [.uefi])
+        XCTAssertEqual(arm.bootLoader, .systemdBoot)
+        XCTAssertEqual(arm.rootFilesystem, .btrfs)
+        XCTAssertEqual(arm.kernel.package, "linux-image-arm64")
+        XCTAssertEqual(arm.kernel.console, "ttyAMA0")
+        let hybrid = try profile("{ ... }: { boot.loader.grub.efiSupport = true; }", name: "hybrid.nix")
+        XCTAssertEqual(try ProfileEvaluator(profile: hybrid).plan().bootLoader, .grub(.biosAndUEFI))
+    }
+
+    func testLoaderAndFirmwareMismatchesAreAssertionsNamingTheOptions() throws {
+        let p = try profile("{ ... }: { boot.loader.grub.device = \"/dev/vda\"; }")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: p, hardware: Hardware("qemu-aarch64")).plan()) { e in
+            let text = (e as? ConfigError)?.message ?? "\(e)"
+            XCTAssertTrue(text.contains("boot.loader.grub.device is set for BIOS boot, which only x86_64 has"), text)
+        }
+        let q = try profile("{ lib, ... }: { hardware.firmware = lib.mkForce [ \"uefi\" ]; }", name: "uefi-only.nix")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: q).plan()) { e in
+            let text = (e as? ConfigError)?.message ?? "\(e)"
+            XCTAssertTrue(text.contains("GRUB is set up for BIOS") && text.contains("hardware.firmware"), text)
+            XCTAssertTrue(text.contains(q), "names the file that set hardware.firmware: \(text)")
+        }
+        let r = try profile("{ ... }: { fileSystems.\"/\".fsType = \"xfs\"; }", name: "xfs.nix")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: r).plan()) { e in
+            XCTAssertTrue(((e as? ConfigError)?.message ?? "\(e)").contains("Kiln writes ext4 and btrfs root filesystems"))
+        }
+    }
+
+    func testShippedFilesNeedNoCheckout() throws {
+        XCTAssertEqual(Embedded.hardwareNames, ["qemu-aarch64", "qemu-x86_64"])
+        let io = KilnEvalIO()
+        XCTAssertTrue(io.isDirectory(Embedded.modulesDirectory))
+        XCTAssertTrue(try io.readFile(Embedded.modulesDirectory + "/module-list.nix").contains("./system/plan.nix"))
+        XCTAssertTrue(try io.listDirectory(Embedded.root).contains("hardware"))
+        XCTAssertThrowsError(try io.readFile(Embedded.modulesDirectory + "/nope.nix"))
+        XCTAssertThrowsError(try Hardware("qemu-riscv")) { e in
+            XCTAssertTrue("\(e)".contains("qemu-aarch64, qemu-x86_64"), "\(e)")
+        }
+        XCTAssertThrowsError(try Hardware(dir + "/missing.nix"))
+        XCTAssertEqual(try Hardware(nil), .shipped("qemu-x86_64"))
     }
 }

@@ -27,13 +27,12 @@ work=$(mktemp -d /tmp/kiln-matrix.XXXXXX)
 chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-# Kiln, the hardware, the profiles and their locks, laid out as in the repository (the
-# matrix profiles import ../../../profiles/minimal.nix), readable by the build user.
-mkdir -p "$work/bin" "$work/src/profiles" "$work/src/hardware" "$work/src/Tests/integration/matrix" "$work/out"
+# Kiln (one file: it carries the machine descriptions), the profiles and their locks, laid
+# out as in the repository (the matrix profiles import ../../../profiles/minimal.nix),
+# readable by the build user.
+mkdir -p "$work/bin" "$work/src/profiles" "$work/src/Tests/integration/matrix" "$work/out"
 cp "$builddir/kiln" "$work/bin/"
-cp -r "$builddir"/*.resources "$work/bin/" 2>/dev/null || true
 cp "$repo"/profiles/minimal.nix "$work/src/profiles/"
-cp "$repo"/hardware/*.nix "$work/src/hardware/"
 cp "$repo"/Tests/integration/matrix/*.nix "$work/src/Tests/integration/matrix/"
 chmod -R a+rwX "$work"
 
@@ -91,7 +90,7 @@ for c in "${combos[@]}"; do
   built[$profile]=1
   p="$work/src/Tests/integration/matrix/$profile.nix"
   t0=$(now)
-  if ! kiln build "$p" --hardware "$work/src/hardware/qemu-$hw.nix" --output "$img" >"$work/$profile.build.log" 2>&1; then
+  if ! kiln build "$p" --hardware "qemu-$hw" --output "$img" >"$work/$profile.build.log" 2>&1; then
     fail "$profile builds" "$(tail -5 "$work/$profile.build.log")"; continue
   fi
   pass "$profile builds"
@@ -111,7 +110,7 @@ for c in "${combos[@]}"; do
     "$(( $(stat -c %s "$img") >> 20 ))" "$(( $(stat -c %b "$img") * 512 >> 20 ))"
 
   t0=$(now)
-  kiln build "$p" --hardware "$work/src/hardware/qemu-$hw.nix" --output "$work/out/again.raw" >/dev/null 2>&1
+  kiln build "$p" --hardware "qemu-$hw" --output "$work/out/again.raw" >/dev/null 2>&1
   timing "rebuild $profile" "$(since "$t0") s"
   check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
   case $profile in
@@ -136,13 +135,13 @@ if [ -z "${MATRIX_ONLY:-}" ]; then
     ext=$f; [ $f = gce ] && ext=tar.gz
     out="$work/out/disk.$ext"
     t0=$(now)
-    if ! kiln build "$p" --hardware "$work/src/hardware/qemu-x86_64.nix" --format $f --output "$out" >"$work/$f.log" 2>&1; then
+    if ! kiln build "$p" --hardware qemu-x86_64 --format $f --output "$out" >"$work/$f.log" 2>&1; then
       fail "format $f builds" "$(tail -5 "$work/$f.log")"; continue
     fi
     timing "build --format $f" "$(since "$t0") s"
     printf 'SIZE %-34s %s MiB\n' "format $f" "$(echo "scale=1; $(stat -c %s "$out") / 1048576" | bc)"
     runas mkdir -p "$work/out/again"
-    kiln build "$p" --hardware "$work/src/hardware/qemu-x86_64.nix" --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
+    kiln build "$p" --hardware qemu-x86_64 --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
     check "format $f: rebuild is bit-identical" cmp "$out" "$work/out/again/disk.$ext"
     rm -rf "$work/out/again"
     case $f in

@@ -17,12 +17,23 @@ work=$(mktemp -d /tmp/kiln-it.XXXXXX)
 chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 
-# Kiln and its built-in modules, readable by the unprivileged user wherever the checkout is.
-mkdir -p "$work/bin"
-cp "$builddir/kiln" "$work/bin/"
-cp -r "$builddir"/*.resources "$work/bin/" 2>/dev/null || true
-chmod -R a+rX "$work/bin"
-mkdir -p "$work/hw" && cp "$repo"/hardware/*.nix "$work/hw/"
+# Kiln as a user has it: installed by scripts/install.sh under a prefix of its own, one file
+# that carries its modules and machine descriptions. Every kiln command below runs from an
+# empty folder, on profiles under /tmp, and never names a file of the checkout.
+# (A build folder from before kiln embedded its modules may still hold their bundle: delete
+# it, so nothing could find them there.)
+rm -rf "$builddir"/*.resources
+"$repo/scripts/install.sh" "$work/prefix" >"$work/install.log" 2>&1; rc=$?
+check "scripts/install.sh PREFIX installs kiln" test $rc -eq 0 -a -x "$work/prefix/bin/kiln"
+check "the bash completion loads and completes kiln" \
+  bash -c "source '$work/prefix/share/bash-completion/completions/kiln' && complete -p kiln"
+check "zsh and fish completions are installed" \
+  test -s "$work/prefix/share/zsh/site-functions/_kiln" -a -s "$work/prefix/share/fish/vendor_completions.d/kiln.fish"
+mkdir -p "$work/bin" "$work/cwd"
+cp "$work/prefix/bin/kiln" "$work/bin/kiln"
+chmod -R a+rX "$work/bin" "$work/prefix"
+chmod a+rwx "$work/cwd"
+cd "$work/cwd"
 
 # Every build runs as an ordinary user, with its own cold cache.
 if [ "$(id -u)" -eq 0 ]; then
@@ -36,7 +47,21 @@ export KILN_CACHE_DIR="$work/cache"
 kiln() { runas env KILN_CACHE_DIR="$KILN_CACHE_DIR" "$work/bin/kiln" "$@"; }
 runas mkdir -p "$work/p" "$work/out"
 runas cp "$repo/profiles/minimal.nix" "$work/p/minimal.nix"
-hw="--hardware $work/hw/qemu-x86_64.nix"
+hw=""   # the default: the shipped qemu-x86_64 description
+
+# ---- the other commands, on a profile in /tmp, with the shipped machine descriptions
+out=$(kiln eval --json -A config.networking.hostName "$work/p/minimal.nix" 2>&1)
+check "kiln eval -A config.networking.hostName (a profile in /tmp, from an empty folder)" test "$out" = '"minimal"'
+out=$(kiln eval --json -A config.nixpkgs.hostPlatform --hardware qemu-aarch64 "$work/p/minimal.nix" 2>&1)
+check "--hardware takes a shipped description's name" test "$out" = '"aarch64-linux"'
+out=$(kiln config "$work/p/minimal.nix" 2>&1)
+check "kiln config prints the plan" grep -q '"architecture" : "x86_64"' <<<"$out"
+out=$(kiln options 2>&1)
+check "kiln options lists the shipped options with their files" grep -q "declared in: <kiln/modules/system/boot/loader.nix>" <<<"$out"
+out=$(kiln build "$work/p/minimal.nix" --hardware qemu-riscv --output "$work/out/x.raw" 2>&1); rc=$?
+check "an unknown machine name is refused, naming the shipped ones" \
+  test $rc -ne 0 -a -n "$(grep "qemu-aarch64, qemu-x86_64" <<<"$out")"
+check "no message names a path of the build machine" test -z "$(grep -F "$repo" <<<"$out")"
 
 # ---- errors: one clear message, non-zero exit, no output left behind
 runas tee "$work/p/syntax.nix" >/dev/null <<'NIX'

@@ -4,16 +4,29 @@
 # Tests run side by side as long as their machines fit in KILN_VM_SLOTS (default 2) QEMU
 # processes. Exit status 77 from kiln test is a skip (e.g. no aarch64 hardware file yet).
 # Reports (console logs, screenshots, JUnit XML) go to $KILN_TEST_REPORTS (default a temp dir).
+# As a user would run them: kiln is a copy alone in a folder of its own, the tests and the
+# profiles they import are copies under /tmp, and kiln runs from yet another folder, so
+# nothing can come from the checkout or the build folder.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-build=${1:?usage: vm-tests.sh BUILD_DIR [TEST.nix ...]}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$(cd "${1:?usage: vm-tests.sh BUILD_DIR [TEST.nix ...]}" && pwd)
 shift
-kiln="$build/kiln"
-[ -x "$kiln" ] || { echo "vm-tests: $kiln is not built" >&2; exit 2; }
+[ -x "$build/kiln" ] || { echo "vm-tests: $build/kiln is not built" >&2; exit 2; }
 slots=${KILN_VM_SLOTS:-2}
 reports=${KILN_TEST_REPORTS:-$(mktemp -d "${TMPDIR:-/tmp}/kiln-vm-tests.XXXXXX")}
 mkdir -p "$reports"
-if [ $# -gt 0 ]; then tests=("$@"); else tests=(qemu-tests/*.nix); fi
+away=$(mktemp -d "${TMPDIR:-/tmp}/kiln-away.XXXXXX")
+trap 'rm -rf "$away"' EXIT
+mkdir -p "$away/bin" "$away/project" "$away/cwd"
+cp "$build/kiln" "$away/bin/kiln"
+cp -r "$repo/qemu-tests" "$repo/profiles" "$away/project/"
+kiln="$away/bin/kiln"
+if [ $# -gt 0 ]; then
+  tests=(); for t in "$@"; do tests+=("$away/project/qemu-tests/$(basename "$t")"); done
+else
+  tests=("$away/project"/qemu-tests/*.nix)
+fi
+cd "$away/cwd"
 
 # Machines a test boots: its distinct `nodes.NAME` (at least 1).
 nodes_of() {
@@ -28,7 +41,7 @@ passed=0; failed=0; skipped=0; failures=()
 reap() {  # waits for one test to finish and counts it
   local pid rc
   wait -n -p pid; rc=$?
-  local t=${pid_test[$pid]} name
+  local t=${pid_test[$pid]#"$away/project/"} name
   name=$(basename "$t" .nix)
   used=$(( used - pid_nodes[$pid] ))
   case $rc in
@@ -47,7 +60,7 @@ for t in "${tests[@]}"; do
   name=$(basename "$t" .nix)
   "$kiln" test "$t" --out "$reports/$name" --junit "$reports/$name.junit.xml" >"$reports/$name.out" 2>&1 &
   pid_test[$!]=$t; pid_nodes[$!]=$n; used=$((used + n))
-  echo "started $t ($n machine$([ "$n" -gt 1 ] && echo s))"
+  echo "started ${t#"$away/project/"} ($n machine$([ "$n" -gt 1 ] && echo s))"
 done
 while (( ${#pid_test[@]} > 0 )); do reap; done
 

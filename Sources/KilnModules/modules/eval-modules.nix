@@ -10,6 +10,8 @@
 #   packageRequests one { file; name; } per package in every definition of
 #                   environment.systemPackages that survives mkIf/mkMerge/priorities (name is
 #                   the package's pname, file the module that defined it).
+#   plan            what Kiln builds: config.system.build.plan (system/plan.nix) with the
+#                   package requests as `packages`; Swift decodes it into a SystemPlan.
 { lib, modules, specialArgs }:
 let
   inherit (builtins) concatMap isList isAttrs;
@@ -35,5 +37,8 @@ let
     ) opt.definitionsWithLocations;
 in {
   inherit config packageRequests;
+  plan = config.system.build.plan // {
+    packages = map (r: { inherit (r) name file; option = "environment.systemPackages"; }) packageRequests;
+  };
   inherit (eval) options;
 }

@@ -22,5 +22,6 @@
   ./system/boot/tmpfiles.nix
   ./system/etc/etc.nix
   ./system/kiln.nix
+  ./system/plan.nix
   ./tasks/filesystems.nix
 ]

@@ -1,5 +1,6 @@
 import Foundation
 import KilnSupport
+import KilnStore
 
 /// The kernel modules of a Debian kernel package, with dependencies read from each module's
 /// `.modinfo` ELF section (Debian's packages ship no modules.dep).

@@ -1,0 +1,120 @@
+/// What Kiln builds from an evaluated configuration: the modules' `system.build.plan`
+/// (Sources/KilnModules/modules/system/plan.nix) decoded as is. The modules and their
+/// assertions decide what is valid; these types only make the result impossible to misread.
+/// `kiln config PROFILE` prints it.
+public struct SystemPlan: Codable, Sendable {
+    public var hostName: String
+    public var architecture: Architecture
+    /// The boot firmware the machine has (`hardware.firmware`).
+    public var firmware: [Firmware]
+    public var bootLoader: BootLoader
+    /// Seconds the boot menu waits before booting the default entry.
+    public var bootLoaderTimeout: Int
+    public var rootFilesystem: RootFilesystem
+    public var kernel: Kernel
+    /// `users.users`, sorted by name.
+    public var users: [User]
+    /// `users.groups`, sorted by name (Debian's base groups are declared by the modules too).
+    public var groups: [Group]
+    /// `environment.etc`, including the units `systemd.services` generates.
+    public var etc: [EtcFile]
+    /// Every package a module asked for, with the module that asked.
+    public var packages: [PackageWant]
+
+    public init(hostName: String, architecture: Architecture, firmware: [Firmware], bootLoader: BootLoader,
+                bootLoaderTimeout: Int = 1, rootFilesystem: RootFilesystem = .ext4, kernel: Kernel,
+                users: [User] = [], groups: [Group] = [], etc: [EtcFile] = [], packages: [PackageWant] = []) {
+        self.hostName = hostName; self.architecture = architecture; self.firmware = firmware
+        self.bootLoader = bootLoader; self.bootLoaderTimeout = bootLoaderTimeout; self.rootFilesystem = rootFilesystem
+        self.kernel = kernel; self.users = users; self.groups = groups; self.etc = etc; self.packages = packages
+    }
+
+    /// Every package the system's closure starts from (the kernel's included), sorted and unique.
+    public var packageNames: [String] {
+        Array(Set(packages.map(\.name) + [kernel.package])).sorted()
+    }
+}
+
+/// The kernel and what stage 1 loads.
+public struct Kernel: Codable, Sendable, Hashable {
+    /// The Debian kernel image package (`boot.kernelPackage`).
+    public var package: String
+    /// `boot.kernelParams`, after Kiln's own root= and rw.
+    public var params: [String]
+    /// Modules the initrd loads, in order (each after its dependencies), without repeats.
+    public var initrdModules: [String]
+    /// The serial console device (`boot.console`).
+    public var console: String
+
+    public init(package: String, params: [String] = [], initrdModules: [String] = [], console: String) {
+        self.package = package; self.params = params; self.initrdModules = initrdModules; self.console = console
+    }
+}
+
+/// A user account (`users.users.<name>`), with the modules' defaults applied.
+public struct User: Codable, Sendable, Hashable {
+    public var name: String
+    /// nil: allocated (system users below 1000, normal ones from 1000).
+    public var uid: Int?
+    public var group: String
+    public var home: String
+    public var shell: String
+    public var isNormalUser: Bool
+    public var isSystemUser: Bool
+    /// Whether activation creates the home directory.
+    public var createHome: Bool
+    public var description: String
+    public var extraGroups: [String]
+    public var initialPassword: String?
+    public var hashedPassword: String?
+
+    public init(name: String, uid: Int? = nil, group: String, home: String, shell: String, isNormalUser: Bool = false,
+                isSystemUser: Bool = false, createHome: Bool = false, description: String = "", extraGroups: [String] = [],
+                initialPassword: String? = nil, hashedPassword: String? = nil) {
+        self.name = name; self.uid = uid; self.group = group; self.home = home; self.shell = shell
+        self.isNormalUser = isNormalUser; self.isSystemUser = isSystemUser; self.createHome = createHome
+        self.description = description; self.extraGroups = extraGroups
+        self.initialPassword = initialPassword; self.hashedPassword = hashedPassword
+    }
+}
+
+/// A group (`users.groups.<name>`).
+public struct Group: Codable, Sendable, Hashable {
+    public var name: String
+    /// nil: allocated below 1000.
+    public var gid: Int?
+    public var members: [String]
+
+    public init(name: String, gid: Int? = nil, members: [String] = []) {
+        self.name = name; self.gid = gid; self.members = members
+    }
+}
+
+/// A package a module wants, with the option and file that asked for it.
+public struct PackageWant: Codable, Sendable, Hashable {
+    public var name: String
+    public var option: String
+    public var file: String
+
+    public init(name: String, option: String, file: String) {
+        self.name = name; self.option = option; self.file = file
+    }
+}
+
+/// A file of the generated /etc: its text, or a link to `source`.
+public struct EtcFile: Codable, Sendable, Hashable {
+    /// Relative to /etc.
+    public var path: String
+    public var text: String?
+    public var source: String?
+    /// Permission bits of a generated file.
+    public var mode: UInt16
+    /// Owner and group of a generated file: a name, or "+N" for id N (NixOS's form).
+    public var user: String
+    public var group: String
+
+    public init(path: String, text: String? = nil, source: String? = nil, mode: UInt16 = 0o644,
+                user: String = "+0", group: String = "+0") {
+        self.path = path; self.text = text; self.source = source; self.mode = mode; self.user = user; self.group = group
+    }
+}

@@ -1,0 +1,25 @@
+/// One generation as a boot loader sees it (NixOS's bootspec): kernel, initrd and command
+/// line. Every loader writes its entries from a list of these.
+public struct Bootspec: Sendable {
+    public var generation: Int
+    public var title: String
+    /// The kernel and initrd as paths in the root filesystem.
+    public var kernel: String
+    public var initrd: String
+    /// Where their bytes are on the build host, for loaders that copy them (to the ESP).
+    public var kernelSource: String
+    public var initrdData: [UInt8]
+    /// Their store base names ("<hash>-linux-6.1..."): unique per content, so generations that
+    /// share a kernel share its copy.
+    public var kernelName: String
+    public var initrdName: String
+    /// The whole kernel command line (with init=).
+    public var commandLine: String
+
+    public init(generation: Int, title: String, kernel: String, initrd: String, kernelSource: String, initrdData: [UInt8],
+                kernelName: String, initrdName: String, commandLine: String) {
+        self.generation = generation; self.title = title; self.kernel = kernel; self.initrd = initrd
+        self.kernelSource = kernelSource; self.initrdData = initrdData; self.kernelName = kernelName
+        self.initrdName = initrdName; self.commandLine = commandLine
+    }
+}

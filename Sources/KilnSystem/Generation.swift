@@ -1,0 +1,93 @@
+import Foundation
+import KilnPlan
+import KilnStore
+import KilnSupport
+
+/// A built system generation: the toplevel store object and everything it references.
+public struct Generation: Sendable {
+    public var toplevel: StorePath
+    /// How boot loaders boot it.
+    public var bootspec: Bootspec
+    /// The objects Kiln generated for it (kernel, initrd, sw, etc, toplevel).
+    public var generated: [GeneratedObject]
+    /// The package objects of its runtime closure, sorted by store name.
+    public var packages: [StoreObject]
+    /// The generated /etc, which the image ships already activated.
+    public var etc: GeneratedObject
+
+    /// Every store path of the generation, sorted.
+    public var closure: [StorePath] { (packages.map(\.storePath) + generated.map(\.storePath)).sorted() }
+}
+
+/// Turns a plan and the realised packages into a generation (NixOS's
+/// system.build.toplevel): kernel, initrd, sw, etc and the toplevel with its scripts.
+public struct GenerationBuilder {
+    public let plan: SystemPlan
+    public let identity: ImageIdentity
+    /// Store objects of the system's runtime closure (no kernel package, no initrd-only tools).
+    public let packages: [String: StoreObject]
+    public let kernelPackage: StoreObject
+    public let busybox: StoreObject
+    /// The generation's number (an image holds generation 1).
+    public var number = 1
+
+    public init(plan: SystemPlan, identity: ImageIdentity, packages: [String: StoreObject], kernelPackage: StoreObject,
+                busybox: StoreObject) {
+        self.plan = plan; self.identity = identity; self.packages = packages
+        self.kernelPackage = kernelPackage; self.busybox = busybox
+    }
+
+    public func build() throws -> Generation {
+        let progress = Progress.shared
+        progress.begin("building the system generation")
+        let sortedPackages = packages.values.sorted { $0.storePath.name < $1.storePath.name }
+
+        // The kernel alone: the package's 400 MB of modules stay on the host; the initrd
+        // carries the ones the hardware needs.
+        guard let vmlinuz = kernelPackage.manifest.entries.first(where: { $0.kind == .file && $0.path.hasPrefix("boot/vmlinuz-") }) else {
+            throw KilnError("kernel package \(kernelPackage.storePath.name) has no boot/vmlinuz-*",
+                            hint: "boot.kernelPackage must be a Debian kernel image package such as linux-image-amd64")
+        }
+        let kmods = try KernelModules(kernel: kernelPackage)
+        var kernel = GeneratedObject(name: "linux-\(kmods.version)")
+        kernel.file("vmlinuz", source: kernelPackage.hostFile(vmlinuz.path), sha256: vmlinuz.sha256 ?? "", mode: 0o644)
+
+        let (initrd, initrdBytes) = try Initrd.make(plan: plan, kernelModules: kmods, busybox: busybox, timestamp: identity.timestamp)
+        let sw = SystemPath.make(sortedPackages)
+        let etc = try EtcTree.make(plan: plan, identity: identity, packages: sortedPackages)
+
+        let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
+        let systemd = try storeFile("systemd", ["lib/systemd/systemd", "usr/lib/systemd/systemd"])
+        let kernelParams = (["root=UUID=\(identity.rootUUID)", "rw"] + plan.kernel.params).joined(separator: " ")
+
+        var top = GeneratedObject(name: "kiln-system-\(plan.hostName)")
+        top.symlink("kernel", kernel.storePath.path + "/vmlinuz")
+        top.symlink("initrd", initrd.storePath.path + "/initrd")
+        top.symlink("sw", sw.storePath.path)
+        top.symlink("etc", etc.storePath.path)
+        top.data("kernel-params", kernelParams + "\n")
+        top.data("system", plan.architecture.nixSystem + "\n")
+        top.data("init", StageScripts.stage2Init(bash: bash, systemd: systemd), mode: 0o755)
+        top.data("activate", StageScripts.activate(bash: bash, etc: etc, users: plan.users), mode: 0o755)
+        let toplevel = top.storePath
+
+        let bootspec = Bootspec(generation: number, title: "Kiln \(plan.hostName) - generation \(number)",
+                                kernel: kernel.storePath.path + "/vmlinuz", initrd: initrd.storePath.path + "/initrd",
+                                kernelSource: kernelPackage.hostFile(vmlinuz.path), initrdData: initrdBytes,
+                                kernelName: kernel.storePath.baseName, initrdName: initrd.storePath.baseName,
+                                commandLine: "init=\(toplevel.path)/init " + kernelParams)
+        progress.end("\(toplevel.path)")
+        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, sw, etc, top],
+                          packages: sortedPackages, etc: etc)
+    }
+
+    /// The store path of a file of a package, trying the merged-/usr alternatives.
+    private func storeFile(_ package: String, _ candidates: [String]) throws -> String {
+        guard let obj = packages[package] else { throw KilnError("the system closure lacks package '\(package)', which Kiln's boot needs") }
+        let paths = Set(obj.manifest.entries.map(\.path))
+        guard let rel = candidates.first(where: paths.contains) else {
+            throw KilnError("package '\(package)' has none of \(candidates.joined(separator: ", "))")
+        }
+        return obj.storeFile(rel)
+    }
+}

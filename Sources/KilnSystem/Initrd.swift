@@ -1,0 +1,76 @@
+import Foundation
+import KilnPlan
+import KilnStore
+import KilnSupport
+
+/// Stage 1: a small initrd made of a static busybox, the kernel modules the machine needs to
+/// reach its root (closed over their dependencies), and a generated /init that mounts the
+/// root by UUID and hands over to the generation's init. A cpio written by Kiln: owners,
+/// modes and times are exact, and no root is needed.
+enum Initrd {
+    /// The initrd store object and its bytes (systemd-boot copies them to the ESP).
+    static func make(plan: SystemPlan, kernelModules kmods: KernelModules, busybox: StoreObject, timestamp: UInt32) throws
+        -> (object: GeneratedObject, bytes: [UInt8]) {
+        guard let bb = busybox.manifest.entries.first(where: { $0.path == "bin/busybox" || $0.path == "usr/bin/busybox" }) else {
+            throw KilnError("package busybox-static has no bin/busybox")
+        }
+        let order = try kmods.closure(plan.kernel.initrdModules + plan.rootFilesystem.kernelModules)
+        var cpio = CpioWriter(mtime: timestamp)
+        for d in ["bin", "dev", "proc", "sys", "run", "mnt-root", "lib", "lib/modules"] { cpio.add(d, .directory, mode: 0o755) }
+        cpio.add("dev/console", .charDevice(major: 5, minor: 1), mode: 0o600)
+        guard let bbData = FileManager.default.contents(atPath: busybox.hostFile(bb.path)) else {
+            throw KilnError("cannot read \(busybox.hostFile(bb.path))")
+        }
+        cpio.add("bin/busybox", .file([UInt8](bbData)), mode: 0o755)
+        cpio.add("bin/sh", .symlink("busybox"), mode: 0o777)
+        for m in order {
+            guard let p = kmods.path(of: m), let d = FileManager.default.contents(atPath: p) else { throw KilnError("cannot read kernel module \(m)") }
+            cpio.add("lib/modules/\(m).ko", .file([UInt8](d)), mode: 0o644)
+        }
+        cpio.add("init", .file(Array(stage1Init(modules: order, rootFilesystem: plan.rootFilesystem).utf8)), mode: 0o755)
+        cpio.finish()
+        var obj = GeneratedObject(name: "initrd-linux-\(kmods.version)")
+        obj.data("initrd", [UInt8](cpio.data))
+        return (obj, [UInt8](cpio.data))
+    }
+
+    static func stage1Init(modules: [String], rootFilesystem: RootFilesystem) -> String {
+        """
+        #!/bin/sh
+        # Kiln stage 1: load the storage drivers, mount the root by UUID, hand over to stage 2.
+        export PATH=/bin
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t sysfs sysfs /sys
+        mount -t devtmpfs devtmpfs /dev
+        echo "kiln stage 1: loading \(modules.count) kernel modules"
+        \(modules.map { "insmod /lib/modules/\($0).ko || echo \"kiln stage 1: insmod \($0) failed\"" }.joined(separator: "\n"))
+        root=; init=
+        for arg in $(cat /proc/cmdline); do
+          case "$arg" in
+            root=*) root="${arg#root=}" ;;
+            init=*) init="${arg#init=}" ;;
+          esac
+        done
+        fail() { echo "kiln stage 1: $*"; echo "kiln stage 1: starting a rescue shell"; exec sh; }
+        [ -n "$root" ] || fail "no root= on the kernel command line"
+        [ -n "$init" ] || fail "no init= on the kernel command line"
+        dev=
+        i=0
+        while [ $i -lt 300 ]; do
+          dev=$(findfs "$root" 2>/dev/null) && break
+          sleep 0.1; i=$((i + 1))
+        done
+        [ -n "$dev" ] || fail "root device $root did not appear"
+        mount -t \(rootFilesystem.rawValue) -o rw "$dev" /mnt-root || fail "cannot mount $dev"
+        mount -t tmpfs -o mode=0755,nosuid,nodev,size=20% tmpfs /mnt-root/run
+        ln -sfn "${init%/init}" /mnt-root/run/current-system
+        ln -sfn "${init%/init}" /mnt-root/run/booted-system
+        mount --move /dev /mnt-root/dev
+        umount /proc /sys
+        echo "kiln stage 1: switching to $init"
+        exec switch_root /mnt-root "$init"
+
+        """
+    }
+}

@@ -1,0 +1,40 @@
+import KilnStore
+
+/// The system path (`sw`): a symlink forest of every package of the closure, in the
+/// merged-/usr layout that `/usr`, `/bin`, `/lib` ... point to (NixOS's system-path.nix).
+enum SystemPath {
+    /// Top-level folders of a package that are not part of the system path: they are state,
+    /// mount points, or /etc (which has its own tree).
+    static let skippedTops: Set<String> = ["etc", "var", "run", "boot", "dev", "proc", "sys", "tmp", "home", "root", "srv",
+                                          "mnt", "media", "opt"]
+
+    /// The forest of `packages`, in the order given (by store name). On a clash the first
+    /// package wins; below a path another package made a link, nothing more can go.
+    static func make(_ packages: [StoreObject]) -> GeneratedObject {
+        var sw = GeneratedObject(name: "system-path")
+        var symlinkDirs = Set<String>()
+        for obj in packages {
+            for e in obj.manifest.entries where !e.path.isEmpty && e.path != "usr" {
+                var rel = e.path
+                if rel.hasPrefix("usr/") { rel.removeFirst(4) }
+                guard let top = rel.split(separator: "/").first, !skippedTops.contains(String(top)) else { continue }
+                var parent = Substring(rel)
+                var blocked = false
+                while let slash = parent.lastIndex(of: "/") {
+                    parent = parent[..<slash]
+                    if symlinkDirs.contains(String(parent)) { blocked = true; break }
+                }
+                if blocked { continue }
+                switch e.kind {
+                case .directory:
+                    if !sw.has(rel) { sw.directory(rel) }
+                case .file, .symlink:
+                    if sw.has(rel) { continue }
+                    sw.symlink(rel, obj.storeFile(e.path))
+                    if e.kind == .symlink { symlinkDirs.insert(rel) }
+                }
+            }
+        }
+        return sw
+    }
+}
