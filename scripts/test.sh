@@ -2,6 +2,7 @@
 # README command 2: install what is missing, build Kiln, run every test:
 #   unit tests (swift test), the Nix language corpus, the module system and option tests,
 #   the integration suite (real packages, real filesystems, a real QEMU boot and login),
+#   plain boots (images booted as a user boots them, checked over SSH from the host),
 #   the boot matrix (every loader x firmware x architecture x filesystem, and every output
 #   format) and the VM tests of qemu-tests/ through `kiln test`.
 # Every suite runs even if an earlier one failed; the last line sums them up.
@@ -60,6 +61,7 @@ suite nix-corpus Tests/nix-corpus.sh "$bin"
 suite module-system Tests/module-system.sh "$bin"
 suite options Tests/options.sh "$bin"
 suite integration Tests/integration/run.sh "$bin"
+suite plain-boot Tests/integration/plain-boot.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"
 suite vm-tests Tests/integration/vm-tests.sh "$bin"
 

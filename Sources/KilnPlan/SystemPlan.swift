@@ -43,11 +43,18 @@ public struct Kernel: Codable, Sendable, Hashable {
     public var params: [String]
     /// Modules the initrd loads, in order (each after its dependencies), without repeats.
     public var initrdModules: [String]
+    /// Modules systemd-modules-load loads in stage 2 (`boot.kernelModules`).
+    public var modules: [String]
+    /// The part of the module tree the running system carries (`boot.kernelModulesTree`):
+    /// paths below lib/modules/<version>/kernel/ or module names; nil: the whole tree.
+    public var modulesTree: [String]?
     /// The serial console device (`boot.console`).
     public var console: String
 
-    public init(package: String, params: [String] = [], initrdModules: [String] = [], console: String) {
-        self.package = package; self.params = params; self.initrdModules = initrdModules; self.console = console
+    public init(package: String, params: [String] = [], initrdModules: [String] = [], modules: [String] = [],
+                modulesTree: [String]? = nil, console: String) {
+        self.package = package; self.params = params; self.initrdModules = initrdModules; self.modules = modules
+        self.modulesTree = modulesTree; self.console = console
     }
 }
 

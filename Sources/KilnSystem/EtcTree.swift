@@ -39,7 +39,9 @@ enum EtcTree {
         etc.data("pam.d/common-auth", "auth [success=1 default=ignore] pam_unix.so nullok\nauth requisite pam_deny.so\nauth required pam_permit.so\n")
         etc.data("pam.d/common-account", "account [success=1 new_authtok_reqd=done default=ignore] pam_unix.so\naccount requisite pam_deny.so\naccount required pam_permit.so\n")
         etc.data("pam.d/common-password", "password [success=1 default=ignore] pam_unix.so obscure yescrypt\npassword requisite pam_deny.so\npassword required pam_permit.so\n")
-        etc.data("pam.d/common-session", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
+        // Interactive sessions register with logind (loginctl, XDG_RUNTIME_DIR), as NixOS's
+        // startSession does; cron-like ones (noninteractive) do not.
+        etc.data("pam.d/common-session", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\nsession optional pam_systemd.so\n")
         etc.data("pam.d/common-session-noninteractive", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
         let accounts = try Accounts(users: plan.users, groups: plan.groups, seed: identity.seed)
         for f in plan.etc where f.path != "fstab" {

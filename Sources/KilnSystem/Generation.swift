@@ -8,7 +8,7 @@ public struct Generation: Sendable {
     public var toplevel: StorePath
     /// How boot loaders boot it.
     public var bootspec: Bootspec
-    /// The objects Kiln generated for it (kernel, initrd, sw, etc, toplevel).
+    /// The objects Kiln generated for it (kernel, initrd, module tree, sw, etc, toplevel).
     public var generated: [GeneratedObject]
     /// The package objects of its runtime closure, sorted by store name.
     public var packages: [StoreObject]
@@ -42,8 +42,9 @@ public struct GenerationBuilder {
         progress.begin("building the system generation")
         let sortedPackages = packages.values.sorted { $0.storePath.name < $1.storePath.name }
 
-        // The kernel alone: the package's 400 MB of modules stay on the host; the initrd
-        // carries the ones the hardware needs.
+        // The kernel (its own object), the initrd with the modules stage 1 needs, and the
+        // module tree the machine description asks for: never the package's whole 400 MB
+        // unless asked.
         guard let vmlinuz = kernelPackage.manifest.entries.first(where: { $0.kind == .file && $0.path.hasPrefix("boot/vmlinuz-") }) else {
             throw KilnError("kernel package \(kernelPackage.storePath.name) has no boot/vmlinuz-*",
                             hint: "boot.kernelPackage must be a Debian kernel image package such as linux-image-amd64")
@@ -53,7 +54,13 @@ public struct GenerationBuilder {
         kernel.file("vmlinuz", source: kernelPackage.hostFile(vmlinuz.path), sha256: vmlinuz.sha256 ?? "", mode: 0o644)
 
         let (initrd, initrdBytes) = try Initrd.make(plan: plan, kernelModules: kmods, busybox: busybox, timestamp: identity.timestamp)
-        let sw = SystemPath.make(sortedPackages)
+        let work = try KilnPaths.makeTemporaryDirectory("kiln-generation")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let modules = try ModulesTree.make(kernel: kernelPackage, modules: kmods, patterns: plan.kernel.modulesTree,
+                                           required: plan.kernel.initrdModules + plan.kernel.modules + plan.rootFilesystem.kernelModules,
+                                           workDirectory: work)
+        var sw = SystemPath.make(sortedPackages)
+        SystemPath.link(&sw, "lib/modules", to: SystemPath.modulesTarget)
         let etc = try EtcTree.make(plan: plan, identity: identity, packages: sortedPackages)
 
         let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
@@ -63,6 +70,7 @@ public struct GenerationBuilder {
         var top = GeneratedObject(name: "kiln-system-\(plan.hostName)")
         top.symlink("kernel", kernel.storePath.path + "/vmlinuz")
         top.symlink("initrd", initrd.storePath.path + "/initrd")
+        top.symlink("kernel-modules", modules.storePath.path)
         top.symlink("sw", sw.storePath.path)
         top.symlink("etc", etc.storePath.path)
         top.data("kernel-params", kernelParams + "\n")
@@ -77,7 +85,7 @@ public struct GenerationBuilder {
                                 kernelName: kernel.storePath.baseName, initrdName: initrd.storePath.baseName,
                                 commandLine: "init=\(toplevel.path)/init " + kernelParams)
         progress.end("\(toplevel.path)")
-        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, sw, etc, top],
+        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, modules, sw, etc, top],
                           packages: sortedPackages, etc: etc)
     }
 

@@ -65,6 +65,26 @@ struct KernelModules {
 
     func path(of name: String) -> String? { modules[name].map { packageRoot + "/" + $0 } }
 
+    /// The modules a machine description's tree patterns name, sorted: a path below
+    /// lib/modules/<version>/kernel/ takes that file or everything under that folder; a word
+    /// without '/' or '.ko' is a module name.
+    func matching(_ patterns: [String]) -> [String] {
+        let prefix = "lib/modules/\(version)/kernel/"
+        var out = Set<String>()
+        for p in patterns {
+            let pattern = p.hasSuffix("/") ? String(p.dropLast()) : p
+            if !pattern.contains("/") && !pattern.hasSuffix(".ko") {
+                let name = pattern.replacingOccurrences(of: "-", with: "_")
+                if modules[name] != nil { out.insert(name); continue }
+            }
+            for (name, rel) in modules where rel.hasPrefix(prefix) {
+                let below = rel.dropFirst(prefix.count)
+                if below == pattern || below.hasPrefix(pattern + "/") { out.insert(name) }
+            }
+        }
+        return out.sorted()
+    }
+
     /// `depends=` and the `pre:` part of `softdep=` of a module's .modinfo section.
     private func dependencies(of file: String) throws -> (hard: [String], softPre: [String]) {
         guard let data = FileManager.default.contents(atPath: file) else { throw KilnError("cannot read kernel module \(file)") }

@@ -37,4 +37,14 @@ enum SystemPath {
         }
         return sw
     }
+
+    /// Where the running system finds the kernel's modules: the booted generation's tree
+    /// (after a switch, the running kernel is still the booted one's).
+    static let modulesTarget = "/run/booted-system/kernel-modules/lib/modules"
+
+    /// Makes `rel` a link to `target`, replacing whatever packages put there.
+    static func link(_ sw: inout GeneratedObject, _ rel: String, to target: String) {
+        for key in sw.entries.keys where key == rel || key.hasPrefix(rel + "/") { sw.remove(key) }
+        sw.symlink(rel, target)
+    }
 }

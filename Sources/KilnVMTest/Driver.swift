@@ -45,11 +45,26 @@ public final class Driver: ScriptHost, @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: socketDirectory)
     }
 
-    /// Runs the script. - Returns: nil when it passed, or the failure message (with the line).
-    public func run(_ script: TestScript) -> String? {
+    /// Runs the script, then checks that no running machine has a failed unit (but those in
+    /// `allowedFailedUnits`; "*" allows any). - Returns: nil when it passed, or the failure
+    /// message (with the line).
+    public func run(_ script: TestScript, allowedFailedUnits: [String] = []) -> String? {
         defer { cleanup() }
         do {
             try ScriptRunner(host: self).run(script)
+            if !allowedFailedUnits.contains("*") {
+                for m in machines where m.isRunning {
+                    let (_, out) = try m.execute("systemctl list-units --failed --no-legend --plain", timeout: 60)
+                    let failed = String(decoding: out, as: UTF8.self).split(separator: "\n")
+                        .compactMap { $0.split(separator: " ").first.map(String.init) }
+                        .filter { !allowedFailedUnits.contains($0) }
+                    if !failed.isEmpty {
+                        throw KilnError("\(m.name): units failed during the test: \(failed.joined(separator: ", "))"
+                                        + "\n" + (try unitStatus(m, failed[0])),
+                                        hint: "fix them, or list them in the test's allowedFailedUnits")
+                    }
+                }
+            }
             return nil
         } catch {
             return error.kilnMessage

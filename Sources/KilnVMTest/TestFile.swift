@@ -12,6 +12,8 @@ public struct TestFile: Sendable {
     public var testScript: String
     /// The test's `hardware`: a shipped description's name or a file's path.
     public var hardware: String?
+    /// Units that may have failed when the script ends (`allowedFailedUnits`; "*": any).
+    public var allowedFailedUnits: [String] = []
 
     public static func load(_ path: String) throws -> TestFile {
         let expr = """
@@ -23,6 +25,7 @@ public struct TestFile: Sendable {
               nodes = builtins.attrNames (t.nodes or { });
               testScript = t.testScript or (throw "the test has no testScript");
               hardware = if t ? hardware then toString t.hardware else null;
+              allowedFailedUnits = t.allowedFailedUnits or [ ];
             }
             """
         let json: String
@@ -45,7 +48,8 @@ public struct TestFile: Sendable {
         var name = (obj["name"] as? String) ?? ""
         if name.isEmpty { name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         name = name.replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "-", options: .regularExpression)
-        return TestFile(path: path, name: name, nodes: nodes, testScript: script, hardware: obj["hardware"] as? String)
+        return TestFile(path: path, name: name, nodes: nodes, testScript: script, hardware: obj["hardware"] as? String,
+                        allowedFailedUnits: obj["allowedFailedUnits"] as? [String] ?? [])
     }
 
     /// The profile of one node: the node's module from the test file plus Kiln's test module

@@ -100,7 +100,7 @@ public struct TestRunner {
                                 echoConsole: options.echoConsole)
         let runStart = Date()
         driver.logger.log("running test '\(test.name)' (\(test.nodes.joined(separator: ", ")))")
-        let failure = driver.run(script)
+        let failure = driver.run(script, allowedFailedUnits: test.allowedFailedUnits)
         let seconds = Date().timeIntervalSince(runStart)
         for (m, t) in driver.firstSuccessTimes {
             driver.logger.log(String(format: "%@: first successful command %.1f s after start", m, t))

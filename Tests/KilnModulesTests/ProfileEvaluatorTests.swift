@@ -35,8 +35,9 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertEqual(c.kernel.package, "linux-image-amd64")
         XCTAssertTrue(c.kernel.params.contains("quiet"))
         XCTAssertTrue(c.kernel.params.contains("console=ttyS0,115200"))
-        // systemd-network: networking.useDHCP is on by default, as in NixOS, through systemd-networkd.
-        XCTAssertEqual(c.users.map(\.name), ["alice", "root", "systemd-network"])
+        // systemd-network and systemd-resolve: networking.useDHCP is on by default, as in NixOS,
+        // through systemd-networkd and systemd-resolved; messagebus: D-Bus runs on every system.
+        XCTAssertEqual(c.users.map(\.name), ["alice", "messagebus", "root", "systemd-network", "systemd-resolve"])
         XCTAssertEqual(c.users.first { $0.name == "systemd-network" }?.isSystemUser, true)
         XCTAssertEqual(c.architecture, .x86_64)
         XCTAssertEqual(c.bootLoader, .grub(.bios), "the shipped qemu-x86_64 machine boots GRUB from the MBR")
@@ -45,6 +46,10 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertEqual(c.users.first { $0.name == "root" }?.initialPassword, "kiln")
         XCTAssertTrue(c.packages.contains(PackageWant(name: "coreutils", option: "environment.systemPackages", file: p)))
         XCTAssertTrue(c.packageNames.contains("systemd"), "base module packages")
+        XCTAssertTrue(c.packageNames.contains("grep") && c.packageNames.contains("perl"), "core and default packages")
+        XCTAssertTrue(c.kernel.modules.contains("nf_tables") && !c.kernel.initrdModules.contains("nf_tables"),
+                      "the firewall's modules are loaded by systemd-modules-load, not the initrd")
+        XCTAssertTrue(c.kernel.modulesTree?.contains("drivers/virtio") ?? false, "QEMU machines carry a cut module tree")
     }
 
     func testUnknownOptionAndTypeErrorsNameOptionAndFile() throws {

@@ -213,4 +213,26 @@ final class GenerationTests: XCTestCase {
                                   busybox: try store.package("busybox-static", ["bin/busybox": "BB"]))
         XCTAssertThrowsError(try b.build()) { e in XCTAssertTrue("\(e)".contains("has no boot/vmlinuz-*"), "\(e)") }
     }
+
+    func testTheModuleTreeIsTheMachinesPartWithDepmodIndexes() throws {
+        let k = try kernel()
+        let kmods = try KernelModules(kernel: k)
+        XCTAssertEqual(kmods.matching(["drivers/block"]), ["virtio_blk"])
+        XCTAssertEqual(kmods.matching(["fs/ext4/ext4.ko", "crc16"]), ["crc16", "ext4"])
+        XCTAssertEqual(kmods.matching(["fs"]), ["btrfs", "ext4"])
+        XCTAssertEqual(kmods.matching(["drivers/bloc"]), [], "a folder name matches whole, not as a prefix")
+        let tree = try ModulesTree.make(kernel: k, modules: kmods, patterns: ["drivers"], required: ["btrfs"],
+                                        workDirectory: store.dir)
+        let kos = tree.entries.keys.filter { $0.hasSuffix(".ko") }.sorted()
+        XCTAssertEqual(kos, ["lib/modules/6.1.0-test/kernel/drivers/block/virtio_blk.ko", "lib/modules/6.1.0-test/kernel/fs/btrfs/btrfs.ko"])
+        XCTAssertNotNil(tree.entries["lib/modules/6.1.0-test/modules.dep"], "depmod's index is in the tree")
+        XCTAssertNotNil(tree.entries["lib/modules/6.1.0-test/modules.alias.bin"])
+        let whole = try ModulesTree.make(kernel: k, modules: kmods, patterns: nil, required: [], workDirectory: store.dir)
+        XCTAssertEqual(whole.entries.keys.filter { $0.hasSuffix(".ko") }.count, 5)
+        XCTAssertEqual(try ModulesTree.make(kernel: k, modules: kmods, patterns: ["drivers"], required: ["btrfs"],
+                                            workDirectory: store.dir).storePath, tree.storePath, "reproducible")
+        let g = try builder(plan()).build()
+        let sw = try XCTUnwrap(g.generated.first { $0.name == "system-path" })
+        XCTAssertEqual(sw.entries["lib/modules"]?.kind, .symlink(target: "/run/booted-system/kernel-modules/lib/modules"))
+    }
 }

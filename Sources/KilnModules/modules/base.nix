@@ -4,7 +4,7 @@
 { pkgs, lib, ... }:
 {
   environment.systemPackages = with pkgs; [
-    systemd udev util-linux login kmod bash coreutils dash hostname libpam-runtime libpam-modules
+    systemd udev util-linux login kmod bash coreutils dash hostname libpam-runtime libpam-modules libpam-systemd
   ];
   # A menu nobody waits for (NixOS: 5 s).
   boot.loader.timeout = lib.mkDefault 1;

@@ -14,10 +14,12 @@
   ./security/sudo.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
+  ./services/system/dbus.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
   ./system/boot/kernel.nix
   ./system/boot/loader.nix
+  ./system/boot/resolved.nix
   ./system/boot/systemd.nix
   ./system/boot/tmpfiles.nix
   ./system/etc/etc.nix

@@ -28,15 +28,14 @@ in
   };
 
   config = {
-    # The backdoor's console (hvc0) and the LAN's card: stage 2 has no /lib/modules, so the
-    # initrd loads them.
-    boot.initrd.kernelModules = [ "virtio_console" "virtio_net" ];
+    # The backdoor's console (hvc0), as early as stage 1, so the driver can talk to the
+    # machine before udev has loaded anything. (The LAN's card is udev's to load, as on
+    # every machine.)
+    boot.initrd.kernelModules = [ "virtio_console" ];
     # Same timing every run (as NixOS tests do); journal on the console, for the logs.
     boot.kernelParams = [ "systemd.journald.forward_to_console=1" "net.ifnames=0" ]
       ++ lib.optional (config.nixpkgs.hostPlatform == "x86_64-linux") "clocksource=acpi_pm";
     boot.loader.timeout = lib.mkForce 0;
-
-    environment.systemPackages = with pkgs; [ iproute2 ];
 
     # A root shell on /dev/hvc0. It starts as early as systemd can start anything (no default
     # dependencies), so the driver can run commands while the rest of the boot goes on. The

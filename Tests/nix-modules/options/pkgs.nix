@@ -7,5 +7,9 @@ let
     "libpam-modules" "libpam-runtime" "linux-image-amd64" "linux-image-arm64" "locales-all"
     "login" "mksh" "nftables" "nginx" "openssh-client" "openssh-server" "sudo" "systemd" "tcsh"
     "tzdata" "udev" "util-linux" "vim" "zsh"
+    # environment.corePackages and defaultPackages, services.dbus, services.resolved
+    "acl" "attr" "bzip2" "cpio" "diffutils" "findutils" "gawk" "libc-bin" "grep" "patch" "sed" "tar" "gzip"
+    "xz-utils" "less" "libcap2-bin" "ncurses-bin" "netcat-openbsd" "whois" "procps" "mount" "time" "debianutils"
+    "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "systemd-resolved" "libpam-systemd"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

@@ -5,8 +5,9 @@
 # per DHCP interface (all Ethernet cards with networking.useDHCP) and leaves the statically
 # configured ones alone.
 #
-# DNS servers that DHCP offers are not written to /etc/resolv.conf (that is
-# systemd-resolved's job, a package Kiln does not add): set networking.nameservers.
+# DNS: with systemd-networkd in use, systemd-resolved (system/boot/resolved.nix) is on by
+# default and /etc/resolv.conf names the servers DHCP offered; otherwise resolv.conf is
+# written from networking.nameservers, search and domain.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;
@@ -187,7 +188,7 @@ in
       '' + lib.optionalString (cfg.hostName != "") "127.0.1.1 ${lib.optionalString (cfg.domain != null) "${fqdn} "}${cfg.hostName}\n"
         + concatStringsSep "" (lib.mapAttrsToList (addr: names: lib.optionalString (names != [ ]) "${addr} ${concatStringsSep " " names}\n") cfg.hosts)
         + cfg.extraHosts;
-      environment.etc."resolv.conf" = lib.mkIf (cfg.nameservers != [ ] || cfg.search != [ ] || cfg.domain != null) {
+      environment.etc."resolv.conf" = lib.mkIf (!config.services.resolved.enable && (cfg.nameservers != [ ] || cfg.search != [ ] || cfg.domain != null)) {
         text = lib.optionalString (cfg.domain != null || cfg.search != [ ])
             "search ${concatStringsSep " " (lib.optional (cfg.domain != null) cfg.domain ++ cfg.search)}\n"
           + concatStringsSep "" (map (n: "nameserver ${n}\n") cfg.nameservers);
@@ -219,6 +220,7 @@ in
     })
 
     (lib.mkIf useNetworkd {
+      services.resolved.enable = lib.mkDefault true;
       # networkd runs as this user (Debian's sysusers.d/systemd-network.conf).
       users.users.systemd-network = { isSystemUser = true; group = "systemd-network"; description = "systemd Network Management"; };
       users.groups.systemd-network = { };

@@ -54,9 +54,10 @@ in
       kernel = {
         package = config.boot.kernelPackage.pname;
         params = config.boot.kernelParams;
-        # Stage 2 has no /lib/modules: every module the system loads is loaded by the initrd.
-        initrdModules = lib.unique (config.boot.initrd.availableKernelModules ++ config.boot.initrd.kernelModules
-          ++ config.boot.kernelModules);
+        initrdModules = lib.unique (config.boot.initrd.availableKernelModules ++ config.boot.initrd.kernelModules);
+        # Loaded in stage 2: they must be in the module tree, whatever modulesTree says.
+        modules = config.boot.kernelModules;
+        modulesTree = config.boot.kernelModulesTree;
         console = config.boot.console;
       };
       users = map (n: user config.users.users.${n}) (sort (a: b: a < b) (attrNames config.users.users));

@@ -146,7 +146,7 @@ in
     } ];
     environment.systemPackages = [ pkgs.nftables ];
     environment.etc."kiln/firewall.nft".text = rules;
-    boot.initrd.kernelModules = [ "nf_tables" "nft_ct" ]
+    boot.kernelModules = [ "nf_tables" "nft_ct" ]
       ++ lib.optionals cfg.rejectPackets [ "nft_reject_inet" ]
       ++ lib.optionals cfg.logRefusedConnections [ "nft_log" "nf_log_syslog" ]
       ++ lib.optionals (cfg.allowPing && cfg.pingLimit != null) [ "nft_limit" ];

@@ -1,10 +1,14 @@
 # The kernel's command line and modules (as NixOS's nixos/modules/system/boot/kernel.nix).
 #
-# Kiln's stage 2 has no /lib/modules: the initrd loads every kernel module the system uses
-# (closed over modules.dep). So boot.kernelModules, boot.initrd.kernelModules and
-# boot.initrd.availableKernelModules all end up loaded in stage 1; a module that a service
-# needs (nftables' nf_tables, a network card's driver) must be listed in one of them. The
-# kernel package itself is boot.kernelPackage (modules/system/kiln.nix).
+# Stage 1 (the initrd, which has no udev) loads boot.initrd.availableKernelModules and
+# boot.initrd.kernelModules, in that order, closed over their dependencies: what it needs
+# to reach the root filesystem. The running system has the kernel's module tree
+# (/lib/modules/<version>, with depmod's indexes, as NixOS's system.modulesTree), so udev
+# loads the driver of every device it finds by its modalias, the kernel's request_module
+# finds modprobe, and systemd-modules-load loads boot.kernelModules
+# (/etc/modules-load.d/kiln.conf). boot.kernelModulesTree lets a machine description carry
+# only the part of the tree that machine can use. The kernel package itself is
+# boot.kernelPackage (modules/system/kiln.nix).
 { config, lib, ... }:
 let
   inherit (lib) types mkOption;
@@ -24,9 +28,18 @@ in
       type = types.listOf types.str;
       default = [ ];
       example = [ "kvm-intel" ];
+      description = "Kernel modules loaded in stage 2 by systemd-modules-load (/etc/modules-load.d/kiln.conf).";
+    };
+    kernelModulesTree = mkOption {
+      type = types.nullOr (types.listOf types.str);
+      default = null;
+      example = [ "drivers/virtio" "drivers/net/virtio_net.ko" "fs" ];
       description = ''
-        Kernel modules loaded at boot. Kiln loads them in stage 1 (the initrd), after
-        boot.initrd.kernelModules, since stage 2 has no /lib/modules.
+        The part of the kernel's module tree the running system carries: paths below
+        lib/modules/<version>/kernel/ (a folder takes everything under it) or module names.
+        null carries the whole tree (generic machines: installers, real hardware). The
+        modules named by boot.kernelModules, boot.initrd.* and the root filesystem, and every
+        module these depend on, are always in.
       '';
     };
     initrd.kernelModules = mkOption {
@@ -48,6 +61,11 @@ in
         have fails the build.
       '';
     };
+    initrd.includeDefaultModules = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Whether the initrd carries the machine's storage drivers (accepted; the machine description lists them).";
+    };
     kernel.sysctl = mkOption {
       type = types.attrsOf (types.nullOr (types.oneOf [ types.str types.int types.bool ]));
       default = { };
@@ -58,6 +76,9 @@ in
 
   config = lib.mkMerge [
     { boot.initrd.kernelModules = lib.mkBefore cfg.initrd.availableKernelModules; }
+    (lib.mkIf (cfg.kernelModules != [ ]) {
+      environment.etc."modules-load.d/kiln.conf".text = concatStringsSep "" (map (m: m + "\n") cfg.kernelModules);
+    })
     (lib.mkIf (lib.filterAttrs (n: v: v != null) cfg.kernel.sysctl != { }) {
       environment.etc."sysctl.d/60-kiln.conf".text = concatStringsSep "" (map (k: "${k} = ${sysctlValue cfg.kernel.sysctl.${k}}\n")
         (builtins.filter (k: cfg.kernel.sysctl.${k} != null) (attrNames cfg.kernel.sysctl)));
