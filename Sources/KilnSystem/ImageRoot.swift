@@ -36,6 +36,13 @@ public enum ImageRoot {
             n.append(FileNode(path: link, kind: .symlink(target: "/run/current-system/sw/\(dir)"), mode: 0o777))
         }
         n.append(FileNode(path: "/usr", kind: .symlink(target: "/run/current-system/sw"), mode: 0o777))
+        // /etc and /var are as new as /usr (every timestamp is the build's), so the units that
+        // catch up after a package manager changed /usr (ConditionNeedsUpdate: sysusers,
+        // ldconfig, hwdb and catalog updates) have nothing to do: a Kiln system's accounts and
+        // files are the configuration's.
+        let updated = Array("# Kiln: /usr is the generation's; nothing to update (systemd-update-done.service(8)).\n".utf8)
+        n.append(FileNode(path: "/etc/.updated", kind: .data(updated), mode: 0o644))
+        n.append(FileNode(path: "/var/.updated", kind: .data(updated), mode: 0o644))
         n.append(FileNode(path: "/nix/var/kiln/profiles/system-1-link", kind: .symlink(target: toplevel.path), mode: 0o777))
         n.append(FileNode(path: "/nix/var/kiln/profiles/system", kind: .symlink(target: "system-1-link"), mode: 0o777))
         return n

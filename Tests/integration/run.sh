@@ -43,7 +43,8 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   runas() { "$@"; }
 fi
-export KILN_CACHE_DIR="$work/cache"
+# A cold cache: this suite's own, or the (still empty) one scripts/test.sh shares.
+export KILN_CACHE_DIR="${KILN_CACHE_DIR:-$work/cache}"
 kiln() { runas env KILN_CACHE_DIR="$KILN_CACHE_DIR" "$work/bin/kiln" "$@"; }
 runas mkdir -p "$work/p" "$work/out"
 runas cp "$repo/profiles/minimal.nix" "$work/p/minimal.nix"

@@ -26,6 +26,15 @@ if [ $# -gt 0 ]; then
 else
   tests=("$away/project"/qemu-tests/*.nix)
 fi
+chmod -R a+rX "$away"
+# As an ordinary user (kiln-ci when this runs as root): nothing here needs privilege.
+if [ "$(id -u)" -eq 0 ]; then
+  id kiln-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash kiln-ci
+  chown kiln-ci: "$reports" "$away/cwd"
+  runas() { runuser -u kiln-ci -- env HOME=/home/kiln-ci PATH="$PATH" ${KILN_CACHE_DIR:+KILN_CACHE_DIR="$KILN_CACHE_DIR"} "$@"; }
+else
+  runas() { "$@"; }
+fi
 cd "$away/cwd"
 
 # Machines a test boots: its distinct `nodes.NAME` (at least 1).
@@ -58,7 +67,7 @@ for t in "${tests[@]}"; do
   (( n > slots )) && n=$slots
   while (( used + n > slots )); do reap; done
   name=$(basename "$t" .nix)
-  "$kiln" test "$t" --out "$reports/$name" --junit "$reports/$name.junit.xml" >"$reports/$name.out" 2>&1 &
+  runas "$kiln" test "$t" --out "$reports/$name" --junit "$reports/$name.junit.xml" >"$reports/$name.out" 2>&1 &
   pid_test[$!]=$t; pid_nodes[$!]=$n; used=$((used + n))
   echo "started ${t#"$away/project/"} ($n machine$([ "$n" -gt 1 ] && echo s))"
 done

@@ -1,7 +1,7 @@
 # Boot matrix: aarch64-systemd-boot-btrfs (built with --hardware hardware/qemu-aarch64.nix).
 { ... }:
 {
-  imports = [ ../../../profiles/minimal.nix ];
+  imports = [ ../../../profiles/minimal.nix ./ssh.nix ];
   boot.loader.systemd-boot.enable = true;
   fileSystems."/".fsType = "btrfs";
 }

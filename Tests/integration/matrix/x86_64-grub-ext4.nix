@@ -1,7 +1,7 @@
 # Boot matrix: x86_64-grub-ext4 (built with --hardware hardware/qemu-x86_64.nix).
 { ... }:
 {
-  imports = [ ../../../profiles/minimal.nix ];
+  imports = [ ../../../profiles/minimal.nix ./ssh.nix ];
   # One disk for both firmwares: GRUB in the MBR (the hardware's default device) and on the ESP.
   boot.loader.grub.efiSupport = true;
   fileSystems."/".fsType = "ext4";

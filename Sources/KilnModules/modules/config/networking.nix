@@ -220,7 +220,7 @@ in
     })
 
     (lib.mkIf useNetworkd {
-      services.resolved.enable = lib.mkDefault true;
+      services.resolved.enable = lib.mkDefault (cfg.nameservers == [ ]);
       # networkd runs as this user (Debian's sysusers.d/systemd-network.conf).
       users.users.systemd-network = { isSystemUser = true; group = "systemd-network"; description = "systemd Network Management"; };
       users.groups.systemd-network = { };

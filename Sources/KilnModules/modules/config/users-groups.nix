@@ -219,6 +219,13 @@ in
     };
     users.groups = lib.mapAttrs (n: gid: { gid = lib.mkDefault gid; }) debianGroups // {
       wheel.gid = lib.mkDefault 11;
+      # The groups systemd's udev rules and journald name (Debian: sysusers.d/basic.conf,
+      # which Kiln does not run: accounts are the configuration's, as in NixOS).
+      input = { };
+      kvm = { };
+      render = { };
+      sgx = { };
+      systemd-journal = { };
     };
 
     environment.systemPackages = concatMap (u: u.packages) users

@@ -1,8 +1,13 @@
 # systemd-resolved (NixOS: nixos/modules/system/boot/resolved.nix): DNS for a system whose
 # addresses come from DHCP. It is on by default wherever systemd-networkd configures an
-# interface (networking.useDHCP), as with NixOS's networkd. /etc/resolv.conf links to
-# /run/systemd/resolve/resolv.conf, which names the servers resolved uses (the ones DHCP
-# offered, or networking.nameservers), so every program asks them directly.
+# interface (networking.useDHCP) and no static networking.nameservers are set, as with
+# NixOS's networkd. /etc/resolv.conf links to /run/systemd/resolve/resolv.conf, which names
+# the servers resolved uses (the ones DHCP offered), so every program asks them directly.
+#
+# resolved is started once network.target is reached, by systemd-resolved-late.service:
+# its own unit orders it before network.target, and so before every login prompt and sshd,
+# which costs seconds under emulation while nothing can use it before DHCP anyway. It reads
+# the servers of networkd's leases from networkd's state whenever it starts.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption concatStringsSep;
@@ -61,8 +66,13 @@ in
         LLMNR=${cfg.llmnr}
       '' + cfg.extraConfig;
       "resolv.conf".source = "/run/systemd/resolve/resolv.conf";
-      "systemd/system/multi-user.target.wants/systemd-resolved.service".source = "/lib/systemd/system/systemd-resolved.service";
       "systemd/system/dbus-org.freedesktop.resolve1.service".source = "/lib/systemd/system/systemd-resolved.service";
+    };
+    systemd.services.systemd-resolved-late = {
+      description = "Start systemd-resolved after the network is configured";
+      wantedBy = [ "multi-user.target" ];
+      after = [ "network.target" ];
+      serviceConfig = { Type = "oneshot"; ExecStart = "/bin/systemctl start --no-block systemd-resolved.service"; };
     };
   };
 }
