@@ -75,7 +75,7 @@ let package = Package(
         // Boot loaders, one file each behind one protocol, fed the generations' bootspecs.
         .target(name: "KilnBoot", dependencies: ["KilnPlan", "KilnStore", "KilnSystem", "KilnImage", "KilnSupport", "KilnPrimitives"]),
         // The stages in order, for the CLI and the tests.
-        .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnPlan", "KilnModules", "KilnPackages", "KilnStore", "KilnSystem",
+        .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnPackages", "KilnStore", "KilnSystem",
                                                   "KilnImage", "KilnBoot"]),
         // VM tests: test files, building their nodes, QEMU machines, the driver and its script.
         .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnSupport", "NixLang"]),

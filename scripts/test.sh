@@ -2,6 +2,7 @@
 # README command 2: install what is missing, build Kiln, run every test:
 #   unit tests (swift test), the Nix language corpus, the module system and option tests,
 #   the integration suite (real packages, real filesystems, a real QEMU boot and login),
+#   the store suite (damaged caches and locks, parallel builds, kill -9 at every stage),
 #   the boot matrix (every loader x firmware x architecture x filesystem, booted as a user
 #   boots an image and checked over SSH from the host, and every output format) and the VM
 #   tests of qemu-tests/ through `kiln test`.
@@ -72,6 +73,7 @@ suite nix-corpus Tests/nix-corpus.sh "$bin"
 suite module-system Tests/module-system.sh "$bin"
 suite options Tests/options.sh "$bin"
 suite integration Tests/integration/run.sh "$bin"
+suite store Tests/integration/store.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"
 suite vm-tests Tests/integration/vm-tests.sh "$bin"
 

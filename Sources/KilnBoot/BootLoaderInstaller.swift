@@ -33,11 +33,13 @@ public struct BootContext: Sendable {
         self.rootUUID = rootUUID; self.packages = packages; self.workDirectory = workDirectory
     }
 
-    /// A package the loader is made from.
+    /// A package the loader is made from, every file checked against its manifest (the
+    /// loader's tools read them directly, so no writer would check them later).
     func package(_ name: String) throws -> StoreObject {
         guard let o = packages[name] else {
             throw KilnError("the lock file lacks \(name), which the boot loader is made from")
         }
+        try o.verify()
         return o
     }
 }

@@ -4,6 +4,7 @@ import KilnImage
 import KilnModules
 import KilnPackages
 import KilnPlan
+import KilnPrimitives
 import KilnStore
 import KilnSupport
 import KilnSystem
@@ -68,10 +69,10 @@ public struct Pipeline {
         if refresh != .always, FileManager.default.fileExists(atPath: path) {
             let lock = try LockFile.read(path)
             if lock.roots == roots && lock.architecture == architecture {
-                guard refresh == .whenStale else { return lock }
+                guard refresh == .whenStale else { return try validated(lock, path: path, plan: plan) }
                 let index = try apt.loadIndex()
                 let gone = lock.packagesMissing(from: index)
-                if gone.isEmpty { return lock }
+                if gone.isEmpty { return try validated(lock, path: path, plan: plan) }
                 progress.note("\(path): \(gone.count) pinned packages have left the archive (\(gone.prefix(4).map { "\($0.name) \($0.version)" }.joined(separator: ", "))\(gone.count > 4 ? ", ..." : "")): resolving again")
                 loadedIndex = index
             } else {
@@ -80,6 +81,18 @@ public struct Pipeline {
         }
         let index = try loadedIndex ?? apt.loadIndex()
         progress.begin("resolving \(roots.count) packages")
+        let closure = try Resolver(index: index).resolve(requests(plan))
+        let lock = LockFile(architecture: architecture, roots: roots, closure: closure)
+        progress.end("\(closure.count) packages")
+        try lock.write(path)
+        try markValid(path, apt: apt)
+        progress.note("wrote \(path)")
+        return lock
+    }
+
+    /// What the profile asks for, each with the option (and file) that asked.
+    func requests(_ plan: SystemPlan) -> [PackageRequest] {
+        let loader = plan.bootLoaderInstaller
         var requests: [PackageRequest] = []
         for w in plan.packages {
             requests.append(PackageRequest(name: w.name, requestedBy: "option \(w.option) in \(w.file)"))
@@ -87,24 +100,71 @@ public struct Pipeline {
         requests.append(PackageRequest(name: plan.kernel.package, requestedBy: "option boot.kernelPackage"))
         for p in Self.initrdPackages { requests.append(PackageRequest(name: p, requestedBy: "Kiln's initrd")) }
         for p in loader.packages { requests.append(PackageRequest(name: p, requestedBy: "option \(loader.packagesOption)")) }
-        let closure = try Resolver(index: index).resolve(requests)
-        let lock = LockFile(architecture: architecture, roots: roots, closure: closure)
-        progress.end("\(closure.count) packages")
-        try lock.write(path)
-        progress.note("wrote \(path)")
+        return requests
+    }
+
+    /// A build uses a lock only after checking it against the signed index and the profile
+    /// (LockFile.validate). The check is remembered for these lock bytes and these indexes,
+    /// so an unchanged lock costs nothing the next time.
+    func validated(_ lock: LockFile, path: String, plan: SystemPlan) throws -> LockFile {
+        let apt = APTSource(cacheDirectory: cacheDirectory, architecture: lock.architecture)
+        try apt.update()
+        if let stamp = try? validationStamp(path, apt: apt), FileManager.default.fileExists(atPath: stamp) { return lock }
+        Progress.shared.begin("checking \(path) against the package index")
+        try lock.validate(index: apt.loadIndex(), requests: requests(plan), path: path)
+        try markValid(path, apt: apt)
+        Progress.shared.end()
         return lock
+    }
+
+    private func validationStamp(_ path: String, apt: APTSource) throws -> String {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw KilnError.posix("cannot read \(path)") }
+        let key = Hex.encode(Digest.sha256([UInt8](bytes) + Array(("\n" + apt.indexIdentity).utf8)))
+        return cacheDirectory + "/valid-locks/" + key
+    }
+
+    private func markValid(_ path: String, apt: APTSource) throws {
+        let stamp = try validationStamp(path, apt: apt)
+        try? FileManager.default.createDirectory(atPath: cacheDirectory + "/valid-locks", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: stamp, contents: Data())
     }
 
     /// Runs the whole build and writes the image at `request.output` (atomically).
     /// - Parameter evaluated: the profile's plan when the caller has evaluated it already.
     public func build(_ request: BuildRequest, plan evaluated: SystemPlan? = nil) throws -> BuildResult {
+        try refuseToOverwriteInputs(request)
+        KilnPaths.sweep(cacheDirectory: cacheDirectory)
         let out = try AtomicOutput(request.output)
-        let work = try KilnPaths.makeTemporaryDirectory("kiln-build")
-        defer { try? FileManager.default.removeItem(atPath: work); out.discard() }
+        defer { out.discard() }
 
         let plan = try evaluated ?? evaluate(profile: request.profile, hardware: request.hardware)
         let lock = try lock(plan: plan, profile: request.profile)
-        let objects = try realise(lock)
+        // A store file that does not match its manifest stops the image writer; its object is
+        // unpacked again from the verified .deb and the image written again (once per object).
+        var repaired = Set<String>()
+        while true {
+            do {
+                let objects = try realise(lock)
+                let generation = try writeImage(plan: plan, lock: lock, objects: objects, request: request, to: out)
+                try out.commit()
+                return BuildResult(plan: plan, generation: generation)
+            } catch let e as ContentMismatch {
+                guard let p = try damagedPackage(hostFile: e.source, lock: lock), repaired.insert(p.name).inserted else { throw e }
+                Progress.shared.note("store file \(e.source) does not match its manifest (SHA-256 \(e.actual), expected \(e.expected)): unpacking \(p.name) again from its verified .deb")
+                try repair(p, lock: lock)
+            } catch let e as StoreCorruption {
+                guard let p = lock.packages.first(where: { Store.path(for: $0) == e.object }), repaired.insert(p.name).inserted else { throw e }
+                Progress.shared.note(e.userMessage.split(separator: "\n").first.map(String.init).map { $0 + ": unpacking \(p.name) again from its verified .deb" } ?? "")
+                try repair(p, lock: lock)
+            }
+        }
+    }
+
+    /// Writes the image from realised packages: the generation, the root filesystem, the disk.
+    private func writeImage(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], request: BuildRequest,
+                            to out: AtomicOutput) throws -> Generation {
+        let work = try KilnPaths.makeTemporaryDirectory("kiln-build")
+        defer { try? FileManager.default.removeItem(atPath: work) }
         let identity = ImageIdentity(seed: request.seed, hostName: plan.hostName)
         let generation = try buildGeneration(plan: plan, lock: lock, objects: objects, identity: identity)
         let loader = plan.bootLoaderInstaller
@@ -129,15 +189,40 @@ public struct Pipeline {
                                         name: URL(fileURLWithPath: request.output).lastPathComponent)
             Progress.shared.end()
         }
-        try out.commit()
-        return BuildResult(plan: plan, generation: generation)
+        return generation
+    }
+
+    /// The output must not be one of the build's inputs (the profile, its lock).
+    private func refuseToOverwriteInputs(_ request: BuildRequest) throws {
+        let out = URL(fileURLWithPath: request.output).standardizedFileURL.resolvingSymlinksInPath().path
+        let profile = URL(fileURLWithPath: request.profile).standardizedFileURL.resolvingSymlinksInPath().path
+        if out == profile || out == profile + ".lock" {
+            throw KilnError("--output '\(request.output)' is the build's \(out == profile ? "profile" : "lock file"); the image would overwrite it",
+                            hint: "name another file, e.g. --output \((request.profile as NSString).deletingPathExtension).raw")
+        }
+    }
+
+    /// The locked package whose store object holds `hostFile`.
+    private func damagedPackage(hostFile: String, lock: LockFile) throws -> LockedPackage? {
+        let store = Store(cacheDirectory: cacheDirectory)
+        return lock.packages.first { hostFile.hasPrefix(store.directory + "/" + Store.path(for: $0).baseName + "/") }
+    }
+
+    private func repair(_ p: LockedPackage, lock: LockFile) throws {
+        let apt = APTSource(cacheDirectory: cacheDirectory, architecture: lock.architecture)
+        let byName = Dictionary(lock.packages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let refs = p.depends.compactMap { byName[$0] }.map { Store.path(for: $0).path }.sorted()
+        _ = try Store(cacheDirectory: cacheDirectory).repair(p, references: refs, deb: apt.cachedDeb(p), refetch: { try apt.fetchOne($0) })
     }
 
     /// Fetches and unpacks every package of the lock: store objects by package name.
     func realise(_ lock: LockFile) throws -> [String: StoreObject] {
+        let store = Store(cacheDirectory: cacheDirectory)
         let apt = APTSource(cacheDirectory: cacheDirectory, architecture: lock.architecture)
-        let debs = try apt.fetch(lock.packages)
-        return try Store(cacheDirectory: cacheDirectory).realise(lock.packages, debs: debs)
+        // Only the packages the store lacks need their .debs.
+        let missing = lock.packages.filter { store.valid($0) == nil }
+        let debs = try apt.fetch(missing)
+        return try store.realise(lock.packages, debs: debs, refetch: { try apt.fetchOne($0) })
     }
 
     /// The generation from the realised packages: the configuration's runtime closure, the

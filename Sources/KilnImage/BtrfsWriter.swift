@@ -1,5 +1,7 @@
 import Foundation
 import KilnSupport
+import KilnPrimitives
+import Crypto
 import KilnStore
 
 /// Parameters of a btrfs image.
@@ -66,6 +68,11 @@ public enum BtrfsWriter {
                 directories.append(host)
             case .file(let source):
                 try copyFile(source, to: host)
+                // What mkfs.btrfs will read is the copy: check it against the manifest.
+                if let expected = e.sha256 {
+                    let actual = try fileSHA256(host)
+                    guard actual == expected else { throw ContentMismatch(path: e.path, source: source, expected: expected, actual: actual) }
+                }
             case .data(let d):
                 guard FileManager.default.createFile(atPath: host, contents: Data(d)) else {
                     throw KilnError("btrfs: cannot write '\(host)'")
@@ -111,6 +118,19 @@ public enum BtrfsWriter {
         }
         try Tool.run(["fakeroot", "--", "sh", scriptPath], environment: ["SOURCE_DATE_EPOCH": String(options.timestamp)])
         progress?.end("\(entries.count) entries")
+    }
+
+    private static func fileSHA256(_ path: String) throws -> String {
+        let f = try OpenFile(path, flags: O_RDONLY)
+        var hasher = SHA256()
+        var offset: UInt64 = 0
+        while true {
+            let chunk = try f.read(count: 1 << 20, at: offset)
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            offset += UInt64(chunk.count)
+        }
+        return Hex.encode(hasher.finalize())
     }
 
     private static func copyFile(_ source: String, to destination: String) throws {

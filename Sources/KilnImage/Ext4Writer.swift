@@ -1,6 +1,8 @@
 import CExt2fs
 import Foundation
 import KilnSupport
+import KilnPrimitives
+import Crypto
 import KilnStore
 
 /// Writes ext4 filesystem images in-process through libext2fs (the library behind mke2fs),
@@ -289,6 +291,9 @@ final class Ext4Builder {
             guard fstat(fd, &st) == 0 else { throw KilnError("\(ctx): cannot stat '\(source)': \(String(cString: strerror(errno)))") }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw KilnError("\(ctx): source '\(source)' is not a regular file") }
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+            // A store file is checked against its manifest's hash while its bytes are copied
+            // (they are read once, in order): a damaged store never reaches an image.
+            var hasher = entry.sha256.map { _ in SHA256() }
             try writeRegular(entry, parent: parent, name: name, size: UInt64(st.st_size), context: ctx) { offset, dest, count in
                 var done = 0
                 while done < count {
@@ -300,7 +305,12 @@ final class Ext4Builder {
                     if n == 0 { break } // file shrank while we read it: the rest stays zero
                     done += n
                 }
+                hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: dest, count: done))
                 return done
+            }
+            if let expected = entry.sha256, let digest = hasher?.finalize() {
+                let actual = Hex.encode(digest)
+                guard actual == expected else { throw ContentMismatch(path: path, source: source, expected: expected, actual: actual) }
             }
 
         case .data(let bytes):

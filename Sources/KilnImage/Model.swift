@@ -48,3 +48,13 @@ enum Ext4Layout {
         return max(sizeBytes / 16384, entries + entries / 4 + 4096)
     }
 }
+
+/// A file whose bytes, read to be written into an image, do not hash to what its manifest
+/// says: the writer stops, and the pipeline repairs the store object and writes again.
+public struct ContentMismatch: Error, Sendable {
+    /// The file's path in the image and on the build host.
+    public var path: String
+    public var source: String
+    public var expected: String
+    public var actual: String
+}

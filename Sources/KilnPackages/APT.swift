@@ -6,16 +6,28 @@ import KilnPrimitives
 /// APT with a private state directory under Kiln's cache: the host's sources, keyrings and
 /// proxy settings, but its own indexes per target architecture and no effect on the host.
 /// Runs unprivileged; the mirror is whatever the host's sources name.
+///
+/// Many kiln processes may share a cache: the indexes are fetched by one process at a time
+/// (an exclusive lock, readers take it shared) into a new folder that replaces the old one
+/// only when complete, so a killed `apt-get update` leaves the previous indexes, or none,
+/// never half of them; .debs are downloaded under a temporary name, verified, then renamed.
 public struct APTSource: Sendable {
     public let architecture: String
     public let stateDirectory: String
     public let debCache: String
+    private let lockPath: String
 
     public init(cacheDirectory: String, architecture: String) {
-        self.architecture = architecture
-        stateDirectory = cacheDirectory + "/apt-" + architecture
-        debCache = cacheDirectory + "/debs"
+        self.init(stateDirectory: cacheDirectory + "/apt-" + architecture, debCache: cacheDirectory + "/debs",
+                  lockPath: cacheDirectory + "/apt-" + architecture + ".lock", architecture: architecture)
     }
+
+    private init(stateDirectory: String, debCache: String, lockPath: String, architecture: String) {
+        self.architecture = architecture; self.stateDirectory = stateDirectory; self.debCache = debCache; self.lockPath = lockPath
+    }
+
+    /// Written last into a fresh index folder: its presence means the folder is whole.
+    private var completeMarker: String { stateDirectory + "/complete" }
 
     private var options: [String] {
         var o = [
@@ -37,10 +49,15 @@ public struct APTSource: Sendable {
 
     private func prepare() throws {
         let fm = FileManager.default
-        for d in ["state", "lists/partial", "cache/archives/partial"] {
-            try fm.createDirectory(atPath: stateDirectory + "/" + d, withIntermediateDirectories: true)
+        do {
+            for d in ["state", "lists/partial", "cache/archives/partial"] {
+                try fm.createDirectory(atPath: stateDirectory + "/" + d, withIntermediateDirectories: true)
+            }
+            try fm.createDirectory(atPath: debCache, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.posix("cannot create Kiln's package cache under '\((debCache as NSString).deletingLastPathComponent)'",
+                                  (error as NSError).posixCode ?? EACCES)
         }
-        try fm.createDirectory(atPath: debCache, withIntermediateDirectories: true)
         if !fm.fileExists(atPath: stateDirectory + "/status") {
             _ = fm.createFile(atPath: stateDirectory + "/status", contents: Data())
         }
@@ -52,29 +69,81 @@ public struct APTSource: Sendable {
         return names.filter { $0.hasSuffix("_binary-\(architecture)_Packages") }.sorted().map { dir + "/" + $0 }
     }
 
-    /// Downloads the package indexes (`apt-get update`) if there are none yet, or if `force`.
+    private var hasIndexes: Bool { FileManager.default.fileExists(atPath: completeMarker) && !indexFiles.isEmpty }
+
+    /// Downloads the package indexes (`apt-get update`) if there are none yet (or only a
+    /// killed update's leftovers), or if `force`.
     public func update(force: Bool = false) throws {
-        try prepare()
-        if !force && !indexFiles.isEmpty { return }
+        let cache = (stateDirectory as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.posix("cannot create Kiln's cache '\(cache)'", (error as NSError).posixCode ?? EACCES)
+        }
+        if !force && hasIndexes { return }
+        let lock = try FileLock(lockPath, waiting: "waiting for another kiln to update the package indexes (\(architecture))")
+        defer { withExtendedLifetime(lock) {} }
+        if !force && hasIndexes { return }   // another process did it while we waited
         let progress = Progress.shared
         progress.begin("updating package indexes (\(architecture))")
-        try Tool.run(["apt-get", "-q"] + options + ["update"])
-        guard !indexFiles.isEmpty else {
+        let fresh = APTSource(stateDirectory: stateDirectory + ".tmp-\(getpid())", debCache: debCache, lockPath: lockPath,
+                              architecture: architecture)
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: fresh.stateDirectory)
+        try fresh.prepare()
+        do {
+            try Tool.run(["apt-get", "-q"] + fresh.options + ["update"])
+        } catch {
+            try? fm.removeItem(atPath: fresh.stateDirectory)
+            throw error
+        }
+        guard !fresh.indexFiles.isEmpty else {
+            try? fm.removeItem(atPath: fresh.stateDirectory)
             throw KilnError("APT found no package index for architecture \(architecture)",
                             hint: "check the host's APT sources (/etc/apt/sources.list, /etc/apt/sources.list.d)")
         }
+        guard fm.createFile(atPath: fresh.completeMarker, contents: Data()) else { throw KilnError.posix("cannot write \(fresh.completeMarker)") }
+        // Swap the whole folder: readers see the old indexes or the new ones.
+        let old = stateDirectory + ".old-\(getpid())"
+        if fm.fileExists(atPath: stateDirectory) { guard rename(stateDirectory, old) == 0 else { throw KilnError.posix("cannot move \(stateDirectory) aside") } }
+        guard rename(fresh.stateDirectory, stateDirectory) == 0 else { throw KilnError.posix("cannot move the new indexes into \(stateDirectory)") }
+        try? fm.removeItem(atPath: old)
         progress.end()
     }
 
     /// Reads every index of this architecture.
     public func loadIndex() throws -> PackageIndex {
         try update()
+        let lock = try FileLock(lockPath, .shared)
+        defer { withExtendedLifetime(lock) {} }
         var index = PackageIndex()
         for f in indexFiles {
-            guard let data = FileManager.default.contents(atPath: f) else { throw KilnError("cannot read APT index '\(f)'") }
+            guard let data = FileManager.default.contents(atPath: f) else { throw KilnError.posix("cannot read APT index '\(f)'") }
             index.add(packagesFile: data, architecture: architecture)
         }
         return index
+    }
+
+    /// What identifies the indexes now in the cache (names, sizes, times): a lock checked
+    /// against these needs no second check until they change.
+    public var indexIdentity: String {
+        indexFiles.map { f -> String in
+            var st = stat()
+            _ = stat(f, &st)
+            return "\((f as NSString).lastPathComponent) \(st.st_size) \(st.st_mtim.tv_sec)"
+        }.joined(separator: "\n")
+    }
+
+    /// The cached .deb of a package, if there is one (not checked: Store checks it before unpacking).
+    public func cachedDeb(_ p: LockedPackage) -> String? {
+        let path = debCache + "/" + p.sha256 + ".deb"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// The .deb of one package, downloaded (again) if the cache lacks it.
+    public func fetchOne(_ p: LockedPackage) throws -> String {
+        guard let path = try fetch([p])[p.name] else { throw KilnError("internal: \(p.name) was not fetched") }
+        return path
     }
 
     /// The cached .deb for a locked package, downloading what is missing. Each file is
@@ -103,7 +172,7 @@ public struct APTSource: Sendable {
             if result.status != 0 {
                 let err = result.stderrText.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: "\n")
                 throw KilnError("could not download packages \(specs.joined(separator: " ")):\n\(err)",
-                                hint: "a locked version may have left the archive; run 'kiln lock --if-stale PROFILE' to move the pins to what the archive has now")
+                                hint: "check the network and the host's APT sources; if a pinned version has left the archive, 'kiln lock --if-stale PROFILE' moves the pins")
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: tmp)
             for p in chunk {

@@ -101,6 +101,13 @@ public struct PackageIndex: Sendable {
                              provides: provides, filename: filename, sha256: sha, size: Int(f["Size"] ?? "") ?? 0)
     }
 
+    /// The records `keep` accepts, with their providers: e.g. only the versions a lock pins.
+    public func restricted(to keep: (PackageRecord) -> Bool) -> PackageIndex {
+        var out = PackageIndex()
+        for records in byName.values { for r in records where keep(r) { out.insert(r) } }
+        return out
+    }
+
     private mutating func insert(_ rec: PackageRecord) {
         byName[rec.name, default: []].append(rec)
         for p in rec.provides { providers[p.name, default: []].append(rec) }

@@ -35,7 +35,12 @@ enum DebUnpacker {
             let path = try normalize(String(cString: cpath), deb: deb)
             if path.isEmpty { continue }
             try ensureParents(path, entries: &entries, directory: directory)
-            let mode = UInt16(archive_entry_perm(entry) & 0o7777)
+            // Nothing in the store is writable by others: a package's 1777 tmp folders (base-files'
+            // tmp, var/tmp, var/lock) are folders to copy from, never to write into (the
+            // image has its own /tmp); the store is read-only on the machine.
+            let kind = archive_entry_filetype(entry)
+            let raw = UInt16(archive_entry_perm(entry) & 0o7777)
+            let mode = kind == 0o040000 ? raw & ~0o1002 : raw & ~0o002
             let uid = UInt32(truncatingIfNeeded: archive_entry_uid(entry))
             let gid = UInt32(truncatingIfNeeded: archive_entry_gid(entry))
             let host = directory + "/" + path
@@ -53,7 +58,7 @@ enum DebUnpacker {
                 entries[path] = copy
                 continue
             }
-            switch archive_entry_filetype(entry) {
+            switch kind {
             case 0o040000:  // AE_IFDIR (a macro with a cast, not imported)
                 try fm.createDirectory(atPath: host, withIntermediateDirectories: true)
                 entries[path] = ManifestEntry(path: path, kind: .directory, mode: mode, uid: uid, gid: gid, size: 0, sha256: nil, target: nil)

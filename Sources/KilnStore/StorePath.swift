@@ -17,6 +17,16 @@ public struct StorePath: Hashable, Comparable, Sendable, CustomStringConvertible
         self.name = cleanName
     }
 
+    /// A path as printed ("/nix/store/<hash>-<name>"), if it is one.
+    public init?(parsing path: String) {
+        let prefix = StorePath.storeDirectory + "/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let base = path.dropFirst(prefix.count)
+        guard base.count > 33, base[base.index(base.startIndex, offsetBy: 32)] == "-", !base.contains("/") else { return nil }
+        hashPart = String(base.prefix(32))
+        name = String(base.dropFirst(33))
+    }
+
     public var baseName: String { "\(hashPart)-\(name)" }
     public var path: String { "\(StorePath.storeDirectory)/\(baseName)" }
     public var description: String { path }

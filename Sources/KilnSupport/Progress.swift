@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress for long work. On a terminal a stage redraws one line with its count; elsewhere
-/// (CI logs, pipes) it prints one line when the stage ends, so logs stay short.
+/// (CI logs, pipes) it prints a line when a stage begins and one when it ends.
 public final class Progress: @unchecked Sendable {
     public static let shared = Progress()
 
@@ -16,12 +16,13 @@ public final class Progress: @unchecked Sendable {
         interactive = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
     }
 
-    /// Begins a named stage ("fetching", "unpacking", "writing ext4", ...).
+    /// Begins a named stage ("fetching", "unpacking", "writing ext4", ...). Logs get a line
+    /// when it begins and one when it ends, so a long stage shows what it is doing.
     public func begin(_ name: String) {
         lock.lock(); defer { lock.unlock() }
         stage = name
         started = Date()
-        if interactive && !quiet { write("\r\u{1B}[K\(name)...") }
+        if !quiet { write(interactive ? "\r\u{1B}[K\(name)..." : "\(name)...\n") }
     }
 
     /// Reports `done` of `total` units (nil when unknown) for the current stage.

@@ -23,8 +23,9 @@ public enum Tool {
                             hint: "run scripts/install-deps.sh (it installs the Debian packages Kiln needs)")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = Array(arguments.dropFirst())
+        let argv = childCommand([path] + arguments.dropFirst())
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         if let environment {
             var env = ProcessInfo.processInfo.environment
@@ -68,6 +69,17 @@ public enum Tool {
         }
         return result
     }
+
+    /// `command` run so that it dies with kiln: util-linux's setpriv sets the parent-death
+    /// signal (SIGKILL) and execs it, so a kiln killed with SIGKILL leaves no apt-get, qemu-img
+    /// or QEMU behind (the thread that starts a child waits for it, so the child's parent
+    /// lives as long as it should). Without setpriv the command runs as is.
+    public static func childCommand(_ command: [String]) -> [String] {
+        guard let setpriv = setprivPath, !command.isEmpty else { return command }
+        return [setpriv, "--pdeathsig", "KILL", "--"] + command
+    }
+
+    private static let setprivPath: String? = which("setpriv")
 
     /// The absolute path of a program in PATH (plus the sbin directories an ordinary user lacks).
     public static func which(_ name: String) -> String? {

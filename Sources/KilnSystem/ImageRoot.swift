@@ -4,16 +4,18 @@ import KilnStore
 /// /etc already activated, the profile links, and the generation's store closure.
 public enum ImageRoot {
     /// Every entry, sorted by path (parents before children), plus `extra` entries (a boot
-    /// loader's files under /boot).
+    /// loader's files under /boot). The store's registration and manifests are included.
     public static func nodes(_ generation: Generation, extra: [FileNode] = []) -> [FileNode] {
         var nodes = skeleton(toplevel: generation.toplevel) + EtcTree.activatedNodes(generation.etc, toplevel: generation.toplevel)
         nodes += extra
+        nodes += Registration.nodes(generation.packages.map(\.manifest) + generation.generated.map { $0.manifest() })
         for obj in generation.packages {
             for e in obj.manifest.entries {
                 let path = obj.storeFile(e.path)
                 switch e.kind {
                 case .directory: nodes.append(FileNode(path: path, kind: .directory, mode: e.mode, uid: e.uid, gid: e.gid))
-                case .file: nodes.append(FileNode(path: path, kind: .file(source: obj.hostFile(e.path)), mode: e.mode, uid: e.uid, gid: e.gid))
+                case .file: nodes.append(FileNode(path: path, kind: .file(source: obj.hostFile(e.path)), mode: e.mode, uid: e.uid,
+                                                  gid: e.gid, sha256: e.sha256))
                 case .symlink: nodes.append(FileNode(path: path, kind: .symlink(target: e.target ?? ""), mode: 0o777, uid: e.uid, gid: e.gid))
                 }
             }

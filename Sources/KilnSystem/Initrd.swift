@@ -18,14 +18,10 @@ enum Initrd {
         var cpio = CpioWriter(mtime: timestamp)
         for d in ["bin", "dev", "proc", "sys", "run", "mnt-root", "lib", "lib/modules"] { cpio.add(d, .directory, mode: 0o755) }
         cpio.add("dev/console", .charDevice(major: 5, minor: 1), mode: 0o600)
-        guard let bbData = FileManager.default.contents(atPath: busybox.hostFile(bb.path)) else {
-            throw KilnError("cannot read \(busybox.hostFile(bb.path))")
-        }
-        cpio.add("bin/busybox", .file([UInt8](bbData)), mode: 0o755)
+        cpio.add("bin/busybox", .file(try busybox.verifiedContents(bb.path)), mode: 0o755)
         cpio.add("bin/sh", .symlink("busybox"), mode: 0o777)
         for m in order {
-            guard let p = kmods.path(of: m), let d = FileManager.default.contents(atPath: p) else { throw KilnError("cannot read kernel module \(m)") }
-            cpio.add("lib/modules/\(m).ko", .file([UInt8](d)), mode: 0o644)
+            cpio.add("lib/modules/\(m).ko", .file(try kmods.contents(of: m)), mode: 0o644)
         }
         cpio.add("init", .file(Array(stage1Init(modules: order, rootFilesystem: plan.rootFilesystem).utf8)), mode: 0o755)
         cpio.finish()

@@ -10,8 +10,10 @@ struct KernelModules {
     let modules: [String: String]
     let builtin: Set<String>
     let packageRoot: String
+    let kernel: StoreObject
 
     init(kernel: StoreObject) throws {
+        self.kernel = kernel
         packageRoot = kernel.hostPath
         var version: String?
         var mods: [String: String] = [:]
@@ -64,6 +66,12 @@ struct KernelModules {
     }
 
     func path(of name: String) -> String? { modules[name].map { packageRoot + "/" + $0 } }
+
+    /// A module's bytes, checked against the kernel package's manifest.
+    func contents(of name: String) throws -> [UInt8] {
+        guard let rel = modules[name] else { throw KilnError("kernel \(version) has no module \(name)") }
+        return try kernel.verifiedContents(rel)
+    }
 
     /// The modules a machine description's tree patterns name, sorted: a path below
     /// lib/modules/<version>/kernel/ takes that file or everything under that folder; a word

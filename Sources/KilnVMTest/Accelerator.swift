@@ -29,8 +29,9 @@ public enum Accelerator: String, Sendable {
     private static func runProbe(kernel: String) -> Accelerator {
         guard let qemu = Tool.which("qemu-system-x86_64") else { return .tcg }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: qemu)
-        p.arguments = ["-accel", "kvm", "-cpu", "host", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
+        let argv = Tool.childCommand([qemu])  // dies with kiln
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst()) + ["-accel", "kvm", "-cpu", "host", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
                        "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 panic=-1 root=/dev/nonexistent"]
         let out = Pipe()
         p.standardOutput = out

@@ -90,8 +90,9 @@ public final class TestMachine: @unchecked Sendable {
         for s in ["shell", "qmp"] { try? FileManager.default.removeItem(atPath: socketDirectory + "/\(name).\(s)") }
         logger.log("starting (\(spec.config.accelerator.rawValue), \(spec.config.architecture.rawValue))", machine: name)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: qemu)
-        p.arguments = Array(cmd.dropFirst())
+        let argv = Tool.childCommand([qemu] + cmd.dropFirst())  // dies with kiln
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
         let inp = Pipe(), out = Pipe()
         p.standardInput = inp
         p.standardOutput = out

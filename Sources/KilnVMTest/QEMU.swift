@@ -59,8 +59,9 @@ public final class SerialMachine: @unchecked Sendable {
         guard let qemu = Tool.which(cmd[0]) else {
             throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh")
         }
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = Array(cmd.dropFirst())
+        let argv = Tool.childCommand([qemu] + cmd.dropFirst())  // dies with kiln
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output

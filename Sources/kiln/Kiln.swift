@@ -17,7 +17,7 @@ struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiln",
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
-        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Mkfs.self])
+        subcommands: [Build.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Mkfs.self, StoreCommand.self])
 
     /// Errors are turned into text here and nowhere else.
     static func main() {
@@ -34,6 +34,15 @@ struct Kiln: ParsableCommand {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             Foundation.exit(1)
         } catch {
+            // A Foundation file error that no stage wrapped: its path and the system's reason,
+            // not the NSError's dump.
+            let ns = error as NSError
+            if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+                let path = (ns.userInfo[NSFilePathErrorKey] as? String).map { "'\($0)': " } ?? ""
+                let reason = ns.posixCode.map { String(cString: strerror($0)) } ?? ns.localizedDescription
+                FileHandle.standardError.write(Data("error: \(path)\(reason)\n".utf8))
+                Foundation.exit(1)
+            }
             exit(withError: error)
         }
     }
@@ -264,8 +273,9 @@ struct Run: ParsableCommand {
             if let i = cmd.firstIndex(of: "stdio"), i > 0, cmd[i - 1] == "-serial" { cmd[i] = "mon:stdio" }
             let p = Process()
             guard let qemu = Tool.which(cmd[0]) else { throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh") }
-            p.executableURL = URL(fileURLWithPath: qemu)
-            p.arguments = Array(cmd.dropFirst())
+            let argv = Tool.childCommand([qemu] + cmd.dropFirst())  // dies with kiln
+            p.executableURL = URL(fileURLWithPath: argv[0])
+            p.arguments = Array(argv.dropFirst())
             try p.run()
             p.waitUntilExit()
             return

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import KilnPlan
 import KilnStore
+import KilnPrimitives
 @testable import KilnSystem
 
 /// Store objects made on the spot: a folder of files and a manifest saying what they are.
@@ -30,7 +31,7 @@ final class FakeStore {
             try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
             XCTAssertTrue(FileManager.default.createFile(atPath: host + "/" + rel, contents: Data(text.utf8)))
             entries.append(ManifestEntry(path: rel, kind: .file, mode: setuid.contains(rel) ? 0o4755 : 0o644,
-                                         size: Int64(text.utf8.count), sha256: String(repeating: "0", count: 64)))
+                                         size: Int64(text.utf8.count), sha256: Hex.encode(Digest.sha256(text))))
         }
         for (rel, target) in symlinks.sorted(by: { $0.key < $1.key }) {
             entries.append(ManifestEntry(path: rel, kind: .symlink, mode: 0o777, target: target))
@@ -234,5 +235,16 @@ final class GenerationTests: XCTestCase {
         let g = try builder(plan()).build()
         let sw = try XCTUnwrap(g.generated.first { $0.name == "system-path" })
         XCTAssertEqual(sw.entries["lib/modules"]?.kind, .symlink(target: "/run/booted-system/kernel-modules/lib/modules"))
+    }
+
+    func testADamagedStoreFileIsRefusedWhereItsBytesAreRead() throws {
+        let bb = try store.package("busybox-static", ["bin/busybox": "BB"])
+        XCTAssertTrue(FileManager.default.createFile(atPath: bb.hostFile("bin/busybox"), contents: Data("XX".utf8)))
+        XCTAssertThrowsError(try Initrd.make(plan: plan(), kernelModules: try KernelModules(kernel: try kernel()), busybox: bb,
+                                             timestamp: 1)) { e in
+            guard let c = e as? StoreCorruption else { return XCTFail("\(e)") }
+            XCTAssertEqual(c.file, "bin/busybox")
+            XCTAssertTrue(c.userMessage.contains(bb.storePath.path + "/bin/busybox"), c.userMessage)
+        }
     }
 }
