@@ -90,92 +90,7 @@ btrfs_listing() {
   rm -rf "$dir"
 }
 
-# ---- build, check, rebuild
-declare -A built
-for c in "${combos[@]}"; do
-  IFS='|' read -r name profile hw firmware <<<"$c"
-  img="$work/out/$profile.raw"
-  [ -n "${built[$profile]:-}" ] && continue
-  built[$profile]=1
-  p="$work/src/Tests/integration/matrix/$profile.nix"
-  t0=$(now)
-  if ! kiln build "$p" --hardware "qemu-$hw" --output "$img" >"$work/$profile.build.log" 2>&1; then
-    fail "$profile builds" "$(tail -5 "$work/$profile.build.log")"; continue
-  fi
-  pass "$profile builds"
-  timing "build $profile" "$(since "$t0") s"
-  check "$profile: the first build writes a lock file" test -s "$p.lock"
-  cp "$p.lock" "$work/$profile.lock.first"
-  check "$profile: sgdisk -v" sh -c "sgdisk -v '$img' | grep -q 'No problems found'"
-  extract "$img" 2 "$work/esp.img"
-  check "$profile: fsck.vfat -n on the ESP" fsck.vfat -n "$work/esp.img"
-  extract "$img" 3 "$work/root.img"
-  case $profile in
-    *btrfs) check "$profile: btrfs check" btrfs check "$work/root.img"
-            btrfs_listing "$work/root.img" >"$work/listing1" ;;
-    *) check "$profile: e2fsck -fn" e2fsck -fn "$work/root.img" ;;
-  esac
-  printf 'SIZE %-34s %s MiB apparent, %s MiB allocated\n' "$profile" \
-    "$(( $(stat -c %s "$img") >> 20 ))" "$(( $(stat -c %b "$img") * 512 >> 20 ))"
-
-  t0=$(now)
-  kiln build "$p" --hardware "qemu-$hw" --output "$work/out/again.raw" >/dev/null 2>&1
-  timing "rebuild $profile" "$(since "$t0") s"
-  check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
-  case $profile in
-    *btrfs)
-      # Bit-identical outside the root partition; the root holds the same files and metadata.
-      extract "$work/out/again.raw" 3 "$work/root2.img"
-      first=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}')
-      check "$profile: rebuild identical before the root partition" cmp -n $((first * 512)) "$img" "$work/out/again.raw"
-      btrfs_listing "$work/root2.img" >"$work/listing2"
-      check "$profile: rebuild has the same files, contents, owners, modes (btrfs is not bit-reproducible)" \
-        cmp "$work/listing1" "$work/listing2"
-      rm -f "$work/root2.img" ;;
-    *) check "$profile: rebuild is bit-identical" cmp "$img" "$work/out/again.raw" ;;
-  esac
-  rm -f "$work/out/again.raw" "$work/root.img" "$work/esp.img"
-done
-
-# ---- output formats, from the hybrid x86_64 image's profile
-if [ -z "${MATRIX_ONLY:-}" ]; then
-  p="$work/src/Tests/integration/matrix/x86_64-grub-ext4.nix"
-  for f in qcow2 vhd vmdk gce; do
-    ext=$f; [ $f = gce ] && ext=tar.gz
-    out="$work/out/disk.$ext"
-    t0=$(now)
-    if ! kiln build "$p" --hardware qemu-x86_64 --format $f --output "$out" >"$work/$f.log" 2>&1; then
-      fail "format $f builds" "$(tail -5 "$work/$f.log")"; continue
-    fi
-    timing "build --format $f" "$(since "$t0") s"
-    printf 'SIZE %-34s %s MiB\n' "format $f" "$(echo "scale=1; $(stat -c %s "$out") / 1048576" | bc)"
-    runas mkdir -p "$work/out/again"
-    kiln build "$p" --hardware qemu-x86_64 --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
-    check "format $f: rebuild is bit-identical" cmp "$out" "$work/out/again/disk.$ext"
-    rm -rf "$work/out/again"
-    case $f in
-      qcow2) check "format qcow2: qemu-img check" qemu-img check -f qcow2 "$out" ;;
-      vmdk)  check "format vmdk: qemu-img check" qemu-img check -f vmdk "$out"
-             check "format vmdk: streamOptimized" sh -c "qemu-img info -f vmdk '$out' | grep -q 'create type: streamOptimized'" ;;
-      vhd)   vsize=$(qemu-img info -f vpc --output=json "$out" | grep -o '"virtual-size": [0-9]*' | grep -o '[0-9]*$')
-             check "format vhd: virtual size a whole number of MiB" test $((vsize % 1048576)) -eq 0
-             check "format vhd: fixed (file = virtual size + 512-byte footer)" test "$(stat -c %s "$out")" -eq $((vsize + 512))
-             check "format vhd: footer cookie" sh -c "tail -c 512 '$out' | head -c 8 | grep -q conectix" ;;
-      gce)   check "format gce: libarchive lists exactly disk.raw" test "$(bsdtar -tf "$out")" = "disk.raw"
-             mkdir -p "$work/out/gce"
-             bsdtar -xSf "$out" -C "$work/out/gce"
-             check "format gce: disk.raw is the raw image" cmp "$work/out/gce/disk.raw" "$work/out/x86_64-grub-ext4.raw"
-             rm -rf "$work/out/gce" ;;
-    esac
-    if [ $f != gce ]; then
-      fmt=$f; [ $f = vhd ] && fmt=vpc
-      check "format $f: same disk as raw (qemu-img compare)" qemu-img compare -f "$fmt" -F raw "$out" "$work/out/x86_64-grub-ext4.raw"
-    fi
-    rm -f "$out"
-  done
-fi
-
-# ---- boots, two at a time: a plain QEMU command line, as a user types it
+# ---- booting: a plain QEMU command line, as a user types it
 ssh_to() {  # PORT COMMAND...: runs the command as root on the machine
   local port=$1; shift
   ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
@@ -246,16 +161,113 @@ boot() {
   } >"$log" 2>&1
   sleep 3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
-jobs_running() { jobs -rp | wc -l; }
-port=2222
+# A queue of boots ("name|profile|hw|firmware"), started by pump as cores free up.
+queue=(); boot_pids=(); port=2222
+alive() { local pid; for pid in "${boot_pids[@]}"; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done; }
+pump() {  # LIMIT: starts queued boots while fewer than LIMIT run
+  local limit=$1 name profile hw firmware
+  mapfile -t boot_pids < <(alive)
+  while [ ${#queue[@]} -gt 0 ] && [ ${#boot_pids[@]} -lt "$limit" ]; do
+    IFS='|' read -r name profile hw firmware <<<"${queue[0]}"
+    queue=("${queue[@]:1}")
+    while ss -ltn | grep -q ":$port "; do port=$((port + 1)); done
+    boot "$name" "$profile" "$hw" "$firmware" "$port" &
+    boot_pids+=($!)
+    port=$((port + 1))
+  done
+}
+
+# ---- build, check, rebuild
+declare -A built
 for c in "${combos[@]}"; do
   IFS='|' read -r name profile hw firmware <<<"$c"
-  [ -f "$work/out/$profile.raw" ] || { fail "$name boots" "no image"; continue; }
-  while [ "$(jobs_running)" -ge 2 ]; do wait -n; done
-  while ss -ltn | grep -q ":$port "; do port=$((port + 1)); done
-  boot "$name" "$profile" "$hw" "$firmware" "$port" &
-  port=$((port + 1))
+  img="$work/out/$profile.raw"
+  [ -n "${built[$profile]:-}" ] && continue
+  built[$profile]=1
+  p="$work/src/Tests/integration/matrix/$profile.nix"
+  t0=$(now)
+  if ! kiln build "$p" --hardware "qemu-$hw" --output "$img" >"$work/$profile.build.log" 2>&1; then
+    fail "$profile builds" "$(tail -5 "$work/$profile.build.log")"; continue
+  fi
+  pass "$profile builds"
+  timing "build $profile" "$(since "$t0") s"
+  check "$profile: the first build writes a lock file" test -s "$p.lock"
+  cp "$p.lock" "$work/$profile.lock.first"
+  check "$profile: sgdisk -v" sh -c "sgdisk -v '$img' | grep -q 'No problems found'"
+  extract "$img" 2 "$work/esp.img"
+  check "$profile: fsck.vfat -n on the ESP" fsck.vfat -n "$work/esp.img"
+  extract "$img" 3 "$work/root.img"
+  case $profile in
+    *btrfs) check "$profile: btrfs check" btrfs check "$work/root.img"
+            btrfs_listing "$work/root.img" >"$work/listing1" ;;
+    *) check "$profile: e2fsck -fn" e2fsck -fn "$work/root.img" ;;
+  esac
+  printf 'SIZE %-34s %s MiB apparent, %s MiB allocated\n' "$profile" \
+    "$(( $(stat -c %s "$img") >> 20 ))" "$(( $(stat -c %b "$img") * 512 >> 20 ))"
+
+  t0=$(now)
+  kiln build "$p" --hardware "qemu-$hw" --output "$work/out/again.raw" >/dev/null 2>&1
+  timing "rebuild $profile" "$(since "$t0") s"
+  check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
+  case $profile in
+    *btrfs)
+      # Bit-identical outside the root partition; the root holds the same files and metadata.
+      extract "$work/out/again.raw" 3 "$work/root2.img"
+      first=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}')
+      check "$profile: rebuild identical before the root partition" cmp -n $((first * 512)) "$img" "$work/out/again.raw"
+      btrfs_listing "$work/root2.img" >"$work/listing2"
+      check "$profile: rebuild has the same files, contents, owners, modes (btrfs is not bit-reproducible)" \
+        cmp "$work/listing1" "$work/listing2"
+      rm -f "$work/root2.img" ;;
+    *) check "$profile: rebuild is bit-identical" cmp "$img" "$work/out/again.raw" ;;
+  esac
+  rm -f "$work/out/again.raw" "$work/root.img" "$work/esp.img"
+  for c2 in "${combos[@]}"; do [ "$(cut -d'|' -f2 <<<"$c2")" = "$profile" ] && queue+=("$c2"); done
+  pump 1
 done
+
+# ---- output formats, from the hybrid x86_64 image's profile
+if [ -z "${MATRIX_ONLY:-}" ]; then
+  p="$work/src/Tests/integration/matrix/x86_64-grub-ext4.nix"
+  for f in qcow2 vhd vmdk gce; do
+    pump 1
+    ext=$f; [ $f = gce ] && ext=tar.gz
+    out="$work/out/disk.$ext"
+    t0=$(now)
+    if ! kiln build "$p" --hardware qemu-x86_64 --format $f --output "$out" >"$work/$f.log" 2>&1; then
+      fail "format $f builds" "$(tail -5 "$work/$f.log")"; continue
+    fi
+    timing "build --format $f" "$(since "$t0") s"
+    printf 'SIZE %-34s %s MiB\n' "format $f" "$(echo "scale=1; $(stat -c %s "$out") / 1048576" | bc)"
+    runas mkdir -p "$work/out/again"
+    kiln build "$p" --hardware qemu-x86_64 --format $f --output "$work/out/again/disk.$ext" >/dev/null 2>&1
+    check "format $f: rebuild is bit-identical" cmp "$out" "$work/out/again/disk.$ext"
+    rm -rf "$work/out/again"
+    case $f in
+      qcow2) check "format qcow2: qemu-img check" qemu-img check -f qcow2 "$out" ;;
+      vmdk)  check "format vmdk: qemu-img check" qemu-img check -f vmdk "$out"
+             check "format vmdk: streamOptimized" sh -c "qemu-img info -f vmdk '$out' | grep -q 'create type: streamOptimized'" ;;
+      vhd)   vsize=$(qemu-img info -f vpc --output=json "$out" | grep -o '"virtual-size": [0-9]*' | grep -o '[0-9]*$')
+             check "format vhd: virtual size a whole number of MiB" test $((vsize % 1048576)) -eq 0
+             check "format vhd: fixed (file = virtual size + 512-byte footer)" test "$(stat -c %s "$out")" -eq $((vsize + 512))
+             check "format vhd: footer cookie" sh -c "tail -c 512 '$out' | head -c 8 | grep -q conectix" ;;
+      gce)   check "format gce: libarchive lists exactly disk.raw" test "$(bsdtar -tf "$out")" = "disk.raw"
+             mkdir -p "$work/out/gce"
+             bsdtar -xSf "$out" -C "$work/out/gce"
+             check "format gce: disk.raw is the raw image" cmp "$work/out/gce/disk.raw" "$work/out/x86_64-grub-ext4.raw"
+             rm -rf "$work/out/gce" ;;
+    esac
+    if [ $f != gce ]; then
+      fmt=$f; [ $f = vhd ] && fmt=vpc
+      check "format $f: same disk as raw (qemu-img compare)" qemu-img compare -f "$fmt" -F raw "$out" "$work/out/x86_64-grub-ext4.raw"
+    fi
+    rm -f "$out"
+  done
+fi
+
+# ---- the boots run while the next images build: one at a time during the builds (a build
+# takes the other core), two at a time after them
+while [ ${#queue[@]} -gt 0 ] || [ -n "$(alive)" ]; do pump 2; sleep 1; done
 wait
 for c in "${combos[@]}"; do
   IFS='|' read -r name profile hw firmware <<<"$c"
