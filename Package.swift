@@ -77,10 +77,12 @@ let package = Package(
         // The stages in order, for the CLI and the tests.
         .target(name: "KilnBuild", dependencies: ["KilnSupport", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnPackages", "KilnStore", "KilnSystem",
                                                   "KilnImage", "KilnBoot"]),
+        // Generations on running machines over SSH: kiln switch, kiln gc --target-host.
+        .target(name: "KilnDeploy", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnPrimitives", "KilnStore", "KilnSystem", "KilnSupport", "CArchive"]),
         // VM tests: test files, building their nodes, QEMU machines, the driver and its script.
         .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnSupport", "NixLang"]),
         .executableTarget(name: "kiln", dependencies: [
-            "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnImage", "KilnVMTest",
+            "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnDeploy", "KilnImage", "KilnVMTest",
             "KilnSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
 
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives"]),
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),
+        .testTarget(name: "KilnDeployTests", dependencies: ["KilnDeploy", "KilnStore", "KilnSupport"]),
         .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnSupport"]),
     ]
 )

@@ -97,6 +97,11 @@ public struct Pipeline {
         for w in plan.packages {
             requests.append(PackageRequest(name: w.name, requestedBy: "option \(w.option) in \(w.file)"))
         }
+        for (name, v) in plan.specialisations.sorted(by: { $0.key < $1.key }) {
+            for w in v.packages {
+                requests.append(PackageRequest(name: w.name, requestedBy: "option \(w.option) of specialisation.\(name) in \(w.file)"))
+            }
+        }
         requests.append(PackageRequest(name: plan.kernel.package, requestedBy: "option boot.kernelPackage"))
         for p in Self.initrdPackages { requests.append(PackageRequest(name: p, requestedBy: "Kiln's initrd")) }
         for p in loader.packages { requests.append(PackageRequest(name: p, requestedBy: "option \(loader.packagesOption)")) }
@@ -134,6 +139,8 @@ public struct Pipeline {
     public func build(_ request: BuildRequest, plan evaluated: SystemPlan? = nil) throws -> BuildResult {
         try refuseToOverwriteInputs(request)
         KilnPaths.sweep(cacheDirectory: cacheDirectory)
+        let gcGuard = try holdAgainstGC()
+        defer { _ = gcGuard }
         let out = try AtomicOutput(request.output)
         defer { out.discard() }
 
@@ -160,6 +167,30 @@ public struct Pipeline {
         }
     }
 
+    /// A generation for a running machine (`kiln switch`): evaluated, locked and realised as
+    /// for an image, numbered `number`, booting the machine's own root (and ESP), keeping the
+    /// ids its accounts have. `accept` sees the plan before anything is fetched or built.
+    /// Returns it with the file tree of every store path it holds.
+    public func machineGeneration(profile: String, hardware: Hardware, number: Int, rootUUID: String,
+                                  espPartitionUUID: String?, previousAccounts: PreviousAccounts,
+                                  seed: String? = nil, accept: (SystemPlan) throws -> Void = { _ in })
+        throws -> (plan: SystemPlan, generation: Generation, storeNodes: [FileNode]) {
+        KilnPaths.sweep(cacheDirectory: cacheDirectory)
+        let gcGuard = try holdAgainstGC()
+        defer { _ = gcGuard }
+        let plan = try evaluate(profile: profile, hardware: hardware)
+        try accept(plan)
+        let lock = try lock(plan: plan, profile: profile)
+        let objects = try realise(lock)
+        var identity = ImageIdentity(seed: seed, hostName: plan.hostName)
+        identity.rootUUID = rootUUID
+        if let espPartitionUUID { identity.espPartitionUUID = espPartitionUUID }
+        let generation = try buildGeneration(plan: plan, lock: lock, objects: objects, identity: identity, number: number,
+                                             previousAccounts: previousAccounts)
+        let nodes = ImageRoot.nodes(generation).filter { $0.path.hasPrefix(nixStoreDirectory + "/") }
+        return (plan, generation, nodes)
+    }
+
     /// Writes the image from realised packages: the generation, the root filesystem, the disk.
     private func writeImage(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], request: BuildRequest,
                             to out: AtomicOutput) throws -> Generation {
@@ -172,10 +203,10 @@ public struct Pipeline {
 
         // The root filesystem, then the disk around it.
         let rootImage = work + "/root.img"
-        try RootFilesystemWriter.write(plan.rootFilesystem, ImageRoot.nodes(generation, extra: loader.rootFiles([generation.bootspec])),
+        try RootFilesystemWriter.write(plan.rootFilesystem, ImageRoot.nodes(generation, extra: loader.rootFiles(generation.bootspecs)),
                                        to: rootImage, uuid: identity.rootUUID, seed: identity.seed,
                                        timestamp: identity.timestamp, progress: Progress.shared)
-        let espFiles = try loader.espFiles([generation.bootspec], context: boot)
+        let espFiles = try loader.espFiles(generation.bootspecs, context: boot)
         let rawPath = request.format == .raw ? out.temporaryPath : work + "/disk.raw"
         try DiskAssembler.assemble(DiskSpec(
             rootFilesystemImage: rootImage, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
@@ -190,6 +221,12 @@ public struct Pipeline {
             Progress.shared.end()
         }
         return generation
+    }
+
+    /// The cache's gc lock, shared: `kiln gc` waits until this build is done with the store.
+    private func holdAgainstGC() throws -> FileLock {
+        try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        return try FileLock(CacheCollector.gcLockPath(cacheDirectory), .shared, waiting: "waiting for kiln gc to finish with \(cacheDirectory)")
     }
 
     /// The output must not be one of the build's inputs (the profile, its lock).
@@ -227,7 +264,15 @@ public struct Pipeline {
 
     /// The generation from the realised packages: the configuration's runtime closure, the
     /// kernel, and the initrd's busybox.
-    func buildGeneration(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], identity: ImageIdentity) throws -> Generation {
+    func buildGeneration(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], identity: ImageIdentity,
+                         number: Int = 1, specialisation: String? = nil, previousAccounts: PreviousAccounts? = nil) throws -> Generation {
+        // The variants first: the generation links their toplevels.
+        var variants: [String: Generation] = [:]
+        for (name, v) in plan.specialisations {
+            variants[name] = try buildGeneration(plan: v, lock: lock, objects: objects, identity: identity, number: number,
+                                                 specialisation: (specialisation.map { $0 + "/" } ?? "") + name,
+                                                 previousAccounts: previousAccounts)
+        }
         let systemNames = Set(lock.closure(of: plan.packages.map(\.name)).map(\.name))
         let kernelClosure = lock.closure(of: [plan.kernel.package])
         guard let kernel = kernelClosure.compactMap({ objects[$0.name] })
@@ -235,7 +280,13 @@ public struct Pipeline {
             throw KilnError("no package in the closure of \(plan.kernel.package) (boot.kernelPackage) contains a kernel (boot/vmlinuz-*)")
         }
         guard let busybox = objects["busybox-static"] else { throw KilnError("the lock file lacks busybox-static") }
-        return try GenerationBuilder(plan: plan, identity: identity, packages: objects.filter { systemNames.contains($0.key) },
-                                     kernelPackage: kernel, busybox: busybox).build()
+        var builder = GenerationBuilder(plan: plan, identity: identity, packages: objects.filter { systemNames.contains($0.key) },
+                                        kernelPackage: kernel, busybox: busybox)
+        builder.number = number
+        builder.specialisation = specialisation
+        builder.variants = variants
+        builder.installBootloader = { [loader = plan.bootLoaderInstaller] bash in loader.installScript(bash: bash) }
+        builder.previousAccounts = previousAccounts
+        return try builder.build()
     }
 }

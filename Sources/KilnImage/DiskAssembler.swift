@@ -109,7 +109,7 @@ public enum DiskAssembler {
         func guid(_ purpose: String) throws -> GUID { try GUID(bytes: SeededUUID.make(seed: spec.seed, purpose: purpose)) }
         return GPTTable(diskGUID: try guid("disk"), totalSectors: total, partitions: [
             .init(type: .biosBoot, guid: try guid("partition-bios-boot"), firstLBA: biosStart, lastLBA: espStart - 1, name: "BIOS boot"),
-            .init(type: .esp, guid: try guid("partition-esp"), firstLBA: espStart, lastLBA: rootStart - 1, name: "ESP"),
+            .init(type: .esp, guid: try guid(SeededUUID.Purpose.espPartition), firstLBA: espStart, lastLBA: rootStart - 1, name: "ESP"),
             .init(type: try GUID(spec.architecture.rootPartitionType), guid: try guid("partition-root"), firstLBA: rootStart,
                   lastLBA: rootStart + rootSectors - 1, name: spec.architecture.rootPartitionName),
         ])

@@ -10,28 +10,36 @@ public struct SystemPlan: Codable, Sendable {
     public var bootLoader: BootLoader
     /// Seconds the boot menu waits before booting the default entry.
     public var bootLoaderTimeout: Int
+    /// How many generations the boot menu lists, newest first (`configurationLimit`); nil: all.
+    public var bootLoaderLimit: Int?
     public var rootFilesystem: RootFilesystem
     public var kernel: Kernel
     /// `users.users`, sorted by name.
     public var users: [User]
+    /// `users.mutableUsers`: a switch keeps the passwords and accounts changed on the machine.
+    public var mutableUsers: Bool = true
     /// `users.groups`, sorted by name (Debian's base groups are declared by the modules too).
     public var groups: [Group]
     /// `environment.etc`, including the units `systemd.services` generates.
     public var etc: [EtcFile]
     /// Every package a module asked for, with the module that asked.
     public var packages: [PackageWant]
+    /// `specialisation.<name>`: variants of this system, each a whole plan.
+    public var specialisations: [String: SystemPlan] = [:]
 
     public init(hostName: String, architecture: Architecture, firmware: [Firmware], bootLoader: BootLoader,
                 bootLoaderTimeout: Int = 1, rootFilesystem: RootFilesystem = .ext4, kernel: Kernel,
                 users: [User] = [], groups: [Group] = [], etc: [EtcFile] = [], packages: [PackageWant] = []) {
         self.hostName = hostName; self.architecture = architecture; self.firmware = firmware
-        self.bootLoader = bootLoader; self.bootLoaderTimeout = bootLoaderTimeout; self.rootFilesystem = rootFilesystem
+        self.bootLoader = bootLoader; self.bootLoaderTimeout = bootLoaderTimeout; self.bootLoaderLimit = nil
+        self.rootFilesystem = rootFilesystem
         self.kernel = kernel; self.users = users; self.groups = groups; self.etc = etc; self.packages = packages
     }
 
-    /// Every package the system's closure starts from (the kernel's included), sorted and unique.
+    /// Every package the system's closure starts from (the kernel's and the variants'
+    /// included), sorted and unique.
     public var packageNames: [String] {
-        Array(Set(packages.map(\.name) + [kernel.package])).sorted()
+        Array(Set(packages.map(\.name) + [kernel.package] + specialisations.values.flatMap(\.packageNames))).sorted()
     }
 }
 

@@ -2,6 +2,11 @@
 /// with the build's seed over a purpose string ("disk", "partition-root", ...), the first 16
 /// bytes, with the RFC 4122 version-4 and variant bits set.
 public enum SeededUUID {
+    /// Purposes named by more than one writer (the disk's layout and the fstab that mounts it).
+    public enum Purpose {
+        public static let espPartition = "partition-esp"
+    }
+
     public static func make(seed: [UInt8], purpose: String) -> [UInt8] {
         var bytes = Array(Digest.hmacSHA256(key: seed, message: Array(purpose.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x40

@@ -7,6 +7,8 @@ public struct ToolOutput: Sendable {
     public var stderr: Data
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    public init(status: Int32, stdout: Data, stderr: Data) { self.status = status; self.stdout = stdout; self.stderr = stderr }
 }
 
 /// Every external program Kiln uses is run through here: argument lists, never shell strings,

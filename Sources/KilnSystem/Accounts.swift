@@ -2,6 +2,26 @@ import Foundation
 import KilnPlan
 import KilnSupport
 
+/// The ids a machine's accounts have now (its /etc/passwd and /etc/group), which a new
+/// generation keeps: a user added before alice must not take alice's uid (NixOS keeps
+/// /var/lib/nixos/uid-map for the same reason).
+public struct PreviousAccounts: Sendable {
+    public var uids: [String: Int]
+    public var gids: [String: Int]
+
+    public init(passwd: String, group: String) {
+        func ids(_ text: String) -> [String: Int] {
+            var out: [String: Int] = [:]
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                if f.count > 2, let id = Int(f[2]) { out[String(f[0])] = id }
+            }
+            return out
+        }
+        uids = ids(passwd); gids = ids(group)
+    }
+}
+
 /// passwd, group, shadow and gshadow from the declared users, over Debian's base accounts.
 public struct Accounts: Sendable {
     public private(set) var passwd = "", group = "", shadow = "", gshadow = ""
@@ -28,7 +48,7 @@ public struct Accounts: Sendable {
     /// Users and groups without a given id get one in a stable order (by name, as the
     /// configuration lists them): normal users from 1000 up, system users and groups from
     /// 999 down, as NixOS allocates them.
-    public init(users: [User], groups declared: [Group] = [], seed: [UInt8]) throws {
+    public init(users: [User], groups declared: [Group] = [], seed: [UInt8], previous: PreviousAccounts? = nil) throws {
         var members: [String: [String]] = [:]
         var allGroups = Self.baseGroups
         var usedGIDs = Set(allGroups.map(\.1))
@@ -42,8 +62,11 @@ public struct Accounts: Sendable {
                 continue
             }
             let gid: Int
-            if let given = g.gid { gid = given } else {
-                while usedGIDs.contains(nextSystemGID) { nextSystemGID -= 1 }
+            if let given = g.gid { gid = given } else if let was = previous?.gids[g.name], !usedGIDs.contains(was),
+                                                          !declared.contains(where: { $0.gid == was }) {
+                gid = was
+            } else {
+                while usedGIDs.contains(nextSystemGID) || previous?.gids.values.contains(nextSystemGID) == true { nextSystemGID -= 1 }
                 gid = nextSystemGID
             }
             guard !usedGIDs.contains(gid) else {
@@ -61,10 +84,19 @@ public struct Accounts: Sendable {
         ]
         let groupIDs = Dictionary(allGroups, uniquingKeysWith: { a, _ in a })
         var usedUIDs = Set(lines.map(\.0) + users.compactMap(\.uid))
+        // Ids the machine gave its accounts stay theirs; new ones skip every id in use there.
+        let keptUIDs = Dictionary(users.compactMap { u -> (String, Int)? in
+            guard u.uid == nil, u.name != "root", let was = previous?.uids[u.name], !usedUIDs.contains(was) else { return nil }
+            return (u.name, was)
+        }, uniquingKeysWith: { a, _ in a })
+        usedUIDs.formUnion(keptUIDs.values)
+        usedUIDs.formUnion(previous?.uids.values.map { $0 } ?? [])
         var nextUID = 1000, nextSystemUID = 999
         for u in users {
             let uid: Int
-            if let given = u.uid { uid = given } else if u.name == "root" { uid = 0 } else if u.isSystemUser {
+            if let given = u.uid { uid = given } else if u.name == "root" { uid = 0 } else if let was = keptUIDs[u.name] {
+                uid = was
+            } else if u.isSystemUser {
                 while usedUIDs.contains(nextSystemUID) { nextSystemUID -= 1 }
                 uid = nextSystemUID; usedUIDs.insert(uid)
             } else {

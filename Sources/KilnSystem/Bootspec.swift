@@ -15,11 +15,15 @@ public struct Bootspec: Sendable {
     public var initrdName: String
     /// The whole kernel command line (with init=).
     public var commandLine: String
+    /// The variant (`specialisation.<name>`) this entry boots, or nil for the system itself.
+    public var specialisation: String?
+    /// When the generation was made (seconds since 1970): its profile link's time.
+    public var created: UInt32 = 1
 
     public init(generation: Int, title: String, kernel: String, initrd: String, kernelSource: String, initrdData: [UInt8],
-                kernelName: String, initrdName: String, commandLine: String) {
+                kernelName: String, initrdName: String, commandLine: String, specialisation: String? = nil) {
         self.generation = generation; self.title = title; self.kernel = kernel; self.initrd = initrd
         self.kernelSource = kernelSource; self.initrdData = initrdData; self.kernelName = kernelName
-        self.initrdName = initrdName; self.commandLine = commandLine
+        self.initrdName = initrdName; self.commandLine = commandLine; self.specialisation = specialisation
     }
 }

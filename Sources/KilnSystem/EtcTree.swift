@@ -5,7 +5,7 @@ import KilnStore
 /// maintainer scripts and base-files would set up), and `environment.etc`; then how the
 /// running system's /etc links into it.
 enum EtcTree {
-    static func make(plan: SystemPlan, identity: ImageIdentity, packages: [StoreObject]) throws -> GeneratedObject {
+    static func make(plan: SystemPlan, identity: ImageIdentity, packages: [StoreObject], previous: PreviousAccounts? = nil) throws -> GeneratedObject {
         var etc = GeneratedObject(name: "etc")
         for obj in packages {
             for e in obj.manifest.entries where e.path.hasPrefix("etc/") {
@@ -30,8 +30,14 @@ enum EtcTree {
         // The root is the one file system Kiln itself makes: its line comes first, then the
         // entries of fileSystems and swapDevices (the modules' fstab).
         let fs = plan.rootFilesystem
-        let rootLine = "UUID=\(identity.rootUUID) / \(fs.rawValue) rw,relatime 0 \(fs.fsckPass)\n"
-        etc.data("fstab", rootLine + (plan.etc.first { $0.path == "fstab" }?.text ?? ""))
+        var lines = "UUID=\(identity.rootUUID) / \(fs.rawValue) rw,relatime 0 \(fs.fsckPass)\n"
+        // systemd-boot reads its entries and the kernels from the ESP: the running system
+        // keeps it at /boot to write them for every generation (no fsck: dosfstools is not
+        // part of every system).
+        if plan.bootLoader == .systemdBoot {
+            lines += "PARTUUID=\(identity.espPartitionUUID) /boot vfat umask=0077 0 0\n"
+        }
+        etc.data("fstab", lines + (plan.etc.first { $0.path == "fstab" }?.text ?? ""))
         etc.data("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n")
         etc.data("environment", "")
         etc.data("default/locale", "")
@@ -43,7 +49,7 @@ enum EtcTree {
         // startSession does; cron-like ones (noninteractive) do not.
         etc.data("pam.d/common-session", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\nsession optional pam_systemd.so\n")
         etc.data("pam.d/common-session-noninteractive", "session [default=1] pam_permit.so\nsession requisite pam_deny.so\nsession required pam_permit.so\nsession required pam_unix.so\n")
-        let accounts = try Accounts(users: plan.users, groups: plan.groups, seed: identity.seed)
+        let accounts = try Accounts(users: plan.users, groups: plan.groups, seed: identity.seed, previous: previous)
         for f in plan.etc where f.path != "fstab" {
             if let text = f.text {
                 let uid = try accounts.id(f.user, in: accounts.uids, option: "environment.etc.\"\(f.path)\".user")
@@ -82,6 +88,8 @@ enum EtcTree {
         let (dirs, links) = layout(etc)
         n += dirs.map { FileNode(path: "/etc/" + $0, kind: .directory, mode: etc.entries[$0]?.mode ?? 0o755) }
         n += links.map { FileNode(path: "/etc/" + $0, kind: .symlink(target: "/etc/static/" + $0), mode: 0o777) }
+        // What the activation of the next generation removes if that one lacks it.
+        n.append(FileNode(path: "/etc/.kiln-links", kind: .data(Array((links.joined(separator: "\n") + "\n").utf8)), mode: 0o644))
         for (rel, meta) in copiedFiles.sorted(by: { $0.key < $1.key }) {
             if let node = etc.entries[rel] { n.append(FileNode(path: "/etc/" + rel, kind: node.kind, mode: meta.mode, gid: meta.gid)) }
         }

@@ -14,9 +14,30 @@ public struct Generation: Sendable {
     public var packages: [StoreObject]
     /// The generated /etc, which the image ships already activated.
     public var etc: GeneratedObject
+    /// The variants (`specialisation.<name>`), each a generation linked from this one's
+    /// `specialisation/<name>`.
+    public var specialisations: [String: Generation] = [:]
 
-    /// Every store path of the generation, sorted.
-    public var closure: [StorePath] { (packages.map(\.storePath) + generated.map(\.storePath)).sorted() }
+    /// Every package object of it and its variants, each once, sorted by store name.
+    public var allPackages: [StoreObject] {
+        var seen = Set<StorePath>()
+        return (packages + specialisations.values.flatMap(\.allPackages)).filter { seen.insert($0.storePath).inserted }
+            .sorted { $0.storePath.name < $1.storePath.name }
+    }
+
+    /// Every generated object of it and its variants, each once.
+    public var allGenerated: [GeneratedObject] {
+        var seen = Set<StorePath>()
+        return (generated + specialisations.values.flatMap(\.allGenerated)).filter { seen.insert($0.storePath).inserted }
+    }
+
+    /// The boot entries: the system's, then its variants'.
+    public var bootspecs: [Bootspec] {
+        [bootspec] + specialisations.keys.sorted().compactMap { specialisations[$0]?.bootspec }
+    }
+
+    /// Every store path of the generation and its variants, sorted.
+    public var closure: [StorePath] { (allPackages.map(\.storePath) + allGenerated.map(\.storePath)).sorted() }
 }
 
 /// Turns a plan and the realised packages into a generation (NixOS's
@@ -30,6 +51,16 @@ public struct GenerationBuilder {
     public let busybox: StoreObject
     /// The generation's number (an image holds generation 1).
     public var number = 1
+    /// The variant this builds (its boot entry's title and its toplevel's name say so).
+    public var specialisation: String?
+    /// Built variants to link from the toplevel's `specialisation/<name>`.
+    public var variants: [String: Generation] = [:]
+    /// The boot loader's `bin/install-bootloader` for a bash at the given path (KilnBoot's
+    /// loaders write it; this target cannot know them).
+    public var installBootloader: (@Sendable (String) -> String)?
+    /// The machine's accounts when this generation replaces another (`kiln switch`): their
+    /// ids are kept.
+    public var previousAccounts: PreviousAccounts?
 
     public init(plan: SystemPlan, identity: ImageIdentity, packages: [String: StoreObject], kernelPackage: StoreObject,
                 busybox: StoreObject) {
@@ -59,15 +90,19 @@ public struct GenerationBuilder {
         let modules = try ModulesTree.make(kernel: kernelPackage, modules: kmods, patterns: plan.kernel.modulesTree,
                                            required: plan.kernel.initrdModules + plan.kernel.modules + plan.rootFilesystem.kernelModules,
                                            workDirectory: work)
+        let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
+        let tools = MachineTools.object(bash: bash)
         var sw = SystemPath.make(sortedPackages)
         SystemPath.link(&sw, "lib/modules", to: SystemPath.modulesTarget)
-        let etc = try EtcTree.make(plan: plan, identity: identity, packages: sortedPackages)
+        for name in tools.entries.keys.sorted() where name.hasPrefix("bin/") && name != "bin" {
+            SystemPath.link(&sw, name, to: tools.storePath.path + "/" + name)
+        }
+        let etc = try EtcTree.make(plan: plan, identity: identity, packages: sortedPackages, previous: previousAccounts)
 
-        let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
         let systemd = try storeFile("systemd", ["lib/systemd/systemd", "usr/lib/systemd/systemd"])
         let kernelParams = (["root=UUID=\(identity.rootUUID)", "rw"] + plan.kernel.params).joined(separator: " ")
 
-        var top = GeneratedObject(name: "kiln-system-\(plan.hostName)")
+        var top = GeneratedObject(name: "kiln-system-\(plan.hostName)" + (specialisation.map { "-" + $0 } ?? ""))
         top.symlink("kernel", kernel.storePath.path + "/vmlinuz")
         top.symlink("initrd", initrd.storePath.path + "/initrd")
         top.symlink("kernel-modules", modules.storePath.path)
@@ -76,17 +111,22 @@ public struct GenerationBuilder {
         top.data("kernel-params", kernelParams + "\n")
         top.data("system", plan.architecture.nixSystem + "\n")
         top.data("init", StageScripts.stage2Init(bash: bash, systemd: systemd), mode: 0o755)
-        top.data("activate", StageScripts.activate(bash: bash, etc: etc, users: plan.users), mode: 0o755)
+        top.data("activate", StageScripts.activate(bash: bash, etc: etc, users: plan.users, mutableUsers: plan.mutableUsers), mode: 0o755)
+        top.data("bin/switch-to-configuration", SwitchScript.text(bash: bash), mode: 0o755)
+        for (name, v) in variants { top.symlink("specialisation/\(name)", v.toplevel.path) }
+        if let installBootloader { top.data("bin/install-bootloader", installBootloader(bash), mode: 0o755) }
         let toplevel = top.storePath
 
-        let bootspec = Bootspec(generation: number, title: "Kiln \(plan.hostName) - generation \(number)",
+        var bootspec = Bootspec(generation: number,
+                                title: "Kiln \(plan.hostName) - generation \(number)" + (specialisation.map { " (\($0))" } ?? ""),
                                 kernel: kernel.storePath.path + "/vmlinuz", initrd: initrd.storePath.path + "/initrd",
                                 kernelSource: kernelPackage.hostFile(vmlinuz.path), initrdData: initrdBytes,
                                 kernelName: kernel.storePath.baseName, initrdName: initrd.storePath.baseName,
-                                commandLine: "init=\(toplevel.path)/init " + kernelParams)
+                                commandLine: "init=\(toplevel.path)/init " + kernelParams, specialisation: specialisation)
+        bootspec.created = identity.timestamp
         progress.end("\(toplevel.path)")
-        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, modules, sw, etc, top],
-                          packages: sortedPackages, etc: etc)
+        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, modules, tools, sw, etc, top],
+                          packages: sortedPackages, etc: etc, specialisations: variants)
     }
 
     /// The store path of a file of a package, trying the merged-/usr alternatives.

@@ -10,8 +10,13 @@ public struct ImageIdentity: Sendable {
     /// SOURCE_DATE_EPOCH: every timestamp in the image.
     public var timestamp: UInt32
 
+    /// The ESP's GPT partition GUID (DiskAssembler derives it from the same seed and purpose;
+    /// `kiln switch` sets the machine's).
+    public var espPartitionUUID: String
+
     public init(seed: [UInt8], rootUUID: String, timestamp: UInt32) {
         self.seed = seed; self.rootUUID = rootUUID; self.timestamp = timestamp
+        espPartitionUUID = SeededUUID.string(SeededUUID.make(seed: seed, purpose: SeededUUID.Purpose.espPartition))
     }
 
     /// The identity of an image of host `hostName`: the seed is `seed` (default: the host

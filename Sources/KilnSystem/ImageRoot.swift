@@ -8,8 +8,8 @@ public enum ImageRoot {
     public static func nodes(_ generation: Generation, extra: [FileNode] = []) -> [FileNode] {
         var nodes = skeleton(toplevel: generation.toplevel) + EtcTree.activatedNodes(generation.etc, toplevel: generation.toplevel)
         nodes += extra
-        nodes += Registration.nodes(generation.packages.map(\.manifest) + generation.generated.map { $0.manifest() })
-        for obj in generation.packages {
+        nodes += Registration.nodes(generation.allPackages.map(\.manifest) + generation.allGenerated.map { $0.manifest() })
+        for obj in generation.allPackages {
             for e in obj.manifest.entries {
                 let path = obj.storeFile(e.path)
                 switch e.kind {
@@ -20,7 +20,7 @@ public enum ImageRoot {
                 }
             }
         }
-        for g in generation.generated { nodes.append(contentsOf: g.nodes()) }
+        for g in generation.allGenerated { nodes.append(contentsOf: g.nodes()) }
         nodes.sort { $0.path < $1.path }
         return nodes
     }

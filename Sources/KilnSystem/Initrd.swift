@@ -59,6 +59,10 @@ enum Initrd {
         done
         [ -n "$dev" ] || fail "root device $root did not appear"
         mount -t \(rootFilesystem.rawValue) -o rw "$dev" /mnt-root || fail "cannot mount $dev"
+        # The store is read-only on the running system (kiln-receive and kiln-gc remount it
+        # writable while they change it).
+        mount --bind /mnt-root/nix/store /mnt-root/nix/store && mount -o remount,bind,ro /mnt-root/nix/store \
+          || echo "kiln stage 1: could not make /nix/store read-only"
         mount -t tmpfs -o mode=0755,nosuid,nodev,size=20% tmpfs /mnt-root/run
         ln -sfn "${init%/init}" /mnt-root/run/current-system
         ln -sfn "${init%/init}" /mnt-root/run/booted-system

@@ -9,7 +9,7 @@ enum StageScripts {
         """
         #!\(bash)
         # Kiln stage 2: activate this generation, then run systemd as PID 1.
-        systemConfig="${0%/*}"
+        systemConfig=$(cd "${0%/*}" && pwd -P)
         export PATH=/run/current-system/sw/bin:/run/current-system/sw/sbin
         echo "kiln stage 2: activating $systemConfig"
         "$systemConfig/activate" || echo "kiln stage 2: activation failed"
@@ -19,12 +19,17 @@ enum StageScripts {
     }
 
     /// Makes the running system match the generation: /etc links, account files, directories.
-    static func activate(bash: String, etc: GeneratedObject, users: [User]) -> String {
+    /// It runs at boot (from stage 2) and on a switch; it is quick when /etc already is this
+    /// generation's (an image ships it so), and otherwise relinks /etc through /etc/static,
+    /// removes the links the previous generation made that this one does not, and merges the
+    /// account files: the declared accounts with their ids, plus accounts made on the machine
+    /// (useradd); with mutableUsers, a password changed on the machine is kept.
+    static func activate(bash: String, etc: GeneratedObject, users: [User], mutableUsers: Bool = true) -> String {
         var s = """
         #!\(bash)
         # Kiln activation: make / match the generation this script belongs to.
         set -e
-        systemConfig="${0%/*}"
+        systemConfig=$(cd "${0%/*}" && pwd -P)
         export PATH=/run/current-system/sw/bin:/run/current-system/sw/sbin
         umask 022
         mkdir -p /etc /var/log /var/lib /var/cache /var/spool /root /home /tmp /var/tmp
@@ -42,12 +47,46 @@ enum StageScripts {
         s += "ln -sfn \"$systemConfig/etc\" /etc/static\n"
         s += "mkdir -p " + dirs.map { "'/etc/\($0)'" }.joined(separator: " ") + "\n"
         for rel in links {
-            s += "ln -sfn '/etc/static/\(rel)' '/etc/\(rel)'\n"
+            // Existing links already go through /etc/static (switched above): only new ones
+            // are made, with a test that forks nothing.
+            s += "[ -L '/etc/\(rel)' ] || ln -sfn '/etc/static/\(rel)' '/etc/\(rel)'\n"
         }
         s += """
-        # Account files are copied: passwd and friends must be writable by the system's tools.
-        for f in passwd group; do cp --remove-destination "/etc/static/$f" "/etc/$f"; chmod 0644 "/etc/$f"; done
-        for f in shadow gshadow; do cp --remove-destination "/etc/static/$f" "/etc/$f"; chown 0:42 "/etc/$f"; chmod 0640 "/etc/$f"; done
+        # The previous generation's links that this one does not have go (only links into
+        # /etc/static: files made on the machine stay).
+        new_links=$(mktemp)
+        cat >"$new_links" <<'KILN_LINKS'
+        \(links.joined(separator: "\n"))
+        KILN_LINKS
+        if [ -f /etc/.kiln-links ]; then
+          declare -A wanted=()
+          while IFS= read -r rel; do wanted[$rel]=1; done <"$new_links"
+          while IFS= read -r rel; do
+            [ -n "$rel" ] && [ -z "${wanted[$rel]:-}" ] || continue
+            case $(readlink "/etc/$rel" 2>/dev/null) in /etc/static/*) rm -f "/etc/$rel" ;; esac
+          done </etc/.kiln-links
+        fi
+        mv -f "$new_links" /etc/.kiln-links
+        # Accounts: the declared ones (ids from the build, which kept the machine's), then
+        # those made on the machine that the configuration does not declare.
+        merge() { # FILE KEEP-PASSWORDS
+          local f=$1 keep=$2 tmp
+          tmp=$(mktemp /etc/.kiln-$f.XXXXXX)
+          if [ -f "/etc/$f" ] && [ ! -L "/etc/$f" ]; then
+            awk -F: -v keep="$keep" -v OFS=: '
+              FNR == NR { if (keep) old[$1] = $2; seen[$1] = 1; line[$1] = $0; order[++n] = $1; next }
+              { if (keep && ($1 in old)) { $2 = old[$1] }; print; declared[$1] = 1 }
+              END { for (i = 1; i <= n; i++) if (!(order[i] in declared)) print line[order[i]] }
+            ' "/etc/$f" "/etc/static/$f" >"$tmp"
+          else
+            cp "/etc/static/$f" "$tmp"
+          fi
+          mv -f "$tmp" "/etc/$f"
+        }
+        merge passwd 0; merge group 0
+        merge shadow \(mutableUsers ? 1 : 0); merge gshadow \(mutableUsers ? 1 : 0)
+        chmod 0644 /etc/passwd /etc/group
+        chown 0:42 /etc/shadow /etc/gshadow; chmod 0640 /etc/shadow /etc/gshadow
         fi
 
         """

@@ -35,8 +35,30 @@ enum SystemPath {
                 }
             }
         }
+        for (name, candidates) in alternatives where !sw.has(name) {
+            if let c = candidates.first(where: sw.has), let target = sw.entries[c].flatMap({ n -> String? in
+                if case .symlink(let t) = n.kind { return t }; return nil
+            }) {
+                sw.symlink(name, target)
+            }
+        }
         return sw
     }
+
+    /// The generic names Debian's maintainer scripts register with update-alternatives
+    /// (Kiln runs none), each with its candidates, best first: without them a system with
+    /// gawk has no `awk`, one with less no `pager`.
+    static let alternatives: [(String, [String])] = [
+        ("bin/awk", ["bin/gawk", "bin/mawk", "bin/original-awk"]),
+        ("bin/nawk", ["bin/gawk", "bin/mawk", "bin/original-awk"]),
+        ("bin/nc", ["bin/nc.openbsd", "bin/nc.traditional"]),
+        ("bin/netcat", ["bin/nc.openbsd", "bin/nc.traditional"]),
+        ("bin/pager", ["bin/less", "bin/more"]),
+        ("bin/which", ["bin/which.debianutils"]),
+        ("bin/editor", ["bin/vim.basic", "bin/vim.tiny", "bin/nano"]),
+        ("bin/vi", ["bin/vim.basic", "bin/vim.tiny"]),
+        ("bin/view", ["bin/vim.basic", "bin/vim.tiny"]),
+    ]
 
     /// Where the running system finds the kernel's modules: the booted generation's tree
     /// (after a switch, the running kernel is still the booted one's).

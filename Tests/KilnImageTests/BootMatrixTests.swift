@@ -85,6 +85,25 @@ final class BootMatrixTests: XCTestCase {
         XCTAssertTrue(String(decoding: e2, as: UTF8.self).contains("options init=/g2/init root=UUID=x\n"))
     }
 
+    func testGrubListsTheDefaultThenEveryGenerationInASubmenu() throws {
+        func entry(_ g: Int, variant: String? = nil) -> Bootspec {
+            Bootspec(generation: g, title: "Kiln h - generation \(g)", kernel: "/k\(g)", initrd: "/i\(g)", kernelSource: "/k", initrdData: [],
+                     kernelName: "abc-linux-6.1.0-9-amd64", initrdName: "i", commandLine: "init=/g\(g)/init", specialisation: variant)
+        }
+        let grub = Grub(platforms: .bios, architecture: .x86_64, rootFilesystem: .ext4, timeout: 1, limit: 2)
+        let cfg = grub.config([entry(1), entry(2), entry(3), entry(3, variant: "debug")])
+        XCTAssertTrue(cfg.contains("menuentry \"Kiln h - generation 3\" --id kiln-default {\n  linux /k3 init=/g3/init"), cfg)
+        XCTAssertTrue(cfg.contains("submenu \"All generations\""))
+        XCTAssertTrue(cfg.contains("--id kiln-generation-3-debug"), "a specialisation has its own entry")
+        XCTAssertTrue(cfg.contains("--id kiln-generation-2 "), cfg)
+        XCTAssertFalse(cfg.contains("--id kiln-generation-1 "), "configurationLimit = 2 keeps the newest two")
+        XCTAssertTrue(cfg.contains("linux 6.1.0-9-amd64"), "the submenu names each generation's kernel")
+        XCTAssertTrue(cfg.contains("next_entry"), "a trial generation boots once through next_entry")
+        let script = grub.installScript(bash: "/b/bash")
+        XCTAssertTrue(script.hasPrefix("#!/b/bash\n"))
+        XCTAssertTrue(script.contains("| replace /boot/grub/grub.cfg"), "grub.cfg is replaced atomically")
+    }
+
     func testDiskInfoReadsArchitectureAndBIOSCode() throws {
         let x = try makeDisk("x", bios: true)
         XCTAssertEqual(try DiskInfo.inspect(x), DiskInfo(architecture: .x86_64, biosBootable: true))

@@ -199,6 +199,42 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(byPath[a.toplevel.path + "/init"]?.mode, 0o755)
     }
 
+    func testAGenerationCarriesItsSwitchToolsAndVariants() throws {
+        var variant = try builder(plan()).build()
+        variant.bootspec.specialisation = "debug"
+        var b = try builder(plan())
+        b.number = 2
+        b.variants = ["debug": variant]
+        b.installBootloader = { bash in "#!\(bash)\necho install\n" }
+        let g = try b.build()
+        let top = try XCTUnwrap(g.generated.last)
+        XCTAssertEqual(top.storePath, g.toplevel)
+        XCTAssertTrue(top.has("bin/switch-to-configuration"), "switch-to-configuration is in every generation")
+        XCTAssertTrue(top.has("bin/install-bootloader"))
+        XCTAssertEqual(top.entries["specialisation/debug"]?.kind, .symlink(target: variant.toplevel.path))
+        XCTAssertEqual(g.bootspec.generation, 2)
+        XCTAssertEqual(g.bootspecs.count, 2, "the variant gets its own boot entry")
+        let sw = try XCTUnwrap(g.generated.first { $0.name == "system-path" })
+        for tool in ["kiln-receive", "kiln-gc", "kiln-generations", "kiln-set-generation"] {
+            XCTAssertTrue(sw.has("bin/" + tool), "\(tool) is on the machine's PATH")
+        }
+        XCTAssertTrue(g.closure.contains(variant.toplevel), "the variant is part of the closure")
+        let script = SwitchScript.text(bash: "/b/bash")
+        for mode in ["switch|boot|test|dry-activate", "X-RestartIfChanged", "X-ReloadIfChanged", "X-StopIfChanged", "daemon-reload", "exit 4"] {
+            XCTAssertTrue(script.contains(mode), mode)
+        }
+    }
+
+    func testAccountsKeepTheIdsTheMachineGaveThem() throws {
+        // On the machine, bob got 1000 and alice 1001; the new generation declares alice first.
+        let previous = PreviousAccounts(passwd: "root:x:0:0::/root:/bin/bash\nbob:x:1000:100::/home/bob:/bin/bash\nalice:x:1001:100::/home/alice:/bin/bash\n",
+                                        group: "root:x:0:\n")
+        let a = try Accounts(users: [user("root", uid: 0), user("alice", normal: true), user("carol", normal: true)], seed: [1], previous: previous)
+        XCTAssertTrue(a.passwd.contains("alice:x:1001:"), a.passwd)
+        XCTAssertFalse(a.passwd.contains(":1000:"), "bob's uid is not given to anyone else: \(a.passwd)")
+        XCTAssertTrue(a.passwd.contains("carol:x:1002:"), a.passwd)
+    }
+
     func testActivationMakesHomesAndLinksEtc() throws {
         let g = try builder(plan(users: [user("root", uid: 0), user("alice", normal: true)])).build()
         let script = StageScripts.activate(bash: "/bin/bash", etc: g.etc, users: [user("root", uid: 0), user("alice", normal: true)])

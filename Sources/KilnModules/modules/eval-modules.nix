@@ -10,11 +10,10 @@
 #   packageRequests one { file; name; } per package in every definition of
 #                   environment.systemPackages that survives mkIf/mkMerge/priorities (name is
 #                   the package's pname, file the module that defined it).
-#   plan            what Kiln builds: config.system.build.plan (system/plan.nix) with the
-#                   package requests as `packages`; Swift decodes it into a SystemPlan.
+#   plan            what Kiln builds: config.system.build.plan (system/plan.nix); Swift
+#                   decodes it into a SystemPlan.
 { lib, modules, specialArgs }:
 let
-  inherit (builtins) concatMap isList isAttrs;
 
   eval = lib.evalModules {
     modules = [ ./assertions.nix ] ++ modules;
@@ -27,18 +26,9 @@ let
 
   packageRequests =
     let opt = eval.options.environment.systemPackages or null;
-    in if opt == null then [ ] else concatMap (d:
-      if !isList d.value then [ ]
-      else map (p: {
-        inherit (d) file;
-        name = if isAttrs p && p ? pname then p.pname
-          else throw "environment.systemPackages in ${d.file} holds something that is not a package: ${lib.generators.toPretty { } p}";
-      }) d.value
-    ) opt.definitionsWithLocations;
+    in if opt == null then [ ] else import ./package-requests.nix lib opt;
 in {
   inherit config packageRequests;
-  plan = config.system.build.plan // {
-    packages = map (r: { inherit (r) name file; option = "environment.systemPackages"; }) packageRequests;
-  };
+  plan = config.system.build.plan;
   inherit (eval) options;
 }

@@ -17,6 +17,8 @@
   ./services/system/dbus.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
+  ./system/activation/specialisation.nix
+  ./system/activation/trial.nix
   ./system/boot/kernel.nix
   ./system/boot/loader.nix
   ./system/boot/resolved.nix

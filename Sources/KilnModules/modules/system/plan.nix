@@ -2,7 +2,7 @@
 # attribute set shaped like its `SystemPlan` type (Sources/KilnPlan/SystemPlan.swift), which
 # decodes it. What is valid is decided here and by the modules' assertions, once; Swift only
 # decodes. (NixOS's counterpart is system.build.toplevel with its bootspec.)
-{ config, lib, options, ... }:
+{ config, lib, options, extendModules, ... }:
 let
   inherit (builtins) attrNames attrValues elem filter foldl' head isString map sort stringLength substring;
   loader = config.boot.loader;
@@ -36,6 +36,13 @@ let
     mode = if e.mode == "symlink" then 420 else octal e.mode;
   };
   enabledEtc = lib.filterAttrs (n: e: e.enable) config.environment.etc;
+
+  packages = import ../package-requests.nix lib options.environment.systemPackages;
+
+  # A variant: this configuration plus its module (and no variants of its own), checked.
+  variant = name: s:
+    let v = (extendModules { modules = [ s.configuration { specialisation = lib.mkForce { }; } ]; }).config;
+    in lib.checkAssertWarn v.assertions v.warnings v.system.build.plan;
 in
 {
   options.system.build.plan = lib.mkOption {
@@ -50,6 +57,8 @@ in
       inherit architecture firmware bootLoader;
       # null (wait for a key) is not offered yet: a built image must boot unattended.
       bootLoaderTimeout = if loader.timeout == null then 1 else loader.timeout;
+      # How many generations the boot menu lists (the newest; null: all).
+      bootLoaderLimit = if bootLoader.kind == "grub" then loader.grub.configurationLimit else loader.systemd-boot.configurationLimit;
       rootFilesystem = config.fileSystems."/".fsType;
       kernel = {
         package = config.boot.kernelPackage.pname;
@@ -61,8 +70,11 @@ in
         console = config.boot.console;
       };
       users = map (n: user config.users.users.${n}) (sort (a: b: a < b) (attrNames config.users.users));
+      mutableUsers = config.users.mutableUsers;
       groups = map (n: group config.users.groups.${n}) (sort (a: b: a < b) (attrNames config.users.groups));
       etc = lib.mapAttrsToList etcFile enabledEtc;
+      inherit packages;
+      specialisations = lib.mapAttrs variant config.specialisation;
     };
 
     assertions = [

@@ -48,7 +48,7 @@ in
       configurationLimit = mkOption {
         type = types.int;
         default = 100;
-        description = "Most generations in the boot menu (accepted; an image has one generation).";
+        description = "Most generations in the boot menu's list (the newest).";
       };
     };
     systemd-boot = {
@@ -60,7 +60,7 @@ in
       configurationLimit = mkOption {
         type = types.nullOr types.int;
         default = null;
-        description = "Most generations in the boot menu (accepted; an image has one generation).";
+        description = "Most generations with a boot entry (the newest); null: all.";
       };
     };
     efi = {

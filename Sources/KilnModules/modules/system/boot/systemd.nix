@@ -138,27 +138,30 @@ let
       restartIfChanged = mkOption {
         type = types.bool;
         default = true;
-        description = "Whether switching configuration restarts the service when it changed (accepted; Kiln switches by rebooting).";
+        description = "Whether switch-to-configuration restarts the service when its unit changed (X-RestartIfChanged).";
       };
       reloadIfChanged = mkOption {
         type = types.bool;
         default = false;
-        description = "Whether switching configuration reloads the service instead (accepted, ignored).";
+        description = "Whether switch-to-configuration reloads the service instead of restarting it when its unit changed (X-ReloadIfChanged).";
       };
       stopIfChanged = mkOption {
         type = types.bool;
         default = true;
-        description = "Whether switching configuration stops the old service first (accepted, ignored).";
+        description = ''
+          Whether a changed service is stopped before /etc switches and started after it
+          (true), or restarted once the new configuration is in place (false), as NixOS does.
+        '';
       };
       restartTriggers = mkOption {
         type = types.listOf types.unspecified;
         default = [ ];
-        description = "Values whose change restarts the service on a switch (accepted, ignored).";
+        description = "Values whose change restarts the service on a switch (their hash goes into the unit: X-Restart-Triggers).";
       };
       reloadTriggers = mkOption {
         type = types.listOf types.unspecified;
         default = [ ];
-        description = "Values whose change reloads the service on a switch (accepted, ignored).";
+        description = "Values whose change reloads the service on a switch (X-Reload-Triggers).";
       };
     };
     config.serviceConfig = lib.mkMerge [
@@ -222,8 +225,16 @@ let
     let dirs = concatMap (p: if isString p then [ "${p}/bin" "${p}/sbin" ] else [ ]) s.path;
     in concatStringsSep ":" (dirs ++ [ "/run/current-system/sw/bin" "/run/current-system/sw/sbin" ]);
 
+  # What switch-to-configuration reads when it compares old and new units (as NixOS's).
+  switchProperties = s:
+    lib.optionalString (!s.restartIfChanged) "X-RestartIfChanged=false\n"
+    + lib.optionalString s.reloadIfChanged "X-ReloadIfChanged=true\n"
+    + lib.optionalString (!s.stopIfChanged) "X-StopIfChanged=false\n"
+    + lib.optionalString (s.restartTriggers != [ ]) "X-Restart-Triggers=${builtins.hashString "sha256" (builtins.toJSON s.restartTriggers)}\n"
+    + lib.optionalString (s.reloadTriggers != [ ]) "X-Reload-Triggers=${builtins.hashString "sha256" (builtins.toJSON s.reloadTriggers)}\n";
+
   serviceText = name: s:
-    unitSection s + "\n[Service]\n"
+    unitSection s + switchProperties s + "\n[Service]\n"
     + concatStringsSep "" (map (k: environmentLine k (toString s.environment.${k}))
         (filter (k: s.environment.${k} != null) (attrNames s.environment)))
     + lib.optionalString (s.path != [ ]) (environmentLine "PATH" (servicePath s))

@@ -1,0 +1,132 @@
+import Foundation
+import ArgumentParser
+import KilnBuild
+import KilnDeploy
+import KilnModules
+import KilnPlan
+import KilnSupport
+
+/// `kiln switch`, like `nixos-rebuild switch --target-host`.
+struct Switch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switch",
+        abstract: "Build a profile's next generation and switch a running Kiln machine to it over SSH.",
+        discussion: """
+            The generation is built here; only the store paths the machine lacks are sent, checked \
+            against their manifests there and renamed into its store, so a cut transfer leaves the \
+            machine as it was. It becomes generation N+1 (/nix/var/kiln/profiles/system-N-link) \
+            and is applied as --action says: switch (activate now and boot it by default), boot \
+            (boot it by default; nothing changes now), test (activate now; the boot menu stays), \
+            dry-activate (say what switch would stop, start, restart and reload). --rollback and \
+            --generation N apply an existing generation instead, and build nothing.
+            SSH: batch mode, as root, with KILN_SSH_OPTS added (e.g. KILN_SSH_OPTS='-i KEY').
+            """)
+
+    @Argument(help: "The system profile (.nix); not with --rollback or --generation.")
+    var profile: String?
+
+    @Option(help: "The machine: [USER@]HOST[:PORT].")
+    var targetHost: String
+
+    @Option(help: hardwareHelp)
+    var hardware: String?
+
+    @Option(help: "switch, boot, test or dry-activate (default: switch).")
+    var action: String = "switch"
+
+    @Flag(help: "Same as --action boot.")
+    var boot = false
+
+    @Flag(help: "With boot: the new generation boots once, and stays the default only if that boot reaches multi-user.target with no failed unit; otherwise the next boot is the previous generation's.")
+    var trial = false
+
+    @Flag(help: "Go back to the generation before the current one.")
+    var rollback = false
+
+    @Option(help: "Go to generation N of the machine.")
+    var generation: Int?
+
+    @Option(help: "Seed for salts (default: derived from the host name, as kiln build).")
+    var seed: String?
+
+    var chosenAction: Deployment.Action { boot ? .boot : Deployment.Action(rawValue: action) ?? .switch }
+
+    func validate() throws {
+        guard Deployment.Action(rawValue: action) != nil else {
+            throw ValidationError("unknown action '\(action)'; choose one of \(Deployment.Action.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if rollback && generation != nil { throw ValidationError("--rollback and --generation exclude each other") }
+        if (rollback || generation != nil) && profile != nil { throw ValidationError("--rollback and --generation apply a generation the machine has; they take no profile") }
+        if !(rollback || generation != nil) && profile == nil { throw ValidationError("name the profile to build, or use --rollback or --generation N") }
+        if trial && chosenAction != .boot { throw ValidationError("--trial goes with --boot (the trial generation is tried at the next boot)") }
+        if trial && (rollback || generation != nil) { throw ValidationError("--trial is for a new generation") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let deployment = Deployment(target: try TargetHost(targetHost))
+        if let profile {
+            try deployment.deploy(profile: profile, hardware: try Hardware(hardware), action: chosenAction, trial: trial, seed: seed)
+        } else {
+            try deployment.select(generation: generation, action: chosenAction)
+        }
+        Progress.shared.note("\(chosenAction.rawValue) on \(targetHost): done in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+}
+
+/// `kiln gc --target-host`: a machine's old generations and unreferenced store paths.
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Delete a machine's old generations and unreferenced store paths, or trim Kiln's own cache.",
+        discussion: """
+            With --target-host, runs kiln-gc on the machine (which has it in its system path, to run there too). The \
+            current, booted and trial generations are never deleted. Without --delete-older-than or \
+            --keep, no generation is deleted, only store paths nothing references.
+            Without --target-host, deletes the store objects and .debs of Kiln's cache that no \
+            *.nix.lock file under --roots pins; a build running meanwhile is waited for.
+            """)
+
+    @Option(help: "The machine: [USER@]HOST[:PORT]. Without it, Kiln's own cache is collected.")
+    var targetHost: String?
+
+    @Option(name: .customLong("roots"), parsing: .upToNextOption,
+            help: "Without --target-host: the folders (or lock files) whose *.nix.lock files keep their packages in the cache (default: the current folder).")
+    var roots: [String] = []
+
+    @Option(help: "Delete generations older than this many days (e.g. 30d).")
+    var deleteOlderThan: String?
+
+    @Option(help: "Keep the newest N generations.")
+    var keep: Int?
+
+    @Flag(help: "Say what would be deleted, and delete nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if let d = deleteOlderThan, Int(d.hasSuffix("d") ? String(d.dropLast()) : d) == nil {
+            throw ValidationError("--delete-older-than takes days, e.g. 30d")
+        }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if deleteOlderThan != nil && keep != nil { throw ValidationError("--delete-older-than and --keep exclude each other") }
+        if targetHost == nil && (deleteOlderThan != nil || keep != nil) { throw ValidationError("--delete-older-than and --keep are for a machine's generations (--target-host)") }
+        if targetHost != nil && !roots.isEmpty { throw ValidationError("--roots is for Kiln's own cache, not with --target-host") }
+    }
+
+    func run() throws {
+        guard let targetHost else {
+            let cache = KilnPaths.cacheDirectory
+            let roots = self.roots.isEmpty ? [FileManager.default.currentDirectoryPath] : self.roots
+            Progress.shared.begin("collecting \(cache)")
+            let r = try CacheCollector(cacheDirectory: cache).collect(roots: roots, dryRun: dryRun)
+            Progress.shared.end()
+            print("\(dryRun ? "would delete" : "deleted") \(r.objects) store objects and \(r.debs) .debs that none of \(r.locks) lock files under \(roots.joined(separator: ", ")) pins, \(dryRun ? "freeing" : "freed") \(r.bytes >> 20) MiB")
+            return
+        }
+        var args: [String] = []
+        if let d = deleteOlderThan { args += ["--delete-older-than", d.hasSuffix("d") ? d : d + "d"] }
+        if let keep { args += ["--keep", String(keep)] }
+        if dryRun { args.append("--dry-run") }
+        try Deployment(target: try TargetHost(targetHost)).collectGarbage(arguments: args)
+    }
+}
