@@ -10,7 +10,9 @@
 # instrumentation): systemd running with no failed unit, the NIC's driver loaded by udev,
 # the DHCP address, route and DNS server in resolv.conf, one SSH server, D-Bus and the
 # daemons behind hostnamectl/timedatectl/localectl/loginctl, the base tools, a machine-id
-# (kept across a reboot, with the SSH host key, on one machine). One image is also written
+# (kept across reboots, with the SSH host key). Two machines (x86_64 GRUB BIOS, aarch64
+# systemd-boot) then live on as lifecycle.sh says: kiln switch, reboots into each generation,
+# rollback, a trial boot that falls back, gc. One image is also written
 # in every output format and checked with qemu-img (and bsdtar, i.e. libarchive, for the
 # GCE tarball).
 # Usage: Tests/integration/matrix.sh BUILD_DIR   (the folder holding the built `kiln`)
@@ -44,9 +46,12 @@ ssh-keygen -q -t ed25519 -N '' -C kiln-matrix -f "$work/key"
 cp "$work/key.pub" "$work/src/Tests/integration/matrix/key.pub"
 chmod -R a+rwX "$work"
 chmod 0600 "$work/key"
+# The same key for kiln switch, which runs as the build user.
+cp "$work/key" "$work/key.ci"
 
 if [ "$(id -u)" -eq 0 ]; then
   id kiln-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash kiln-ci
+  chown kiln-ci "$work/key.ci"
   runas() { runuser -u kiln-ci -- env HOME=/home/kiln-ci PATH="$PATH" "$@"; }
 else
   runas() { "$@"; }
@@ -55,13 +60,14 @@ cache=${KILN_CACHE_DIR:-$work/cache}
 kiln() { runas env KILN_CACHE_DIR="$cache" "$work/bin/kiln" "$@"; }
 
 # name | profile | hardware | firmware for the boot
+# (built and booted in this order: the two machines that live on through lifecycle.sh first)
 combos=(
   "x86_64-grub-bios|x86_64-grub-ext4|x86_64|bios"
   "x86_64-grub-uefi|x86_64-grub-ext4|x86_64|uefi"
+  "aarch64-systemd-boot-ext4|aarch64-systemd-boot-ext4|aarch64|uefi"
   "x86_64-systemd-boot-ext4|x86_64-systemd-boot-ext4|x86_64|uefi"
   "x86_64-grub-btrfs-bios|x86_64-grub-btrfs|x86_64|bios"
   "aarch64-grub-ext4|aarch64-grub-ext4|aarch64|uefi"
-  "aarch64-systemd-boot-ext4|aarch64-systemd-boot-ext4|aarch64|uefi"
   "aarch64-systemd-boot-btrfs|aarch64-systemd-boot-btrfs|aarch64|uefi"
 )
 if [ -n "${MATRIX_ONLY:-}" ]; then
@@ -89,6 +95,8 @@ btrfs_listing() {
     | grep -oE 'size [0-9]+|mode [0-7]+ links [0-9]+ uid [0-9]+ gid [0-9]+' | paste - - | sort | uniq -c
   rm -rf "$dir"
 }
+
+source "$repo/Tests/integration/matrix/lifecycle.sh"
 
 # ---- booting: a plain QEMU command line, as a user types it
 ssh_to() {  # PORT COMMAND...: runs the command as root on the machine
@@ -141,19 +149,10 @@ boot() {
     if wait_ssh "$port" 420; then
       echo "TIMING boot $name $(since "$t0") s (QEMU start to the first SSH login)"
       ssh_to "$port" "$remote_checks"
-      if [ "$name" = x86_64-grub-bios ]; then
-        local id1 hk1 id2 hk2
-        id1=$(ssh_to "$port" cat /etc/machine-id); hk1=$(ssh_to "$port" cat /etc/ssh/ssh_host_ed25519_key.pub)
-        ssh_to "$port" systemctl reboot
-        sleep 5
-        if wait_ssh "$port" 420; then
-          id2=$(ssh_to "$port" cat /etc/machine-id); hk2=$(ssh_to "$port" cat /etc/ssh/ssh_host_ed25519_key.pub)
-          [ -n "$id1" ] && [ "$id1" = "$id2" ] && echo "ok the machine-id is kept across a reboot" || echo "no the machine-id is kept across a reboot"
-          [ -n "$hk1" ] && [ "$hk1" = "$hk2" ] && echo "ok the SSH host key is kept across a reboot" || echo "no the SSH host key is kept across a reboot"
-        else
-          echo "no SSH answers again after a reboot"
-        fi
-      fi
+      # Two machines live on: generations, rollback, trial boots, gc (lifecycle.sh).
+      case $name in
+        x86_64-grub-bios|aarch64-systemd-boot-ext4) lifecycle "$name" "$port" "$profile" "$arch" ;;
+      esac
       ssh_to "$port" systemctl poweroff
     else
       echo "no SSH from the host answers with the key"

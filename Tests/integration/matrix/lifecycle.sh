@@ -1,0 +1,99 @@
+# The life of a machine after its image (issue: generations), sourced by matrix.sh and run on
+# a booted matrix machine, from the host, as a user runs Kiln: `kiln switch` to generation 2
+# (a new package, a changed unit, a new service) over SSH, reboot into it, roll back, a trial
+# generation whose boot fails falls back by itself (GRUB) or a reboot into the rolled-back
+# generation (systemd-boot), gc (and, on systemd-boot, a reboot after it), and the failure
+# cases that need no reboot. Prints "ok NAME" / "no NAME" / TIMING lines.
+# Uses matrix.sh's ssh_to, wait_ssh, now, since, runas, $work, $cache.
+lifecycle() {
+  local name=$1 port=$2 profile=$3 hw=$4
+  local dir="$work/src/Tests/integration/matrix" out="$work/lifecycle-$name"
+  local opts="-i $work/key.ci -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+  local host="root@127.0.0.1:$port" t0 gen1 gen2 gen3 pid_demo pid_sshd hello
+  mkdir -p "$out"; chmod 0777 "$out"
+  t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }
+  ks() { runas env KILN_CACHE_DIR="$cache" KILN_SSH_OPTS="$opts" "$work/bin/kiln" "$@"; }
+  on() { ssh_to "$port" "$@" 2>/dev/null; }
+  reboot_into() {  # waits for the machine to come back; prints the booted generation's path
+    on systemctl reboot; sleep 10
+    wait_ssh "$port" 420 && on readlink -f /run/booted-system
+  }
+  # Each generation profile is the machine's profile plus the change.
+  for g in 2 3; do
+    printf '{ ... }: { imports = [ ./%s.nix ./lifecycle-gen%s.nix ]; }\n' "$profile" "$g" >"$dir/$profile-gen$g.nix"
+  done
+  chmod a+rw "$dir"/*.nix
+
+  # ---- failures that change nothing
+  ks switch --rollback --target-host root@127.0.0.1:1 >"$out/refused.log" 2>&1
+  t "kiln switch to a closed port says the connection was refused" "grep -q 'connection was refused' '$out/refused.log'"
+  runas env KILN_SSH_OPTS="-i $work/key.ci -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null" \
+    "$work/bin/kiln" switch --rollback --target-host "$host" >"$out/hostkey.log" 2>&1
+  t "kiln switch to an unknown host key says how to trust it" "grep -q 'host key is not known' '$out/hostkey.log' && grep -q ssh-keyscan '$out/hostkey.log'"
+  local other=aarch64; [ "$hw" = aarch64 ] && other=x86_64
+  ks switch "$dir/$profile-gen2.nix" --hardware "qemu-$other" --target-host "$host" >"$out/arch.log" 2>&1
+  t "kiln switch refuses a profile for another architecture" "grep -q 'is a system for $other' '$out/arch.log' && [ \"\$(ssh_to $port kiln-generations | wc -l)\" = 1 ]"
+
+  # ---- generation 2
+  gen1=$(on readlink -f /run/current-system)
+  pid_demo=$(on systemctl show -p MainPID --value kiln-demo.service)
+  pid_sshd=$(on systemctl show -p MainPID --value sshd.service)
+  t0=$(now)
+  if ! ks switch "$dir/$profile-gen2.nix" --hardware "qemu-$hw" --target-host "$host" >"$out/switch2.log" 2>&1; then
+    echo "no kiln switch to generation 2"; sed 's/^/    /' "$out/switch2.log" | tail -20; return
+  fi
+  echo "TIMING switch $name to generation 2 $(since "$t0") s ($(grep -o 'copying [0-9]* of [0-9]* store paths ([0-9.]* MiB)' "$out/switch2.log" | head -1))"
+  echo "ok kiln switch to generation 2"
+  gen2=$(on readlink -f /run/current-system)
+  hello=$(on readlink -f /run/current-system/sw/bin/hello)
+  t "only the new store paths were copied (the package, sw, etc, the toplevel)" "grep -qE 'copying [1-6] of [0-9]+ store paths' '$out/switch2.log'"
+  t "the new package is there" "on command -v hello"
+  t "the changed unit was restarted with its new environment" "[ \"\$(on systemctl show -p MainPID --value kiln-demo.service)\" != '$pid_demo' ] && on systemctl show -p Environment kiln-demo.service | grep -q GREETING=two"
+  t "the switch said which units it stopped and started" "grep -q 'stopping the following units: kiln-demo.service' '$out/switch2.log' && grep -q 'starting the following units:.*kiln-demo2.service' '$out/switch2.log'"
+  t "the new service runs" "on systemctl is-active -q kiln-demo2.service"
+  t "an unchanged unit kept its PID (sshd)" "[ \"\$(on systemctl show -p MainPID --value sshd.service)\" = '$pid_sshd' ]"
+  t "generation 2 is registered (system-2-link, system -> it)" "[ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-2-link ]"
+  t "the store is read-only, and no store path is world-writable" "on findmnt -no OPTIONS /nix/store | grep -q '^ro' && [ -z \"\$(on find /nix/store -mindepth 1 -perm -0002 -not -type l -print -quit)\" ]"
+  case $profile in
+    *grub*) t "the boot menu lists both generations (grub.cfg)" "on \"grep -q 'generation 1 (' /boot/grub/grub.cfg\" && on \"grep -q 'generation 2 (' /boot/grub/grub.cfg\"" ;;
+    *) t "the boot menu lists both generations (systemd-boot entries)" "on test -f /boot/loader/entries/kiln-generation-1.conf -a -f /boot/loader/entries/kiln-generation-2.conf && on \"grep -qx 'default kiln-generation-2.conf' /boot/loader/loader.conf\"" ;;
+  esac
+  local id1 hk1; id1=$(on cat /etc/machine-id); hk1=$(on cat /etc/ssh/ssh_host_ed25519_key.pub)
+  t0=$(now)
+  t "a reboot boots generation 2 (the default entry)" "[ \"\$(reboot_into)\" = '$gen2' ]"
+  echo "TIMING reboot $name $(since "$t0") s"
+  t "the machine-id is kept across a reboot" "[ -n '$id1' ] && [ \"\$(on cat /etc/machine-id)\" = '$id1' ]"
+  t "the SSH host key is kept across a reboot" "[ -n '$hk1' ] && [ \"\$(on cat /etc/ssh/ssh_host_ed25519_key.pub)\" = '$hk1' ]"
+  t "generation 2's package is there after the reboot" "on command -v hello"
+
+  # ---- roll back
+  ks switch --rollback --target-host "$host" >"$out/rollback.log" 2>&1
+  t "kiln switch --rollback makes generation 1 current and stops the new service" "[ \"\$(on readlink -f /run/current-system)\" = '$gen1' ] && ! on systemctl is-active -q kiln-demo2.service && ! on command -v hello"
+
+  case $profile in
+    *grub*)
+      # ---- a trial generation that fails falls back by itself
+      if ks switch "$dir/$profile-gen3.nix" --boot --trial --hardware "qemu-$hw" --target-host "$host" >"$out/trial.log" 2>&1; then
+        gen3=$(on readlink -f /nix/var/kiln/profiles/system-3-link)
+        t "kiln switch --boot --trial leaves generation 1 the default" "[ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-1-link ] && on \"grep -q 'next_entry=kiln-generations>kiln-generation-3' /boot/grub/grubenv\""
+        t "the next boot is the trial generation's, once" "[ \"\$(reboot_into)\" = '$gen3' ]"
+        t "the trial boot has a failed unit, and is not confirmed" "on systemctl is-failed -q kiln-broken.service && [ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-1-link ]"
+        t "the boot after it is generation 1's again, by itself (rolled back)" "[ \"\$(reboot_into)\" = '$gen1' ] && ! on test -L /nix/var/kiln/trial"
+      else
+        echo "no kiln switch --boot --trial"; tail -5 "$out/trial.log"
+      fi
+      ;;
+    *) t "after the rollback, a reboot boots generation 1 again" "[ \"\$(reboot_into)\" = '$gen1' ]" ;;
+  esac
+
+  # ---- garbage: generation 1 is current and booted, the others go
+  ks gc --delete-older-than 0d --target-host "$host" >"$out/gc.log" 2>&1
+  t "kiln gc deletes the other generations and says what it freed" "grep -q 'deleted [1-9][0-9]* store paths, freed' '$out/gc.log' && [ \"\$(on kiln-generations | wc -l)\" = 1 ]"
+  t "gc removed the deleted generations' own package" "[ -n '$hello' ] && ! on test -e '$hello'"
+  t "gc kept generation 1 whole" "on test -x /run/current-system/sw/bin/bash && on test -e '$gen1/init'"
+  case $profile in
+    *grub*) t "the boot menu lists only generation 1 after gc" "on \"grep -q 'generation 1 (' /boot/grub/grub.cfg\" && ! on \"grep -q 'generation 2 (' /boot/grub/grub.cfg\"" ;;
+    *) t "the boot entries are generation 1's only after gc" "on test -f /boot/loader/entries/kiln-generation-1.conf && ! on test -e /boot/loader/entries/kiln-generation-2.conf"
+       t "after gc, the machine still boots (generation 1)" "[ \"\$(reboot_into)\" = '$gen1' ]" ;;
+  esac
+}
