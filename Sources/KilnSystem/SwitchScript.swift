@@ -128,6 +128,10 @@ enum SwitchScript {
         echo "activating the configuration..."
         "$out/activate" || { echo "switch-to-configuration: activation failed" >&2; failed_activation=1; }
         systemctl daemon-reload
+        # The new generation's tmpfiles rules (directories its services expect, such as
+        # /var/log/nginx): at boot systemd-tmpfiles-setup makes them; on a switch this does,
+        # as NixOS restarts systemd-tmpfiles-resetup.service (without --remove: Debian's rules would empty /tmp).
+        systemd-tmpfiles --create --exclude-prefix=/dev 2>&1 | sed 's/^/tmpfiles: /'
         # The bus re-reads its policies (packages may have added or changed theirs).
         systemctl reload dbus.service 2>/dev/null || true
         say "reloading the following units:" "${reload[@]}"
@@ -139,10 +143,19 @@ enum SwitchScript {
         say "left alone (restartIfChanged = false):" "${kept[@]}"
 
         failed=()
+        # A unit failed if its last run did not succeed, also one that systemd is about to
+        # restart (Restart=always shows "activating", not "failed").
         changed=("${reload[@]}" "${restart[@]}" "${stop_start[@]}" "${start[@]}")
         if [ ${#changed[@]} -gt 0 ]; then
-          while read -r u state; do [ "$state" = failed ] && failed+=("$u"); done \
-            < <(paste -d' ' <(printf '%s\n' "${changed[@]}") <(systemctl is-failed -- "${changed[@]}" 2>/dev/null))
+          # One block per unit, its properties in systemd's order, blocks apart by a blank line.
+          u= r=
+          while IFS='=' read -r k v; do
+            case $k in
+              Id) u=$v ;;
+              Result) r=$v ;;
+              '') [ -n "$u" ] && [ -n "$r" ] && [ "$r" != success ] && failed+=("$u"); u= r= ;;
+            esac
+          done < <(systemctl show -p Id -p Result -- "${changed[@]}" 2>/dev/null; echo)
         fi
         if [ ${#failed[@]} -gt 0 ] || [ -n "${failed_activation:-}" ]; then
           say "the following units failed:" "${failed[@]}"

@@ -10,6 +10,8 @@
 #               a full TMPDIR (a small tmpfs, when this runs as root).
 #   concurrency four builds and a `kiln lock` at once on one cold cache: all succeed, the
 #               images are identical, nothing is left half-done.
+#   gc          kiln gc keeps what the locks under --roots pin, deletes the rest, and waits for
+#               a build that uses the cache.
 #   crashes     kill -9 at every stage (index update, fetch, unpack, generation, ext4, disk,
 #               qcow2 conversion): nothing in the output folder, no child left running, the
 #               leftovers swept by the next run, whose image is bit-identical to a clean one.
@@ -185,6 +187,30 @@ check "... and their images are identical" test "$(cat "$work/out"/par*.raw 2>/d
 check "... and nothing is left half-done in the cache" \
   test -z "$(find "$cold" -maxdepth 2 \( -name '*.tmp-*' -o -name '.download-*' -o -name '*.old-*' \) | head -1)"
 rm -f "$work/out"/par*.raw
+
+# ---- gc of a cache (the concurrency part's, now warm): the locks under --roots are the
+# roots, and a build running meanwhile keeps what it uses
+objects() { ls "$cold/store" | grep -c '\.manifest$'; }
+gkiln() { runas env KILN_CACHE_DIR="$cold" "$work/bin/kiln" "$@"; }
+n0=$(objects)
+out=$(gkiln gc --roots "$work/c1" 2>&1)
+check "kiln gc keeps every object and .deb the lock under --roots pins" grep -q "deleted 0 store objects and 0 .debs" <<<"$out"
+runas mkdir -p "$work/noroots"
+out=$(gkiln gc --roots "$work/noroots" --dry-run 2>&1)
+check "kiln gc --dry-run with no lock under --roots says it would delete them all, and deletes nothing" \
+  sh -c "grep -q 'would delete $n0 store objects' <<'EOF2'
+$out
+EOF2
+test $n0 -gt 0 -a \"\$(ls '$cold/store' | grep -c '\\.manifest\$')\" = $n0"
+gkiln build "$work/c1/minimal.nix" --output "$work/out/gc.raw" >"$work/gc-build.log" 2>&1 &
+bpid=$!
+for i in $(seq 100); do grep -q evaluating "$work/gc-build.log" 2>/dev/null && break; sleep 0.2; done
+gkiln gc --roots "$work/noroots" >"$work/gc.log" 2>&1
+wait "$bpid"; rc=$?
+check "a build running while kiln gc empties its cache succeeds: gc waits for it" \
+  sh -c "test $rc -eq 0 && test -s '$work/out/gc.raw' && grep -q 'waiting for the builds' '$work/gc.log'"
+check "... and then deletes every object and .deb no lock pins" test "$(objects)" -eq 0 -a -z "$(ls "$cold/debs" | grep '\.deb$')"
+rm -f "$work/out/gc.raw"
 
 # ---- crashes: kill -9 at every stage
 crash="$work/crash"
