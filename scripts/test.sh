@@ -72,6 +72,7 @@ suite unit unit_tests
 suite nix-corpus Tests/nix-corpus.sh "$bin"
 suite module-system Tests/module-system.sh "$bin"
 suite options Tests/options.sh "$bin"
+suite bad-input Tests/bad-input.sh "$bin"
 suite integration Tests/integration/run.sh "$bin"
 suite store Tests/integration/store.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"

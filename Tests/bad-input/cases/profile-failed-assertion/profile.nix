@@ -1,0 +1,4 @@
+{ ... }:
+{
+  assertions = [ { assertion = false; message = "this profile is meant to fail"; } ];
+}

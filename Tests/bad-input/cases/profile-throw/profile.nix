@@ -1,0 +1,4 @@
+{ ... }:
+{
+  networking.hostName = throw "no host name today";
+}

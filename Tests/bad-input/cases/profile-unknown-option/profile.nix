@@ -1,0 +1,4 @@
+{ ... }:
+{
+  services.nosuchservice.enable = true;
+}
