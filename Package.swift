@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CGuestfs", pkgConfig: "libguestfs", providers: [.apt(["libguestfs-dev"])]),
         // mimalloc replaces malloc/free in the kiln executable (ELF interposition): the
         // evaluator allocates and frees millions of small thunks, frames and sets, and
         // mimalloc's paths are a fraction of glibc's (11-16% fewer instructions in all).
@@ -79,10 +80,14 @@ let package = Package(
                                                   "KilnImage", "KilnBoot"]),
         // Generations on running machines over SSH: kiln switch, kiln gc --target-host.
         .target(name: "KilnDeploy", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnPrimitives", "KilnStore", "KilnSystem", "KilnSupport", "CArchive"]),
+        // Images read back: their root filesystem as a tree (Kiln's ext4 reader, libguestfs for
+        // the rest), kiln verify, kiln inspect, kiln diff.
+        .target(name: "KilnInspect", dependencies: ["KilnImage", "KilnStore", "KilnSupport", "KilnPrimitives", "CGuestfs", "CArchive",
+                                                    .product(name: "Crypto", package: "swift-crypto")]),
         // VM tests: test files, building their nodes, QEMU machines, the driver and its script.
         .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnSupport", "NixLang"]),
         .executableTarget(name: "kiln", dependencies: [
-            "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnDeploy", "KilnImage", "KilnVMTest",
+            "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnDeploy", "KilnImage", "KilnInspect", "KilnVMTest",
             "KilnSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
 
@@ -98,6 +103,7 @@ let package = Package(
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),
         .testTarget(name: "KilnDeployTests", dependencies: ["KilnDeploy", "KilnStore", "KilnSupport"]),
+        .testTarget(name: "KilnInspectTests", dependencies: ["KilnInspect", "KilnImage", "KilnStore", "KilnSupport"]),
         .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnSupport"]),
     ]
 )

@@ -224,7 +224,7 @@ public struct Pipeline {
     }
 
     /// The cache's gc lock, shared: `kiln gc` waits until this build is done with the store.
-    private func holdAgainstGC() throws -> FileLock {
+    func holdAgainstGC() throws -> FileLock {
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         return try FileLock(CacheCollector.gcLockPath(cacheDirectory), .shared, waiting: "waiting for kiln gc to finish with \(cacheDirectory)")
     }

@@ -34,6 +34,12 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
     /// Upper-case text form.
     public var description: String { SeededUUID.string(bytes).uppercased() }
 
+    /// From the on-disk GPT form.
+    init(gptBytes b: [UInt8]) throws {
+        guard b.count == 16 else { throw KilnError("a GUID has 16 bytes, got \(b.count)") }
+        bytes = [b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]] + b[8..<16]
+    }
+
     /// The on-disk GPT form: first three fields little-endian.
     var gptBytes: [UInt8] {
         [bytes[3], bytes[2], bytes[1], bytes[0], bytes[5], bytes[4], bytes[7], bytes[6]] + bytes[8..<16]
@@ -180,5 +186,40 @@ public struct DiskInfo: Sendable, Equatable {
             }
         }
         throw KilnError("'\(path)' has no root partition of a type Kiln knows (\(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+
+    /// One partition of a raw disk image's GPT.
+    public struct Partition: Sendable, Equatable {
+        /// 1-based, as Linux numbers them (sda3).
+        public var number: Int
+        /// Its type GUID as text, upper case.
+        public var type: String
+        /// Byte offset and length in the image.
+        public var offset: UInt64
+        public var size: UInt64
+        /// A Discoverable Partitions root type of an architecture Kiln knows.
+        public var isRoot: Bool {
+            Architecture.allCases.contains { $0.rootPartitionType.uppercased() == type }
+        }
+    }
+
+    /// The partitions a raw image's GPT lists, in table order.
+    public static func partitions(_ path: String) throws -> [Partition] {
+        let sectors = 2 + GPTTable.entrySectors
+        let head = try OpenFile(path, flags: O_RDONLY).read(count: sectors * 512, at: 0)
+        guard head.count == sectors * 512, Array(head[512..<520]) == Array("EFI PART".utf8) else {
+            throw KilnError("'\(path)' has no GPT (is it a disk image Kiln wrote?)")
+        }
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(head[at + $1]) << (8 * UInt64($1)) } }
+        var out: [Partition] = []
+        for i in 0..<GPTTable.entryCount {
+            let at = 1024 + i * GPTTable.entrySize
+            let typeBytes = Array(head[at..<at + 16])
+            guard typeBytes.contains(where: { $0 != 0 }), let type = try? GUID(gptBytes: typeBytes) else { continue }
+            let first = u64(at + 32), last = u64(at + 40)
+            guard last >= first else { continue }
+            out.append(Partition(number: i + 1, type: type.description, offset: first * 512, size: (last - first + 1) * 512))
+        }
+        return out
     }
 }

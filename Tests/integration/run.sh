@@ -177,7 +177,55 @@ check "kiln lock --if-stale leaves a current lock alone" test -z "$(grep 'resolv
 kiln build "$work/p/minimal.nix" $hw --format qcow2 --output "$work/out/a.qcow2"; rc=$?
 check "qcow2 build succeeds" test $rc -eq 0
 check "qemu-img check accepts the qcow2 image" qemu-img check -q "$work/out/a.qcow2"
+
+# ---- reading the image back: kiln verify, inspect, diff (an ext4 root: Kiln's own reader)
+t0=$(date +%s.%N)
+out=$(kiln verify "$img" 2>&1); rc=$?
+timing verify-ext4 "$(echo "$(date +%s.%N) - $t0" | bc)"
+check "kiln verify: the image matches its registration" \
+  sh -c "test $rc -eq 0 && grep -q 'store paths, [0-9]* files, .* match the image' <<'EOF2'
+$out
+EOF2"
+check "kiln verify lists the setuid files (su, root's, 4755)" grep -q "^setuid/setgid: 4755 0:0 /nix/store/.*-util-linux-.*/bin/su$" <<<"$out"
+out=$(kiln verify "$work/out/a.qcow2" 2>&1); rc=$?
+check "kiln verify reads a qcow2 image too" test $rc -eq 0
 rm -f "$work/out/a.qcow2"
+out=$(kiln inspect "$img" 2>&1); rc=$?
+check "kiln inspect: generation 1 is current" grep -q "^generation 1 (current): /nix/store/.*-kiln-system-minimal$" <<<"$out"
+check "kiln inspect: the kernel" grep -q "kernel: linux-6\.[0-9.]*-[0-9]*-amd64" <<<"$out"
+check "kiln inspect: packages with versions" grep -Eq "^    bash [0-9]" <<<"$out"
+check "kiln inspect: enabled units" grep -q "systemd-networkd.service (multi-user.target)" <<<"$out"
+out=$(kiln inspect --json "$img" 2>&1)
+check "kiln inspect --json" sh -c "python3 -c 'import json,sys; d=json.load(sys.stdin); g=d[\"generations\"][0]; assert g[\"current\"] and any(p[\"name\"]==\"bash\" for p in g[\"packages\"])' <<'EOF2'
+$out
+EOF2"
+# A damaged copy: one byte of bash's content flipped, ls made setuid (debugfs on the root
+# filesystem, written back into the copy).
+runas cp --sparse=always "$img" "$work/out/bad.raw"
+start3=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}'); end3=$(sgdisk -i 3 "$img" | awk '/Last sector/ {print $3}')
+runas dd if="$img" of="$work/out/root.ext4" bs=512 skip="$start3" count=$((end3 - start3 + 1)) conv=sparse status=none
+bashdir=$(debugfs -R "ls -p /nix/store" "$work/out/root.ext4" 2>/dev/null | awk -F/ '$6 ~ /-bash-[0-9]/ {print $6}' | head -1)
+cudir=$(debugfs -R "ls -p /nix/store" "$work/out/root.ext4" 2>/dev/null | awk -F/ '$6 ~ /-coreutils-[0-9]/ {print $6}' | head -1)
+runas debugfs -w -R "sif /nix/store/$cudir/bin/ls mode 0104755" "$work/out/root.ext4" >/dev/null 2>&1
+block=$(debugfs -R "bmap /nix/store/$bashdir/bin/bash 10" "$work/out/root.ext4" 2>/dev/null)
+runas dd if="$work/out/root.ext4" of="$work/out/bad.raw" bs=512 seek="$start3" conv=notrunc,sparse status=none
+printf '\x5a' | runas dd of="$work/out/bad.raw" bs=1 seek=$((start3 * 512 + block * 4096 + 7)) conv=notrunc status=none
+rm -f "$work/out/root.ext4"
+out=$(kiln verify "$work/out/bad.raw" 2>&1); rc=$?
+check "kiln verify: a damaged image fails (exit 1)" test $rc -eq 1
+check "... naming the file whose content changed" grep -q "^MISMATCH /nix/store/$bashdir/bin/bash: its SHA-256 is" <<<"$out"
+check "... and the file made setuid" grep -q "^MISMATCH /nix/store/$cudir/bin/ls has mode 4755, its manifest says 755" <<<"$out"
+rm -f "$work/out/bad.raw"
+# diff against a profile with one more package and another host name.
+runas sed -e 's/networking.hostName = "minimal"/networking.hostName = "minimal-plus"/' \
+  -e 's/environment.systemPackages = with pkgs; \[/environment.systemPackages = with pkgs; [ hello/' \
+  "$work/p/minimal.nix" | runas tee "$work/p/plus.nix" >/dev/null
+out=$(kiln diff "$img" "$work/p/plus.nix" 2>&1); rc=$?
+check "kiln diff IMAGE PROFILE: the package the profile adds, with its version and size" \
+  grep -Eq "^hello: ∅ → [0-9][^,]*, \+[0-9.]+ KiB$" <<<"$out"
+check "... and nothing else changed" grep -q "^1 added, 0 removed, 0 changed" <<<"$out"
+out=$(kiln diff "$img@1" "$img" 2>&1); rc=$?
+check "kiln diff IMAGE@1 IMAGE: no change" grep -q "^0 added, 0 removed, 0 changed" <<<"$out"
 
 # ---- boot: systemd reaches multi-user.target; root logs in with the password on the console
 t0=$(date +%s.%N)
