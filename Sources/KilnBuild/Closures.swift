@@ -4,18 +4,23 @@ import KilnPackages
 import KilnPlan
 import KilnStore
 import KilnSupport
+import KilnSystem
 
 /// What reading images back needs from the build side: a profile's package closure (for
 /// `kiln diff` against a profile) and a kernel for libguestfs' appliance.
 extension Pipeline {
     /// The manifests of the Debian packages a profile's image would hold: evaluated, locked
-    /// (writing the lock beside the profile when it has none, as a build does) and realised.
+    /// (writing the lock beside the profile when it has none, as a build does), realised, and
+    /// its generation built, whose closure is what an image registers (the kernel package
+    /// and the initrd's busybox, for instance, are locked but only their files are copied).
     public func packageClosure(profile: String, hardware: Hardware) throws -> [Manifest] {
         let gcGuard = try holdAgainstGC()
         defer { _ = gcGuard }
         let plan = try evaluate(profile: profile, hardware: hardware)
         let lock = try lock(plan: plan, profile: profile)
-        return try realise(lock).values.map(\.manifest).sorted { $0.storePath < $1.storePath }
+        let generation = try buildGeneration(plan: plan, lock: lock, objects: realise(lock),
+                                             identity: ImageIdentity(seed: nil, hostName: plan.hostName))
+        return generation.allPackages.map(\.manifest).sorted { $0.storePath < $1.storePath }
     }
 
     /// Debian's kernel for the host's architecture from Kiln's store, with a depmod-indexed

@@ -33,7 +33,7 @@ public final class OpenedImage {
         if !Self.isRaw(head) {
             // qcow2, VHD, VMDK: qemu-img makes a sparse raw copy in seconds, which Kiln's
             // own reader then opens; libguestfs would need a minute just to start.
-            guard head.starts(with: Array("QFI\u{fb}".utf8)) || head.starts(with: Array("conectix".utf8))
+            guard head.starts(with: [0x51, 0x46, 0x49, 0xFB]) || head.starts(with: Array("conectix".utf8))
                     || head.starts(with: Array("KDMV".utf8)) || Self.isVHD(path) else {
                 throw KilnError("'\(path)' is not a disk image Kiln can read (raw, qcow2, vhd or vmdk)",
                                 hint: "a GCE .tar.gz holds disk.raw: unpack it and name that")
