@@ -30,13 +30,23 @@ public final class OpenedImage {
         let head = try Self.head(path)
         var raw = path
         var temporary: String?
-        if !Self.isRaw(head) {
+        if head.starts(with: [0x1F, 0x8B]) {
+            // A GCE image: disk.raw in a gzipped tar (sparse, which GNU tar restores).
+            let dir = try KilnPaths.makeTemporaryDirectory("kiln-read")
+            temporary = dir
+            Progress.shared.begin("unpacking disk.raw from \(path)")
+            do { try Tool.run(["tar", "-xzSf", path, "-C", dir, "disk.raw"]) } catch {
+                try? FileManager.default.removeItem(atPath: dir)
+                throw KilnError("'\(path)' is gzip-compressed but holds no disk.raw (is it a GCE image?)")
+            }
+            Progress.shared.end()
+            raw = dir + "/disk.raw"
+        } else if !Self.isRaw(head) {
             // qcow2, VHD, VMDK: qemu-img makes a sparse raw copy in seconds, which Kiln's
             // own reader then opens; libguestfs would need a minute just to start.
             guard head.starts(with: [0x51, 0x46, 0x49, 0xFB]) || head.starts(with: Array("conectix".utf8))
                     || head.starts(with: Array("KDMV".utf8)) || Self.isVHD(path) else {
-                throw KilnError("'\(path)' is not a disk image Kiln can read (raw, qcow2, vhd or vmdk)",
-                                hint: "a GCE .tar.gz holds disk.raw: unpack it and name that")
+                throw KilnError("'\(path)' is not a disk image Kiln can read (raw, qcow2, vhd, vmdk or a GCE .tar.gz)")
             }
             let dir = try KilnPaths.makeTemporaryDirectory("kiln-read")
             temporary = dir

@@ -33,10 +33,10 @@ struct Verify: ParsableCommand {
             mode, owner, size and SHA-256 and each link's target against its manifest, files the \
             manifests do not list, and every setuid or setgid file of the filesystem (root's, writable \
             by nobody else, in the store). qcow2, VHD and VMDK images are converted to a temporary raw \
-            copy first. Exits 1 if anything does not match, naming each path.
+            copy first, a GCE .tar.gz unpacked. Exits 1 if anything does not match, naming each path.
             """)
 
-    @Argument(help: "The image (raw, qcow2, vhd, vmdk).", completion: .file())
+    @Argument(help: "The image (raw, qcow2, vhd, vmdk, GCE .tar.gz).", completion: .file())
     var image: String
 
     func run() throws {
@@ -59,7 +59,7 @@ struct Inspect: ParsableCommand {
         abstract: "Show an image's generations, kernels, packages and enabled units.",
         discussion: "Read from the image itself (its registration, manifests and generations), as `kiln verify` reads it.")
 
-    @Argument(help: "The image (raw, qcow2, vhd, vmdk).", completion: .file())
+    @Argument(help: "The image (raw, qcow2, vhd, vmdk, GCE .tar.gz).", completion: .file())
     var image: String
 
     @Flag(help: "Print JSON.")

@@ -258,6 +258,7 @@ if [ -z "${MATRIX_ONLY:-}" ]; then
              check "format gce: disk.raw is the raw image" cmp "$work/out/gce/disk.raw" "$work/out/x86_64-grub-ext4.raw"
              rm -rf "$work/out/gce" ;;
     esac
+    check "format $f: kiln verify reads it back" kiln verify "$out"
     if [ $f != gce ]; then
       fmt=$f; [ $f = vhd ] && fmt=vpc
       check "format $f: same disk as raw (qemu-img compare)" qemu-img compare -f "$fmt" -F raw "$out" "$work/out/x86_64-grub-ext4.raw"
