@@ -663,16 +663,18 @@ extension Evaluator {
         }
         def("readDir", 1) { ev, a in
             let p = try ev.coerceString(a[0]).value
-            let items = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+            // Through the evaluator's I/O, which fails as Nix does for a missing path or a
+            // file ("opening directory '…': Not a directory") instead of listing nothing.
             var d: [String: Value] = [:]
-            for i in items {
-                let full = p + "/" + i
-                var type = "regular"
-                if let attrs = try? FileManager.default.attributesOfItem(atPath: full), let t = attrs[.type] as? FileAttributeType {
-                    if t == .typeDirectory { type = "directory" } else if t == .typeSymbolicLink { type = "symlink" }
+            for name in try ev.io.listDirectory(p) {
+                let type: String
+                switch ev.io.fileKind(p + "/" + name) {
+                case .directory: type = "directory"
+                case .symlink: type = "symlink"
+                case .regular: type = "regular"
+                case nil: type = "unknown"
                 }
-                if let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: full), !dest.isEmpty { type = "symlink" }
-                d[i] = .str(type)
+                d[name] = .str(type)
             }
             return mkAttrs(d)
         }

@@ -119,6 +119,9 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     public var message: String
     public var span: Span?
+    /// The errno of the system call that failed, for `.io` errors from one: callers tell
+    /// "No such file or directory" from the other reasons by it, not by the message.
+    public var errnoCode: Int32?
     /// The evaluation stack ("while evaluating …" frames), innermost first.
     public var trace: [TraceFrame]
     /// Frames left out because the trace reached `maxTraceFrames`.
