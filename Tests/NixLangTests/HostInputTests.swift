@@ -106,4 +106,21 @@ final class HostInputTests: XCTestCase {
         }()
         XCTAssertEqual(e?.message, "opening directory '/p/a.nix': Not a directory")
     }
+
+    // MARK: Floats to integers
+
+    func testFloorAndCeilOfFloatsBeyond64BitsFail() throws {
+        for (src, shown) in [("builtins.ceil 1.0e300", "1e+300"), ("builtins.floor (-1.0e300)", "-1e+300"),
+                             ("builtins.ceil (1.0e308 * 10)", "inf"), ("builtins.floor (1.0e308 * 10 - 1.0e308 * 10)", "nan"),
+                             ("builtins.floor 9223372036854775808.0", "9.22337e+18")] {
+            let e = try XCTUnwrap(error(src), src)
+            XCTAssertEqual(e.kind, .overflow, src)
+            // NaN prints as "nan" or "-nan" depending on its sign bit, which the CPU chooses.
+            let builtin = src.hasPrefix("builtins.ceil") ? "ceil" : "floor"
+            XCTAssertTrue(e.message.hasPrefix("builtins.\(builtin): \(shown) does not fit in a 64-bit integer")
+                          || e.message.hasPrefix("builtins.\(builtin): -\(shown) does not fit in a 64-bit integer"), e.message)
+        }
+        XCTAssertEqual(try eval("[ (builtins.floor 9.2233720368547748e18) (builtins.ceil (-9.2233720368547758e18)) (builtins.ceil 2.5) (builtins.floor (-2.5)) ]"),
+                       "[ 9223372036854774784 -9223372036854775808 3 -3 ]")
+    }
 }
