@@ -123,4 +123,30 @@ final class HostInputTests: XCTestCase {
         XCTAssertEqual(try eval("[ (builtins.floor 9.2233720368547748e18) (builtins.ceil (-9.2233720368547758e18)) (builtins.ceil 2.5) (builtins.floor (-2.5)) ]"),
                        "[ 9223372036854774784 -9223372036854775808 3 -3 ]")
     }
+
+    // MARK: Control characters in errors
+
+    func testControlCharactersFromTheSourceAreEscapedAndTheCaretStaysAligned() throws {
+        let e = try XCTUnwrap(error("{ x = \u{1b}[31m; }"))
+        XCTAssertEqual(e.message, "syntax error, unexpected '\\x1b'")
+        XCTAssertFalse(e.description.contains("\u{1b}"))
+        XCTAssertTrue(e.description.contains("1| { x = \\x1b[31m; }\n             |       ^"), e.description)
+
+        // A control byte before the error's column moves the caret by its escape's width; a
+        // tab stays a tab in both lines.
+        let f = try XCTUnwrap(error("{\n\ta = \"\u{1b}[31m\u{7}\" + 1;\n}"))
+        let lines = f.description.components(separatedBy: "\n")
+        let source = try XCTUnwrap(lines.first { $0.contains("2| ") })
+        let caret = try XCTUnwrap(lines.first { $0.hasSuffix("^") })
+        XCTAssertFalse(f.description.contains("\u{1b}") || f.description.contains("\u{7}"))
+        XCTAssertEqual(source, "            2| \ta = \"\\x1b[31m\\x07\" + 1;")
+        XCTAssertEqual(Array(caret).count, Array(source).firstIndex(of: "+").map { $0 + 1 })
+        XCTAssertEqual(Array(caret)[Array(source).firstIndex(of: "\t") ?? 0], "\t")
+
+        // Text from values too: a thrown message cannot drive the terminal, its lines stay.
+        let t = try XCTUnwrap(error("throw \"a\\nb\u{1b}[2J\\r\""))
+        XCTAssertTrue(t.description.hasPrefix("error: a\nb\\x1b[2J\\x0d"), t.description)
+
+        XCTAssertEqual(escapeControlCharacters("tab\there\u{9b}\u{7f}"), "tab\there\\u{9b}\\x7f")
+    }
 }
