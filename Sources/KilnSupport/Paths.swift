@@ -26,9 +26,9 @@ public enum KilnPaths {
     /// - Throws: `KilnError` naming the folder that could not be made, the system's reason,
     ///   and the setting that chose the cache, with what to do about it.
     public static func createCacheFolder(_ path: String, cache: String = cacheDirectory) throws {
-        var prefix = path.hasPrefix("/") ? "" : "."
+        var prefix = ""
         for component in path.split(separator: "/") {
-            prefix += "/" + component
+            prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + component
             if mkdir(prefix, 0o755) == 0 { continue }
             let code = errno
             var st = stat()
@@ -46,7 +46,7 @@ public enum KilnPaths {
     /// it), with the setting that chose it and what to do, or a folder inside it.
     static func cacheFolderError(_ folder: String, cache: String, reason: String) -> KilnError {
         let inside = folder.hasPrefix(cache + "/")
-        let what = inside ? "cannot create '\(folder)' in Kiln's cache '\(cache)'" : "cannot create Kiln's cache folder '\(cache)'"
+        let what = inside ? "cannot create '\(folder)' in Kiln's cache '\(cache)'" : "cannot create Kiln's cache '\(cache)'"
         let detail = inside || folder == cache || reason.hasPrefix("'") ? reason : "'\(folder)': \(reason)"
         guard cache == cacheDirectory else { return KilnError("\(what): \(detail)") }
         let setting = cacheDirectorySetting
