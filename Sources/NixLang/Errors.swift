@@ -210,7 +210,7 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
     /// "at FILE:LINE:COLUMN:" and the lines around it, the column marked with a caret.
     public static func renderLocation(_ s: Span) -> String {
         let lc = s.file.lineColumn(s.offset)
-        var out = "\n\n       at \(s.file.name):\(lc.line):\(lc.column):\n"
+        var out = "\n\n       at \(escapeControlCharacters(s.file.name)):\(lc.line):\(lc.column):\n"
         func num(_ n: Int) -> String {
             let t = String(n)
             return String(repeating: " ", count: max(0, 13 - t.count)) + t

@@ -148,5 +148,12 @@ final class HostInputTests: XCTestCase {
         XCTAssertTrue(t.description.hasPrefix("error: a\nb\\x1b[2J\\x0d"), t.description)
 
         XCTAssertEqual(escapeControlCharacters("tab\there\u{9b}\u{7f}"), "tab\there\\u{9b}\\x7f")
+
+        // A file's name is shown escaped too.
+        let name = dir + "/bad\u{1b}name.nix"
+        try write("bad\u{1b}name.nix", Array("1 +".utf8))
+        let n = try XCTUnwrap(error("import \"\(name)\""))
+        XCTAssertTrue(n.description.contains("at \(dir)/bad\\x1bname.nix:1:4:"), n.description)
+        XCTAssertFalse(n.description.contains("\u{1b}"), n.description)
     }
 }
