@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "KilnPrimitivesTests", dependencies: ["KilnPrimitives"]),
         .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
         .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan"]),
-        .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages"]),
+        .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages", "KilnSupport"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives"]),
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),

@@ -42,10 +42,16 @@ public struct CacheCollector {
                 keepDebs.insert(p.sha256 + ".deb")
             }
         }
-        let guardLock = try FileLock(Self.gcLockPath(cacheDirectory), .exclusive, waiting: "waiting for the builds using \(cacheDirectory) to finish")
-        defer { _ = guardLock }
         var result = Result()
         result.locks = locks.count
+        // No cache folder, nothing to collect (and no folder to make just to hold the lock).
+        var st = stat()
+        guard stat(cacheDirectory, &st) == 0 else {
+            if errno == ENOENT { return result }
+            throw KilnError.posix("cannot use Kiln's cache '\(cacheDirectory)'")
+        }
+        let guardLock = try FileLock(Self.gcLockPath(cacheDirectory), .exclusive, waiting: "waiting for the builds using \(cacheDirectory) to finish")
+        defer { _ = guardLock }
         let fm = FileManager.default
         let storeDir = cacheDirectory + "/store", debDir = cacheDirectory + "/debs"
         for name in (try? fm.contentsOfDirectory(atPath: storeDir))?.sorted() ?? [] {
@@ -57,14 +63,16 @@ public struct CacheCollector {
             result.objects += 1
             if !dryRun {
                 _ = try? Tool.run(["chmod", "-R", "u+w", path], check: false)
-                try fm.removeItem(atPath: path)
+                do { try fm.removeItem(atPath: path) } catch { throw KilnError.file("cannot delete '\(path)'", error) }
             }
         }
         for name in (try? fm.contentsOfDirectory(atPath: debDir))?.sorted() ?? [] where name.hasSuffix(".deb") && !keepDebs.contains(name) {
             let path = debDir + "/" + name
             result.bytes += Self.size(path)
             result.debs += 1
-            if !dryRun { try fm.removeItem(atPath: path) }
+            if !dryRun {
+                do { try fm.removeItem(atPath: path) } catch { throw KilnError.file("cannot delete '\(path)'", error) }
+            }
         }
         return result
     }

@@ -225,7 +225,7 @@ public struct Pipeline {
 
     /// The cache's gc lock, shared: `kiln gc` waits until this build is done with the store.
     func holdAgainstGC() throws -> FileLock {
-        try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        try KilnPaths.createCacheFolder(cacheDirectory, cache: cacheDirectory)
         return try FileLock(CacheCollector.gcLockPath(cacheDirectory), .shared, waiting: "waiting for kiln gc to finish with \(cacheDirectory)")
     }
 

@@ -89,7 +89,7 @@ public struct TargetHost: Sendable, CustomStringConvertible {
         process.standardError = errPipe
         // A machine that goes away mid-stream must be an error here, not a SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
-        do { try process.run() } catch { throw KilnError("could not start ssh: \(error.localizedDescription)") }
+        do { try process.run() } catch { throw KilnError("could not start ssh: \(error.systemReason)") }
         let out = Collected(), err = Collected()
         let group = DispatchGroup()
         for (pipe, box, echo) in [(outPipe, out, live ? FileHandle.standardOutput : nil), (errPipe, err, live ? FileHandle.standardError : nil)] {

@@ -19,7 +19,7 @@ extension FileNode {
         func walk(_ host: String, _ path: String) throws {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: host).sorted() } catch {
-                throw KilnError("cannot list '\(host)': \(error.localizedDescription)")
+                throw KilnError.file("cannot list '\(host)'", error)
             }
             var subdirectories: [(String, String)] = []
             for name in names {
@@ -37,7 +37,7 @@ extension FileNode {
                 case S_IFLNK:
                     let target: String
                     do { target = try FileManager.default.destinationOfSymbolicLink(atPath: h) } catch {
-                        throw KilnError("cannot read the link '\(h)': \(error.localizedDescription)")
+                        throw KilnError.file("cannot read the link '\(h)'", error)
                     }
                     entries.append(FileNode(path: p, kind: .symlink(target: target), mode: 0o777, uid: st.st_uid, gid: st.st_gid))
                 default:

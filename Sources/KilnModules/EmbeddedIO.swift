@@ -54,14 +54,15 @@ public struct KilnEvalIO: EvalIO {
         return rel.hasPrefix("modules/") ? dir + "/" + rel.dropFirst("modules/".count) : nil
     }
 
-    private func missing(_ path: String) -> NixError { NixError(.io, "opening file '\(path)': No such file or directory") }
-
-    public func readFile(_ path: String) throws -> String { String(decoding: try readBytes(path), as: UTF8.self) }
+    public func readFile(_ path: String) throws -> String { try decodeUTF8(readBytes(path), file: path) }
 
     public func readBytes(_ path: String) throws -> [UInt8] {
         guard let rel = embedded(path) else { return try host.readBytes(path) }
         if let real = overridden(rel) { return try host.readBytes(real) }
-        guard let bytes = Embedded.files[rel] else { throw missing(path) }
+        guard let bytes = Embedded.files[rel] else {
+            if isDirectory(path) { throw NixError.system("reading file", path, EISDIR) }
+            throw NixError.system("opening file", path, ENOENT)
+        }
         return bytes
     }
 
@@ -93,7 +94,7 @@ public struct KilnEvalIO: EvalIO {
         for k in Embedded.files.keys where k.hasPrefix(prefix) {
             if let first = k.dropFirst(prefix.count).split(separator: "/").first { names.insert(String(first)) }
         }
-        guard !names.isEmpty else { throw NixError(.io, "reading directory '\(path)': No such file or directory") }
+        guard !names.isEmpty else { throw NixError.system("opening directory", path, Embedded.files[rel] == nil ? ENOENT : ENOTDIR) }
         return names.sorted()
     }
 

@@ -26,7 +26,7 @@ public struct ProfileEvaluator: Sendable {
     /// The plan of this profile on this machine.
     public func plan() throws -> SystemPlan {
         try withEvaluator { ev in
-            guard let plan = try ev.attr(try moduleResult(ev), "plan") else {
+            guard let plan = try Self.field(ev, try moduleResult(ev), "plan") else {
                 throw ConfigError(message: "internal: the module system gives no plan")
             }
             let json = try ev.toJSON(plan)
@@ -38,6 +38,14 @@ public struct ProfileEvaluator: Sendable {
                 throw ConfigError(message: "internal: the modules' plan has an unexpected value at '\(Self.path(ctx.codingPath))': \(ctx.debugDescription)")
             }
         }
+    }
+
+    /// Attribute `name` of the module system's result, forced without the trace note
+    /// `Evaluator.attr` adds: "while evaluating the attribute 'plan'" would end every error
+    /// with a name from Kiln's insides.
+    private static func field(_ ev: Evaluator, _ v: Value, _ name: String) throws -> Value? {
+        guard case .attrs(let a) = v, let t = a[name] else { return nil }
+        return try ev.force(t)
     }
 
     private static func path(_ keys: [CodingKey]) -> String {
@@ -63,15 +71,47 @@ public struct ProfileEvaluator: Sendable {
     /// A Nix error as the user should read it. A syntax error is about the file alone; the
     /// module system's own errors (unknown option, type error, conflict, failed assertion)
     /// already name the option, the files and the values, so where in Kiln's lib they were
-    /// thrown, and how evaluation got there, is noise unless KILN_SHOW_TRACE is set.
-    static func render(_ e: NixError) -> String {
-        if ProcessInfo.processInfo.environment["KILN_SHOW_TRACE"].map({ !$0.isEmpty }) ?? false { return e.description }
+    /// thrown, and how evaluation got there, is noise unless KILN_SHOW_TRACE is set. Any
+    /// other error is shown with the user's own part of its trace (`userTrace`).
+    static func render(_ e: NixError, showTrace: Bool = ProcessInfo.processInfo.environment["KILN_SHOW_TRACE"].map({ !$0.isEmpty }) ?? false) -> String {
+        if showTrace { return e.description }
         if e.kind == .parse { return NixError(e.kind, e.message, span: e.span).description }
-        if e.kind == .thrown, let file = e.span?.file.name, file.hasPrefix(Embedded.modulesDirectory + "/") {
+        if e.kind == .thrown, let s = e.span, isShipped(s) {
             return NixError(e.kind, e.message, span: nil).description
                 + "\n(set KILN_SHOW_TRACE=1 to see where in the module system it was found)"
         }
-        return e.description
+        return userTrace(e)
+    }
+
+    /// Whether a position is in the files Kiln carries (its lib and modules) rather than the user's.
+    static func isShipped(_ s: Span) -> Bool { s.file.name.hasPrefix(Embedded.root + "/") }
+
+    /// The error with only what a user can act on: its message, the places in the user's
+    /// files (a trace through the module system runs to hundreds of lines, nearly all in
+    /// Kiln's lib), and the notes up to the option being evaluated ("while evaluating
+    /// definitions from `p.nix'", "while evaluating the option `x'"); the notes beyond it say
+    /// how Kiln came to need that option. One last line says how to see the whole trace.
+    static func userTrace(_ e: NixError) -> String {
+        var kept = e
+        kept.trace = []
+        kept.omittedFrames = 0
+        var left = e.omittedFrames > 0
+        var reachedOption = false
+        for f in e.trace {
+            if let s = f.span {
+                if isShipped(s) { left = true } else { kept.trace.append(f) }
+            } else if !reachedOption {
+                kept.trace.append(f)
+                reachedOption = f.message.hasPrefix("while evaluating the option ")
+            } else {
+                left = true
+            }
+        }
+        if let s = e.span, isShipped(s) {
+            kept.span = nil
+            left = true
+        }
+        return kept.render(showTrace: true) + (left ? "\n\n(set KILN_SHOW_TRACE=1 to see the full trace)" : "")
     }
 
     /// The module system's result for this profile: `{ config; options; packageRequests; plan; }`,
@@ -109,7 +149,7 @@ public struct ProfileEvaluator: Sendable {
         try withEvaluator { ev in
             let lib = try ev.evalFile(Embedded.modulesDirectory + "/lib.nix")
             guard let toDoc = try ev.attr(lib, "optionsDocList"),
-                  let options = try ev.attr(try moduleResult(ev), "options") else {
+                  let options = try Self.field(ev, try moduleResult(ev), "options") else {
                 throw ConfigError(message: "internal: the module system gives no option list")
             }
             return try ev.toJSON(try ev.call(toDoc, options))

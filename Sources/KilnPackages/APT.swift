@@ -47,17 +47,15 @@ public struct APTSource: Sendable {
         return o
     }
 
+    /// The cache folder this source lives in (the parent of its state and .deb folders).
+    private var cache: String { (debCache as NSString).deletingLastPathComponent }
+
     private func prepare() throws {
         let fm = FileManager.default
-        do {
-            for d in ["state", "lists/partial", "cache/archives/partial"] {
-                try fm.createDirectory(atPath: stateDirectory + "/" + d, withIntermediateDirectories: true)
-            }
-            try fm.createDirectory(atPath: debCache, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.posix("cannot create Kiln's package cache under '\((debCache as NSString).deletingLastPathComponent)'",
-                                  (error as NSError).posixCode ?? EACCES)
+        for d in ["state", "lists/partial", "cache/archives/partial"] {
+            try KilnPaths.createCacheFolder(stateDirectory + "/" + d, cache: cache)
         }
+        try KilnPaths.createCacheFolder(debCache, cache: cache)
         if !fm.fileExists(atPath: stateDirectory + "/status") {
             _ = fm.createFile(atPath: stateDirectory + "/status", contents: Data())
         }
@@ -74,12 +72,7 @@ public struct APTSource: Sendable {
     /// Downloads the package indexes (`apt-get update`) if there are none yet (or only a
     /// killed update's leftovers), or if `force`.
     public func update(force: Bool = false) throws {
-        let cache = (stateDirectory as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.posix("cannot create Kiln's cache '\(cache)'", (error as NSError).posixCode ?? EACCES)
-        }
+        try KilnPaths.createCacheFolder(cache, cache: cache)
         if !force && hasIndexes { return }
         let lock = try FileLock(lockPath, waiting: "waiting for another kiln to update the package indexes (\(architecture))")
         defer { withExtendedLifetime(lock) {} }
@@ -163,7 +156,7 @@ public struct APTSource: Sendable {
         progress.begin("fetching \(missing.count) packages (\(totalBytes / 1_000_000) MB)")
         let tmp = debCache + "/.download-\(getpid())"
         try? FileManager.default.removeItem(atPath: tmp)
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        try KilnPaths.createCacheFolder(tmp, cache: cache)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         var done = 0
         for chunk in stride(from: 0, to: missing.count, by: 12).map({ Array(missing[$0..<min($0 + 12, missing.count)]) }) {
@@ -174,7 +167,10 @@ public struct APTSource: Sendable {
                 throw KilnError("could not download packages \(specs.joined(separator: " ")):\n\(err)",
                                 hint: "check the network and the host's APT sources; if a pinned version has left the archive, 'kiln lock --if-stale PROFILE' moves the pins")
             }
-            let files = try FileManager.default.contentsOfDirectory(atPath: tmp)
+            let files: [String]
+            do { files = try FileManager.default.contentsOfDirectory(atPath: tmp) } catch {
+                throw KilnError.file("cannot list the downloads in '\(tmp)'", error)
+            }
             for p in chunk {
                 let prefix = p.name + "_"
                 guard let f = files.first(where: { $0.hasPrefix(prefix) && $0.hasSuffix("_\(p.architecture).deb") }) else {

@@ -157,11 +157,7 @@ public struct Store: Sendable {
     }
 
     private func makeDirectories() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory + "/.locks", withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.posix("cannot create the store folder '\(directory)'", (error as NSError).posixCode ?? EACCES)
-        }
+        try KilnPaths.createCacheFolder(directory + "/.locks", cache: (directory as NSString).deletingLastPathComponent)
     }
 
     private func realise(_ p: LockedPackage, deb: String?, references: [String],

@@ -55,9 +55,45 @@ extension KilnError {
 
 extension NSError {
     /// The POSIX errno under a Foundation file error, if there is one, so messages can say
-    /// "Permission denied" instead of dumping the NSError.
+    /// "Permission denied" instead of dumping the NSError. Foundation on Linux often gives a
+    /// Cocoa code with no underlying error (mkdir in /proc: NSFileNoSuchFileError, shown as
+    /// "The operation could not be completed. The file doesn't exist."); those map to the
+    /// errno they stand for.
     public var posixCode: Int32? {
         if domain == NSPOSIXErrorDomain { return Int32(code) }
-        return (userInfo[NSUnderlyingErrorKey] as? NSError)?.posixCode
+        if let underlying = (userInfo[NSUnderlyingErrorKey] as? NSError)?.posixCode { return underlying }
+        guard domain == NSCocoaErrorDomain else { return nil }
+        switch code {
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return ENOENT
+        case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return EACCES
+        case NSFileWriteFileExistsError: return EEXIST
+        case NSFileWriteOutOfSpaceError: return ENOSPC
+        case NSFileWriteVolumeReadOnlyError: return EROFS
+        case NSFileReadTooLargeError: return EFBIG
+        case NSFileReadInvalidFileNameError, NSFileWriteInvalidFileNameError: return EINVAL
+        default: return nil
+        }
+    }
+
+    /// Whether this is an error of Foundation's file APIs (or a wrapped errno).
+    var isFileError: Bool { domain == NSCocoaErrorDomain || domain == NSPOSIXErrorDomain }
+}
+
+extension Error {
+    /// Why a Foundation call failed, as the system says it ("No such file or directory"),
+    /// not as the NSError's localized description does.
+    public var systemReason: String {
+        let ns = self as NSError
+        if let code = ns.posixCode { return String(cString: strerror(code)) }
+        return ns.localizedDescription
+    }
+}
+
+extension KilnError {
+    /// `what`, then why the Foundation call behind `error` failed, with posix(_:_:)'s hints.
+    public static func file(_ what: String, _ error: Error) -> KilnError {
+        if let e = error as? UserFacingError { return KilnError("\(what): \(e.userMessage)") }
+        if let code = (error as NSError).posixCode { return posix(what, code) }
+        return KilnError("\(what): \(error.systemReason)")
     }
 }

@@ -27,10 +27,17 @@ public struct KilnError: UserFacingError, CustomStringConvertible {
 }
 
 extension Error {
-    /// The text shown to a user for any error: user-facing errors speak for themselves,
+    /// The text shown to a user for any error: user-facing errors speak for themselves; a
+    /// Foundation file error that no stage wrapped gives its path and the system's reason
+    /// (not the NSError's dump, nor its "The operation could not be completed" text);
     /// anything else is shown with its type so it can be reported.
     public var kilnMessage: String {
         if let e = self as? UserFacingError { return e.userMessage }
+        let ns = self as NSError
+        if ns.isFileError {
+            let path = (ns.userInfo[NSFilePathErrorKey] as? String).map { "'\($0)': " } ?? ""
+            return path + systemReason
+        }
         return "internal error: \(self)"
     }
 }

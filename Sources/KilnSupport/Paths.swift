@@ -11,6 +11,51 @@ public enum KilnPaths {
         return NSHomeDirectory() + "/.cache/kiln"
     }
 
+    /// Which setting `cacheDirectory` comes from, for messages: ("KILN_CACHE_DIR", its value), …
+    static var cacheDirectorySetting: (name: String, value: String) {
+        let env = ProcessInfo.processInfo.environment
+        if let d = env["KILN_CACHE_DIR"], !d.isEmpty { return ("KILN_CACHE_DIR", d) }
+        if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return ("XDG_CACHE_HOME", x) }
+        if let h = env["HOME"], !h.isEmpty { return ("HOME", h) }
+        return ("the home directory", NSHomeDirectory())
+    }
+
+    /// Creates `path`, a folder in the cache `cache`, and the folders above it (mkdir -p).
+    /// Done with mkdir(2), not FileManager: its errors on Linux often carry no errno, and
+    /// say "The operation could not be completed. The file doesn't exist."
+    /// - Throws: `KilnError` naming the folder that could not be made, the system's reason,
+    ///   and the setting that chose the cache, with what to do about it.
+    public static func createCacheFolder(_ path: String, cache: String = cacheDirectory) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + component
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let code = errno
+            var st = stat()
+            if code == EEXIST || code == EACCES || code == EROFS, stat(prefix, &st) == 0 {
+                // An existing folder is fine (EACCES and EROFS come before EEXIST for a folder
+                // in one that cannot be written); an existing file is in the way.
+                if (st.st_mode & S_IFMT) == S_IFDIR { continue }
+                throw cacheFolderError(prefix, cache: cache, reason: "'\(prefix)' is a file, not a folder")
+            }
+            throw cacheFolderError(prefix, cache: cache, reason: String(cString: strerror(code)))
+        }
+    }
+
+    /// The error for a folder that could not be made: the cache itself (or a folder above
+    /// it), with the setting that chose it and what to do, or a folder inside it.
+    static func cacheFolderError(_ folder: String, cache: String, reason: String) -> KilnError {
+        let inside = folder.hasPrefix(cache + "/")
+        let what = inside ? "cannot create '\(folder)' in Kiln's cache '\(cache)'" : "cannot create Kiln's cache '\(cache)'"
+        let detail = inside || folder == cache || reason.hasPrefix("'") ? reason : "'\(folder)': \(reason)"
+        guard cache == cacheDirectory else { return KilnError("\(what): \(detail)") }
+        let setting = cacheDirectorySetting
+        let hint = setting.name == "KILN_CACHE_DIR"
+            ? "KILN_CACHE_DIR is '\(setting.value)'; set it to a folder you can create and write to, or unset it to use ~/.cache/kiln"
+            : "the cache is under \(setting.name) ('\(setting.value)'); set KILN_CACHE_DIR to a folder you can create and write to"
+        return KilnError("\(what): \(detail)", hint: hint)
+    }
+
     /// Where temporary folders go: `$TMPDIR`, else /tmp.
     public static var temporaryBase: String {
         let t = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""

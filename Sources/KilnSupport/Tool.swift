@@ -39,7 +39,7 @@ public enum Tool {
         process.standardError = passthroughStderr ? FileHandle.standardError : errPipe
         process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
         do { try process.run() } catch {
-            throw KilnError("could not start '\(name)': \(error.localizedDescription)")
+            throw KilnError("could not start '\(name)': \(error.systemReason)")
         }
         if let stdin {
             let h = inPipe.fileHandleForWriting

@@ -607,9 +607,7 @@ extension Evaluator {
             let v = try a[0].force(ev)
             switch v {
             case .int: return v
-            case .float(let f):
-                guard f.isFinite, f.rounded(.down) >= -9.2e18, f.rounded(.down) <= 9.2e18 else { return .int(0) }
-                return .int(Int64(f.rounded(.down)))
+            case .float(let f): return .int(try floatToInt(f.rounded(.down), "floor", f))
             default: throw typeError("value is \(v.typeDescription) while a float was expected")
             }
         }
@@ -617,9 +615,7 @@ extension Evaluator {
             let v = try a[0].force(ev)
             switch v {
             case .int: return v
-            case .float(let f):
-                guard f.isFinite, f.rounded(.up) >= -9.2e18, f.rounded(.up) <= 9.2e18 else { return .int(0) }
-                return .int(Int64(f.rounded(.up)))
+            case .float(let f): return .int(try floatToInt(f.rounded(.up), "ceil", f))
             default: throw typeError("value is \(v.typeDescription) while a float was expected")
             }
         }
@@ -663,16 +659,18 @@ extension Evaluator {
         }
         def("readDir", 1) { ev, a in
             let p = try ev.coerceString(a[0]).value
-            let items = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+            // Through the evaluator's I/O, which fails as Nix does for a missing path or a
+            // file ("opening directory '…': Not a directory") instead of listing nothing.
             var d: [String: Value] = [:]
-            for i in items {
-                let full = p + "/" + i
-                var type = "regular"
-                if let attrs = try? FileManager.default.attributesOfItem(atPath: full), let t = attrs[.type] as? FileAttributeType {
-                    if t == .typeDirectory { type = "directory" } else if t == .typeSymbolicLink { type = "symlink" }
+            for name in try ev.io.listDirectory(p) {
+                let type: String
+                switch ev.io.fileKind(p + "/" + name) {
+                case .directory: type = "directory"
+                case .symlink: type = "symlink"
+                case .regular: type = "regular"
+                case nil: type = "unknown"
                 }
-                if let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: full), !dest.isEmpty { type = "symlink" }
-                d[i] = .str(type)
+                d[name] = .str(type)
             }
             return mkAttrs(d)
         }
@@ -731,6 +729,16 @@ extension Evaluator {
             throw NixError(.invalidValue, "regular expression '\(pattern)' is too complex to match")
         }
     }
+}
+
+/// A rounded float as an integer. Nix converts with a C cast, which is undefined for NaN,
+/// infinities and anything beyond 64 bits (it gives INT64_MIN there); Kiln used to give 0.
+/// Either way a wrong number would flow on silently, so it is an error.
+func floatToInt(_ rounded: Double, _ builtin: String, _ original: Double) throws -> Int64 {
+    guard let i = Int64(exactly: rounded) else {
+        throw NixError(.overflow, "builtins.\(builtin): \(formatFloat(original)) does not fit in a 64-bit integer (the range is -9223372036854775808 to 9223372036854775807)")
+    }
+    return i
 }
 
 extension Value {

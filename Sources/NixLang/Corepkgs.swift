@@ -8,7 +8,7 @@ func corepkgSource(_ path: String) throws -> String {
     switch path.dropFirst(corepkgsPrefix.count) {
     case "fetchurl.nix": return fetchurlNixSource
     case "derivation.nix": return derivationNixSource
-    default: throw NixError(.io, "opening file '\(path)': No such file or directory")
+    default: throw NixError.system("opening file", path, ENOENT)
     }
 }
 

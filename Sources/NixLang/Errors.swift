@@ -59,6 +59,15 @@ public final class SourceFile: @unchecked Sendable {
         return (lo + 1, max(0, offset - s[lo]) + 1)
     }
 
+    /// The first `count` bytes of a 1-based line, as text.
+    func linePrefix(_ line: Int, bytes count: Int) -> String {
+        let s = starts()
+        guard line >= 1, line <= s.count else { return "" }
+        let start = s[line - 1]
+        let end = min(bytes.count, start + max(0, count))
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     /// The text of a 1-based line, without its newline, or nil.
     func lineText(_ line: Int) -> String? {
         let s = starts()
@@ -119,6 +128,9 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     public var message: String
     public var span: Span?
+    /// The errno of the system call that failed, for `.io` errors from one: callers tell
+    /// "No such file or directory" from the other reasons by it, not by the message.
+    public var errnoCode: Int32?
     /// The evaluation stack ("while evaluating …" frames), innermost first.
     public var trace: [TraceFrame]
     /// Frames left out because the trace reached `maxTraceFrames`.
@@ -181,11 +193,11 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
 
     /// The error as Nix prints it; without `showTrace`, frames are left out as `nix-instantiate` does.
     public func render(showTrace: Bool) -> String {
-        var out = "error: " + message
+        var out = "error: " + escapeControlCharacters(message, keepingNewlines: true)
         if let s = span { out += NixError.renderLocation(s) }
         if showTrace {
             for f in trace {
-                out += "\n\n       … " + f.message
+                out += "\n\n       … " + escapeControlCharacters(f.message, keepingNewlines: true)
                 if let s = f.span { out += NixError.renderLocation(s) }
             }
             if omittedFrames > 0 { out += "\n\n       (\(omittedFrames) more frames omitted)" }
@@ -195,21 +207,39 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
         return out
     }
 
-    static func renderLocation(_ s: Span) -> String {
+    /// "at FILE:LINE:COLUMN:" and the lines around it, the column marked with a caret.
+    public static func renderLocation(_ s: Span) -> String {
         let lc = s.file.lineColumn(s.offset)
-        var out = "\n\n       at \(s.file.name):\(lc.line):\(lc.column):\n"
+        var out = "\n\n       at \(escapeControlCharacters(s.file.name)):\(lc.line):\(lc.column):\n"
         func num(_ n: Int) -> String {
             let t = String(n)
             return String(repeating: " ", count: max(0, 13 - t.count)) + t
         }
+        // Source lines are shown with control characters escaped (a raw ESC in a file would
+        // otherwise drive the terminal), so the caret is placed under the escaped text.
         if lc.line > 1, let prev = s.file.lineText(lc.line - 1) {
-            out += "\n" + num(lc.line - 1) + "| " + prev
+            out += "\n" + num(lc.line - 1) + "| " + escapeControlCharacters(prev)
         }
         if let cur = s.file.lineText(lc.line) {
-            out += "\n" + num(lc.line) + "| " + cur
-            out += "\n" + String(repeating: " ", count: 13) + "|" + String(repeating: " ", count: lc.column) + "^"
+            out += "\n" + num(lc.line) + "| " + escapeControlCharacters(cur)
+            out += "\n" + String(repeating: " ", count: 13) + "| " + caretPadding(s.file.linePrefix(lc.line, bytes: lc.column - 1)) + "^"
             if let next = s.file.lineText(lc.line + 1), lc.line + 1 <= s.file.lineCount, !(lc.line + 1 == s.file.lineCount && next.isEmpty) {
-                out += "\n" + num(lc.line + 1) + "| " + next
+                out += "\n" + num(lc.line + 1) + "| " + escapeControlCharacters(next)
+            }
+        }
+        return out
+    }
+
+    /// What goes before the caret so that it stands under the character after `prefix` as
+    /// the line is shown: a tab for a tab, as many spaces as an escaped control character
+    /// takes, one space for any other character (however many bytes it has).
+    static func caretPadding(_ prefix: String) -> String {
+        var out = ""
+        for u in prefix.unicodeScalars {
+            if u == "\t" {
+                out += "\t"
+            } else {
+                out += String(repeating: " ", count: escapeControlCharacters(String(u)).count)
             }
         }
         return out
@@ -220,6 +250,28 @@ public struct NixError: Error, CustomStringConvertible, Sendable {
 public struct TraceFrame: Sendable {
     public var message: String
     public var span: Span?
+}
+
+/// `s` with control characters written as escapes (ESC as `\x1b`, U+009B as `\u{9b}`), so
+/// that text from a source file or a value cannot drive the terminal an error is shown on.
+/// Tabs stay, and newlines with `keepingNewlines` (a message may have several lines).
+public func escapeControlCharacters(_ s: String, keepingNewlines: Bool = false) -> String {
+    func escaped(_ u: Unicode.Scalar) -> Bool {
+        if u == "\t" || (keepingNewlines && u == "\n") { return false }
+        return u.value < 0x20 || (0x7F...0x9F).contains(u.value)
+    }
+    guard s.unicodeScalars.contains(where: escaped) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        if !escaped(u) {
+            out.unicodeScalars.append(u)
+        } else if u.value < 0x80 {
+            out += String(format: "\\x%02x", u.value)
+        } else {
+            out += "\\u{" + String(u.value, radix: 16) + "}"
+        }
+    }
+    return out
 }
 
 func typeError(_ msg: String, _ span: Span? = nil) -> NixError {

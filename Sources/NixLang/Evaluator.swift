@@ -20,12 +20,15 @@ public protocol EvalIO: Sendable {
 public struct RealEvalIO: EvalIO {
     public init() {}
 
+    /// The file's text; an error names the system's reason (missing, unreadable, a directory)
+    /// or the first byte that is not UTF-8 (see `decodeUTF8`).
     public func readFile(_ path: String) throws -> String {
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw NixError(.io, "opening file '\(path)': No such file or directory")
-        }
-        return String(decoding: d, as: UTF8.self)
+        try decodeUTF8(readHostFile(path), file: path)
     }
+
+    public func readBytes(_ path: String) throws -> [UInt8] { try readHostFile(path) }
+
+    public func listDirectory(_ path: String) throws -> [String] { try listHostDirectory(path) }
 
     public func pathExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
@@ -50,7 +53,9 @@ public struct MemoryEvalIO: EvalIO {
     }
 
     public func readFile(_ path: String) throws -> String {
-        guard let f = files[path] else { throw NixError(.io, "opening file '\(path)': No such file or directory") }
+        guard let f = files[path] else {
+            throw NixError.system(isDirectory(path) ? "reading file" : "opening file", path, isDirectory(path) ? EISDIR : ENOENT)
+        }
         return f
     }
 
@@ -356,13 +361,18 @@ public final class Evaluator: @unchecked Sendable {
 
     func importFile(_ path: String, span: Span?) throws -> Value {
         var p = path
-        if io.isDirectory(p) { p = canonicalizePath(p + "/default.nix") }
+        let isDirectory = io.isDirectory(p)
+        if isDirectory { p = canonicalizePath(p + "/default.nix") }
         if let t = fileCache[p] { return try t.force(self) }
         let t = Thunk(lazy: { [unowned self] in
             let src: String
             do {
                 src = try p.hasPrefix(corepkgsPrefix) ? corepkgSource(p) : self.io.readFile(p)
-            } catch let e as NixError {
+            } catch var e as NixError {
+                // "opening file '/d/default.nix'" would not say that the user named a directory.
+                if isDirectory && e.errnoCode == ENOENT {
+                    e = NixError(.importError, "cannot import '\(path)': it is a directory, and it has no default.nix")
+                }
                 throw e.at(span)
             }
             let e = try self.parse(src, fileName: p, baseDir: dirOf(p))

@@ -430,10 +430,20 @@ struct Lexer {
         case UInt8(ascii: "&") where peek(1) == 38: pos += 2; add(.and, start)
         case UInt8(ascii: "|") where peek(1) == 124: pos += 2; add(.or, start)
         default:
-            let ch = String(decoding: [c], as: UTF8.self)
-            throw err("syntax error, unexpected '\(ch)'", start)
+            throw err("syntax error, unexpected '\(displayCharacter(at: start))'", start)
         }
         return true
+    }
+
+    /// The character at `offset` as an error message may show it: a whole UTF-8 sequence
+    /// (not its first byte), a control character escaped (a raw ESC would drive the
+    /// terminal), a byte that is not UTF-8 as `\xNN`.
+    func displayCharacter(at offset: Int) -> String {
+        let lead = src[offset]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        let bytes = src[offset..<min(src.count, offset + length)]
+        if let s = String(validating: bytes, as: UTF8.self) { return escapeControlCharacters(s) }
+        return String(format: "\\x%02x", lead)
     }
 
     // MARK: Strings

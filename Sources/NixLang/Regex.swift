@@ -7,6 +7,8 @@
 // Compiled once per pattern (the evaluator caches them). The matcher keeps its frames on an
 // explicit stack, so a long subject cannot overflow the thread's stack (Nix's can).
 
+import Foundation
+
 struct RegexError: Error {}
 
 /// A compiled pattern: libstdc++'s NFA for it (the same states, in the same shape: `x+` is
@@ -21,6 +23,8 @@ final class Regex {
     private var states: [State] = []
     private let start: Int
     private let sets: [ByteSet]
+    /// The bytes the pattern stands for when it is a plain string (no special character).
+    private let literal: [UInt8]?
 
     private struct State {
         enum Kind { case byte(UInt8), any, set(Int), repeatNode, alternative, groupBegin(Int), groupEnd(Int), lineBegin, lineEnd, accept, dummy }
@@ -38,6 +42,7 @@ final class Regex {
         let tree = try parser.parseAll()
         sets = parser.sets
         groups = parser.groupCount
+        literal = Regex.literalBytes(tree)
         start = 0
         var whole = Seq(start: add(.groupBegin(0)), end: 0)
         whole.end = whole.start
@@ -139,9 +144,29 @@ final class Regex {
 
     // MARK: - Matching
 
+    private static func literalBytes(_ node: RegexNode) -> [UInt8]? {
+        switch node {
+        case .byte(let c): return [c]
+        case .concat(let parts):
+            var out: [UInt8] = []
+            for p in parts {
+                guard case .byte(let c) = p else { return nil }
+                out.append(c)
+            }
+            return out.isEmpty ? nil : out
+        default: return nil
+        }
+    }
+
     /// A match of the whole of `s`: the captures (nil for a group that did not take part),
     /// or nil if there is none (`std::regex_match`).
     func wholeMatch(_ s: [UInt8]) throws -> [Range<Int>?]? {
+        // Without groups only whether it matches counts, and that has one answer whatever
+        // order the alternatives are tried in: the automaton is run breadth first, in time
+        // linear in `s` and memory independent of it. The depth-first executor keeps frames
+        // per byte and hits its step limit on long strings (lib.escapeShellArg's
+        // `[[:alnum:],._+:@%/-]+` on a 50 MB environment variable).
+        if groups == 0 { return matchesWhole(s) ? [] : nil }
         var x = Executor(self, s, begin: 0, exact: true, notNull: false, prevAvail: false)
         guard try x.run(), let r = x.results else { return nil }
         return Array(r.dropFirst())
@@ -152,6 +177,9 @@ final class Regex {
     /// (match_continuous | match_not_null, as regex_iterator retries after an empty match).
     /// `prevAvail` (match_prev_avail): `from` is not the start of the subject, so `^` fails.
     func firstMatch(_ s: [UInt8], from: Int, continuousNonEmpty: Bool = false, prevAvail: Bool) throws -> (Range<Int>, [Range<Int>?])? {
+        // A plain string has one match at each place it occurs (`split "\n"`, lib.hasInfix):
+        // searched for directly rather than by an executor started at every byte.
+        if let lit = literal { return findLiteral(lit, in: s, from: from, onlyAtFrom: continuousNonEmpty).map { ($0, []) } }
         var b = from
         while b <= s.count {
             var x = Executor(self, s, begin: b, exact: false, notNull: continuousNonEmpty, prevAvail: prevAvail || b > from)
@@ -162,6 +190,73 @@ final class Regex {
             b += 1
         }
         return nil
+    }
+
+    private func findLiteral(_ lit: [UInt8], in s: [UInt8], from: Int, onlyAtFrom: Bool) -> Range<Int>? {
+        guard from >= 0, from + lit.count <= s.count else { return nil }
+        if onlyAtFrom { return s[from..<(from + lit.count)].elementsEqual(lit) ? from..<(from + lit.count) : nil }
+        return s.withUnsafeBufferPointer { hay in
+            guard let h = hay.baseAddress else { return nil }
+            var at = from
+            let last = hay.count - lit.count
+            while at <= last {
+                // memchr finds the first byte fast (memmem is a GNU extension Swift does not see).
+                guard let p = memchr(h + at, Int32(lit[0]), last - at + 1) else { return nil }
+                at = UnsafeRawPointer(h).distance(to: UnsafeRawPointer(p))
+                if lit.count == 1 || hay[(at + 1)..<(at + lit.count)].elementsEqual(lit[1...]) { return at..<(at + lit.count) }
+                at += 1
+            }
+            return nil
+        }
+    }
+
+    /// Whether the whole of `s` matches, by running the automaton on the set of states it can
+    /// be in after each byte (Thompson's construction, on libstdc++'s states).
+    private func matchesWhole(_ s: [UInt8]) -> Bool {
+        var seen = [Int](repeating: -1, count: states.count)
+        var current: [Int] = [], next: [Int] = [], stack: [Int] = []
+        // The states that consume a byte (or accept) reachable from `from` without consuming
+        // one, at position `pos`, added to `list` once each.
+        func close(_ from: Int, at pos: Int, into list: inout [Int]) {
+            stack.append(from)
+            while let i = stack.popLast() {
+                guard i >= 0, seen[i] != pos else { continue }
+                seen[i] = pos
+                let st = states[i]
+                switch st.kind {
+                case .repeatNode, .alternative:
+                    stack.append(st.next)
+                    stack.append(st.alt)
+                case .groupBegin, .groupEnd, .dummy:
+                    stack.append(st.next)
+                case .lineBegin:
+                    if pos == 0 { stack.append(st.next) }
+                case .lineEnd:
+                    if pos == s.count { stack.append(st.next) }
+                case .byte, .any, .set, .accept:
+                    list.append(i)
+                }
+            }
+        }
+        close(start, at: 0, into: &current)
+        for pos in 0..<s.count {
+            if current.isEmpty { return false }
+            let c = s[pos]
+            next.removeAll(keepingCapacity: true)
+            for i in current {
+                let st = states[i]
+                let takes: Bool
+                switch st.kind {
+                case .byte(let b): takes = b == c
+                case .any: takes = c != 0
+                case .set(let k): takes = sets[k].contains(c)
+                default: takes = false
+                }
+                if takes { close(st.next, at: pos + 1, into: &next) }
+            }
+            swap(&current, &next)
+        }
+        return current.contains { if case .accept = states[$0].kind { return true } else { return false } }
     }
 
     /// Exponential patterns (`(a|a)*b` on a long string) end in an error, not a hang.

@@ -18,13 +18,6 @@ extension EvalIO {
 }
 
 extension RealEvalIO {
-    public func readBytes(_ path: String) throws -> [UInt8] {
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw NixError(.io, "opening file '\(path)': No such file or directory")
-        }
-        return Array(d)
-    }
-
     public func fileKind(_ path: String) -> FileKind? {
         let fm = FileManager.default
         guard let attrs = try? fm.attributesOfItem(atPath: path), let type = attrs[.type] as? FileAttributeType else { return nil }
@@ -33,18 +26,11 @@ extension RealEvalIO {
         let perms = (attrs[.posixPermissions] as? NSNumber)?.intValue ?? 0
         return .regular(executable: perms & 0o100 != 0)
     }
-
-    public func listDirectory(_ path: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw NixError(.io, "reading directory '\(path)': \(error.localizedDescription)")
-        }
-    }
 }
 
 extension MemoryEvalIO {
     public func listDirectory(_ path: String) throws -> [String] {
+        guard isDirectory(path) else { throw NixError.system("opening directory", path, files[path] == nil ? ENOENT : ENOTDIR) }
         let p = path.hasSuffix("/") ? path : path + "/"
         var names = Set<String>()
         for k in files.keys where k.hasPrefix(p) {

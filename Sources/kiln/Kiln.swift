@@ -34,13 +34,11 @@ struct Kiln: ParsableCommand {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             Foundation.exit(1)
         } catch {
-            // A Foundation file error that no stage wrapped: its path and the system's reason,
-            // not the NSError's dump.
+            // A Foundation file error that no stage wrapped: its path and the system's reason
+            // (Error.kilnMessage), not the NSError's dump.
             let ns = error as NSError
             if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
-                let path = (ns.userInfo[NSFilePathErrorKey] as? String).map { "'\($0)': " } ?? ""
-                let reason = ns.posixCode.map { String(cString: strerror($0)) } ?? ns.localizedDescription
-                FileHandle.standardError.write(Data("error: \(path)\(reason)\n".utf8))
+                FileHandle.standardError.write(Data("error: \(error.kilnMessage)\n".utf8))
                 Foundation.exit(1)
             }
             exit(withError: error)

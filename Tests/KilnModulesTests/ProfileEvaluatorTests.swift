@@ -173,4 +173,60 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertThrowsError(try Hardware(dir + "/missing.nix"))
         XCTAssertEqual(try Hardware(nil), .shipped("qemu-x86_64"))
     }
+
+    // MARK: Errors a user can act on
+
+    private func message(_ path: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try ProfileEvaluator(profile: path).plan()
+            XCTFail("expected an error", file: file, line: line)
+        } catch {
+            return (error as? ConfigError)?.message ?? "\(error)"
+        }
+        return ""
+    }
+
+    func testAMissingImportNamesTheModuleThatListsIt() throws {
+        _ = try profile("{ ... }: { }", name: "ok.nix")
+        let p = try profile("{ pkgs, ... }:\n{\n  imports = [ ./ok.nix ./missing.nix ];\n}\n")
+        let text = message(p)
+        XCTAssertTrue(text.hasPrefix("error: The file `\(dir)/missing.nix' does not exist; it is entry 2 of the imports of `\(p)', at \(p):3:3."), text)
+        XCTAssertFalse(text.contains("/__kiln__"), text)
+
+        // Found but not loadable: the reason, then the entry that names it.
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        let q = try profile("{ ... }: { imports = [ ./sub ]; }", name: "q.nix")
+        let dirText = message(q)
+        XCTAssertTrue(dirText.hasPrefix("error: cannot import '\(dir)/sub': it is a directory, and it has no default.nix"), dirText)
+        XCTAssertTrue(dirText.contains("while importing `\(dir)/sub' (entry 1 of the imports of `\(q)', at \(q):1:12)"), dirText)
+        XCTAssertFalse(dirText.contains("/__kiln__"), dirText)
+    }
+
+    func testAnEvaluationErrorShowsTheUsersPartOfTheTrace() throws {
+        let p = try profile("{ pkgs, ... }: { environment.variables.FOO = 1 + \"a\"; }")
+        let text = message(p)
+        XCTAssertTrue(text.hasPrefix("error: cannot add a string to an integer\n\n       at \(p):1:48:"), text)
+        XCTAssertTrue(text.contains("while evaluating the option `environment.variables'"), text)
+        XCTAssertFalse(text.contains("/__kiln__"), text)
+        XCTAssertTrue(text.hasSuffix("\n(set KILN_SHOW_TRACE=1 to see the full trace)"), text)
+        XCTAssertLessThan(text.split(separator: "\n").count, 20, text)
+
+        setenv("KILN_SHOW_TRACE", "1", 1)
+        defer { unsetenv("KILN_SHOW_TRACE") }
+        let full = message(p)
+        XCTAssertTrue(full.contains("at /__kiln__/modules/lib/modules.nix:"), "the full trace on request")
+        XCTAssertFalse(full.contains("KILN_SHOW_TRACE"), full)
+    }
+
+    func testALargeEnvironmentVariableIsWritten() throws {
+        // lib.escapeShellArg matches the whole value against a pattern: 10 MB used to be
+        // "too complex to match".
+        let p = try profile("""
+            { ... }: { environment.variables.BIG = builtins.concatStringsSep "" (builtins.genList (_: "aaaaaaaaaa") 1000000); }
+            """)
+        let plan = try ProfileEvaluator(profile: p).plan()
+        let env = plan.etc.first { $0.path == "profile.d/kiln-env.sh" }?.text ?? ""
+        XCTAssertTrue(env.contains("export BIG=aaaaaaaaaa"), String(env.prefix(200)))
+        XCTAssertGreaterThan(env.utf8.count, 10_000_000)
+    }
 }

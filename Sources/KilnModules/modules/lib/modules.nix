@@ -51,6 +51,7 @@ let
         key = toString m.key or key;
         disabledModules = m.disabledModules or [ ];
         imports = m.imports or [ ];
+        importsPos = builtins.unsafeGetAttrPos "imports" m;
         options = m.options or { };
         config = addFreeformType (m.config or { });
       }
@@ -59,6 +60,7 @@ let
       key = toString m.key or key;
       disabledModules = m.disabledModules or [ ];
       imports = m.require or [ ] ++ m.imports or [ ];
+      importsPos = if m ? require then null else builtins.unsafeGetAttrPos "imports" m;
       options = { };
       config = addFreeformType (removeAttrs m [ "_class" "_file" "_type" "key" "disabledModules" "require" "imports" "freeformType" "meta" ]);
     };
@@ -73,18 +75,35 @@ let
       unifyModuleSyntax fallbackFile fallbackKey (applyModuleArgsIfFunction fallbackKey (m.__functor m) args)
     else unifyModuleSyntax fallbackFile fallbackKey m;
 
+  # Entry n of the `imports' of the module in parentFile, for messages: the entry is a value,
+  # which has no position, so the position is that of `imports' (null if unknown).
+  importEntry = parentFile: pos: n:
+    "entry ${toString n} of the imports of `${parentFile}'"
+    + lib.optionalString (pos != null) ", at ${pos.file}:${toString pos.line}:${toString pos.column}";
+
+  # A path in `imports' is imported here, so an error from `import' would point into this
+  # file and name neither the module that lists the path nor where. A missing file is the
+  # common case (a typo, a file not copied along), and is said plainly; any other failure
+  # to load it (a directory without default.nix, an unreadable file) gets the entry as context.
+  importListed = parentFile: pos: n: load: m:
+    let isFile = isPath m || (isString m && lib.hasPrefix "/" m); in
+    if !isFile || parentFile == "<unknown-file>" then load m
+    else if !builtins.pathExists m then
+      throw "The file `${toString m}' does not exist; it is ${importEntry parentFile pos n}."
+    else builtins.addErrorContext "while importing `${toString m}' (${importEntry parentFile pos n}):" (load m);
+
   # Every module reachable through `imports`, once per key (the file for a path), breadth first
   # as nixpkgs' genericClosure does, without the ones `disabledModules` names.
   collectModules = modulesPath: modules: args:
     let
-      load = parentFile: parentKey: ms:
+      load = parentFile: parentKey: importsPos: ms:
         if !isList ms then throw "The `imports' of the module `${parentKey}' (in `${parentFile}') must be a list, not a ${builtins.typeOf ms}."
         else imap1 (n: m:
-          let module = loadModule args parentFile "${parentKey}:anon-${toString n}" m;
+          let module = importListed parentFile importsPos n (loadModule args parentFile "${parentKey}:anon-${toString n}") m;
           in { inherit (module) key; inherit module; }) ms;
       closure = keep: genericClosure {
-        startSet = keep (load "<unknown-file>" "" modules);
-        operator = item: keep (load item.module._file item.module.key item.module.imports);
+        startSet = keep (load "<unknown-file>" "" null modules);
+        operator = item: keep (load item.module._file item.module.key item.module.importsPos item.module.imports);
       };
       everything = closure (x: x);
       disabled = concatMap (item: map (moduleKey modulesPath) item.module.disabledModules) everything;

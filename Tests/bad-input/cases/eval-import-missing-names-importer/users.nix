@@ -1,0 +1,1 @@
+{ ... }: { users.users.alice.isNormalUser = true; }

@@ -1,0 +1,2 @@
+# readDir of a regular file must fail, not give { }.
+builtins.readDir ./main.nix

@@ -1,0 +1,1 @@
+{ pkgs, ... }: { environment.variables.FOO = 1 + "a"; }
