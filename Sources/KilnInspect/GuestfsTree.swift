@@ -32,7 +32,8 @@ public final class GuestfsTree: FilesystemTree {
     ///   - format: "raw" or "qcow2"; never guessed (a raw image could otherwise claim to be anything).
     ///   - kernel: the appliance's kernel when the host has none libguestfs can use.
     ///   - kvm: whether the host's KVM works; without it the appliance runs under TCG.
-    public init(image: String, format: String, kernel: ApplianceKernel?, kvm: Bool) throws {
+    ///   - cache: the folder for the appliance libguestfs builds once and reuses.
+    public init(image: String, format: String, kernel: ApplianceKernel?, kvm: Bool, cache: String) throws {
         self.image = image
         if let kernel {
             // supermin reads these; a user's own settings win.
@@ -48,6 +49,10 @@ public final class GuestfsTree: FilesystemTree {
         // Errors are read with guestfs_last_error and reported once, by Kiln.
         guestfs_set_error_handler(g, nil, nil)
         try check(guestfs_set_backend(g, "direct"), "choosing the direct backend")
+        if getenv("LIBGUESTFS_CACHEDIR") == nil {
+            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            try check(guestfs_set_cachedir(g, cache), "choosing \(cache) for the appliance")
+        }
         if !kvm && getenv("LIBGUESTFS_BACKEND_SETTINGS") == nil {
             var settings: [UnsafeMutablePointer<CChar>?] = [strdup("force_tcg"), nil]
             defer { settings.forEach { free($0) } }

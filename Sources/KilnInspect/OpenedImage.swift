@@ -8,8 +8,12 @@ import KilnSupport
 public struct GuestfsAccess: Sendable {
     public var kernel: @Sendable () throws -> ApplianceKernel?
     public var kvm: @Sendable () -> Bool
-    public init(kernel: @escaping @Sendable () throws -> ApplianceKernel?, kvm: @escaping @Sendable () -> Bool) {
-        self.kernel = kernel; self.kvm = kvm
+    /// Where libguestfs keeps the appliance it builds (its default is TMPDIR or /var/tmp):
+    /// under Kiln's cache, with everything else Kiln keeps.
+    public var applianceCache: String
+    public init(kernel: @escaping @Sendable () throws -> ApplianceKernel?, kvm: @escaping @Sendable () -> Bool,
+                applianceCache: String) {
+        self.kernel = kernel; self.kvm = kvm; self.applianceCache = applianceCache
     }
 }
 
@@ -69,7 +73,8 @@ public final class OpenedImage {
                 reader = "ext4, read by Kiln"
             } else {
                 Progress.shared.begin("starting libguestfs' appliance to read \(path) (about 35 s under TCG)")
-                let g = try GuestfsTree(image: raw, format: "raw", kernel: guestfs.kernel(), kvm: guestfs.kvm())
+                let g = try GuestfsTree(image: raw, format: "raw", kernel: guestfs.kernel(), kvm: guestfs.kvm(),
+                                        cache: guestfs.applianceCache)
                 Progress.shared.end()
                 tree = g
                 reader = "\(g.filesystemType), read through libguestfs"

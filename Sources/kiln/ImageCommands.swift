@@ -20,7 +20,8 @@ let guestfsAccess = GuestfsAccess(
         let k = try Pipeline().hostKernel()
         return ApplianceKernel(kernel: k.kernel, modules: k.modules)
     },
-    kvm: { Accelerator.probe(kernel: Run.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) == .kvm })
+    kvm: { Accelerator.probe(kernel: Run.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) == .kvm },
+    applianceCache: KilnPaths.cacheDirectory + "/appliance/guestfs")
 
 /// `kiln verify IMAGE`.
 struct Verify: ParsableCommand {

@@ -209,7 +209,7 @@ echo "TIMING kiln inspect (btrfs, libguestfs) $(since "$t0") s"
 check "kiln inspect of a btrfs image: its current generation" grep -q '^generation 1 (current)' <<<"$out"
 check "... its kernel" grep -q 'kernel: linux-6' <<<"$out"
 check "... its enabled units" grep -q 'systemd-networkd.service (multi-user.target)' <<<"$out"
-out=$(kiln diff "$work/out/ref.raw" "$work/out/btrfs.raw" 2>&1); rc=$?
+out=$(kiln diff "$work/out/ref.raw" "$work/out/btrfs.raw" 2>"$work/diff.err"); rc=$?
 check "kiln diff of the ext4 and btrfs images succeeds" test $rc -eq 0
 check "... and lists no package the btrfs root does not explain" \
   test -z "$(grep -v '^btrfs-progs:\|^lib[a-z0-9.-]*:\|^[0-9]* added' <<<"$out")"
