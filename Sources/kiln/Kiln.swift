@@ -181,7 +181,10 @@ struct Mkfs: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the filesystem image.")
     var output: String
 
-    @Option(name: .customLong("size-mib"), help: "Filesystem size in MiB (default: the tree's size plus room, as kiln build sizes roots).")
+    // .unconditional: a negative size reaches validate() and its message, rather than being
+    // taken for an option and reported as a missing value.
+    @Option(name: .customLong("size-mib"), parsing: .unconditional,
+            help: "Filesystem size in MiB, \(Mkfs.sizeRange.lowerBound) to \(Mkfs.sizeRange.upperBound) (default: the tree's size plus room, as kiln build sizes roots).")
     var sizeMiB: Int?
 
     @Option(help: "Filesystem label.")
@@ -189,6 +192,16 @@ struct Mkfs: ParsableCommand {
 
     @Option(help: "Seed for the UUID and the directory hash seed.")
     var seed = "kiln"
+
+    /// The writer needs 16 MiB; ext4 with 4 KiB blocks addresses at most 2^48 blocks (1 EiB).
+    /// Checked here, before the size is turned into bytes: outside it the conversion traps or wraps.
+    static let sizeRange = 16...(1 << 40)
+
+    func validate() throws {
+        if let sizeMiB, !Self.sizeRange.contains(sizeMiB) {
+            throw ValidationError("--size-mib must be from \(Self.sizeRange.lowerBound) to \(Self.sizeRange.upperBound) (1 EiB, ext4's limit), not \(sizeMiB)")
+        }
+    }
 
     func run() throws {
         let (entries, bytes) = try FileNode.hostTree(tree)
