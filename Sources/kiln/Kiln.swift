@@ -241,10 +241,10 @@ struct Run: ParsableCommand {
     @Option(help: "With --login: the shell command to run; its output is printed.")
     var command: String = "uname -a"
 
-    @Option(help: "With --login: seconds to wait for each step.")
+    @Option(parsing: .unconditional, help: "With --login: seconds to wait for each step.")
     var timeout: Double = 240
 
-    @Option(help: "Memory in MiB.")
+    @Option(parsing: .unconditional, help: "Memory in MiB.")
     var memory: Int = 1024
 
     @Option(help: "Firmware: bios or uefi (default: bios if the disk has BIOS boot code, else uefi).")
@@ -252,6 +252,7 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let firmware, !["bios", "uefi"].contains(firmware) { throw ValidationError("--firmware is bios or uefi") }
+        try validateVMOptions(timeout: timeout, memory: memory)
     }
 
     /// QEMU's name for the format of `image`, from its extension.
@@ -332,3 +333,17 @@ struct Run: ParsableCommand {
     }
 }
 
+
+/// The longest wait `--timeout` may ask for. Waits are reported and passed to the guest's
+/// `timeout` as whole seconds, so the value must be finite and fit an Int; a day is more than
+/// any boot or test step needs.
+let maximumTimeout: Double = 86_400
+
+/// `--timeout` and `--memory` of `kiln run` and `kiln test`, checked before anything is built
+/// or booted.
+func validateVMOptions(timeout: Double, memory: Int) throws {
+    guard timeout > 0 && timeout <= maximumTimeout else {
+        throw ValidationError("--timeout must be more than 0 and at most \(Int(maximumTimeout)) seconds (a day), not \(String(format: "%g", timeout))")
+    }
+    guard memory > 0 else { throw ValidationError("--memory must be a positive number of MiB, not \(memory)") }
+}
