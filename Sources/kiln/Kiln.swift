@@ -134,6 +134,7 @@ struct Options: ParsableCommand {
     var json = false
 
     func run() throws {
+        if let profile { try Pipeline.checkProfile(profile) }
         let text = try ProfileEvaluator(profile: profile, hardware: Hardware(hardware)).optionsJSON()
         if json { print(text); return }
         guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {

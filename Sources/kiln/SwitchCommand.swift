@@ -67,6 +67,8 @@ struct Switch: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        // Before connecting: the machine is asked for its generations before anything is evaluated.
+        if let profile { try Pipeline.checkProfile(profile) }
         let deployment = Deployment(target: try TargetHost(targetHost))
         if let profile {
             try deployment.deploy(profile: profile, hardware: try Hardware(hardware), action: chosenAction, trial: trial, seed: seed)
