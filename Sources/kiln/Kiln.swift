@@ -77,6 +77,7 @@ struct Build: ParsableCommand {
     var seed: String?
 
     func validate() throws {
+        if output.isEmpty { throw ValidationError("--output is empty; name the image file to write") }
         if let format, OutputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; choose one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -199,6 +200,7 @@ struct Mkfs: ParsableCommand {
     static let sizeRange = 16...(1 << 40)
 
     func validate() throws {
+        if output.isEmpty { throw ValidationError("--output is empty; name the image file to write") }
         if let sizeMiB, !Self.sizeRange.contains(sizeMiB) {
             throw ValidationError("--size-mib must be from \(Self.sizeRange.lowerBound) to \(Self.sizeRange.upperBound) (1 EiB, ext4's limit), not \(sizeMiB)")
         }
