@@ -235,8 +235,11 @@ struct Run: ParsableCommand {
     @Argument(help: "The disk image.")
     var image: String
 
-    @Option(help: "Image format (default: from the file name).")
+    @Option(help: "Image format: \(Run.bootableFormats.map(\.rawValue).joined(separator: ", ")) (default: from the file name).")
     var format: String?
+
+    /// The formats QEMU boots directly (a gce tarball holds a disk.raw).
+    static let bootableFormats = OutputFormat.allCases.filter { $0.qemuFormat != nil }
 
     @Option(help: "Log in on the console as USER:PASSWORD (non-interactive mode).")
     var login: String?
@@ -255,6 +258,15 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let firmware, !["bios", "uefi"].contains(firmware) { throw ValidationError("--firmware is bios or uefi") }
+        // Checked here: an unknown name would reach qemu-img, whose message is its command line.
+        if let format {
+            guard let chosen = OutputFormat(rawValue: format) else {
+                throw ValidationError("unknown format '\(format)'; choose one of \(Self.bootableFormats.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard chosen.qemuFormat != nil else {
+                throw ValidationError("--format \(format) is a tarball; QEMU boots the disk.raw inside it (tar -xzf it and run disk.raw)")
+            }
+        }
         try validateVMOptions(timeout: timeout, memory: memory)
     }
 
@@ -269,7 +281,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
-        let fmt = try format ?? Self.format(of: image)
+        // Kiln's format names, as kiln build takes them; QEMU calls some by others (vhd is vpc).
+        let fmt = try format.flatMap { OutputFormat(rawValue: $0)?.qemuFormat } ?? Self.format(of: image)
         let disk = try DiskInfo.inspect(image, format: fmt)
         let arch = disk.architecture
         let uefi = firmware.map { $0 == "uefi" } ?? (!arch.hasBIOS || !disk.biosBootable)
