@@ -25,6 +25,7 @@ struct Kiln: ParsableCommand {
         // keeps the library linked where the linker drops unreferenced ones (--as-needed).
         _ = mi_version()
         do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch let e as UserFacingError {
@@ -44,6 +45,32 @@ struct Kiln: ParsableCommand {
                 Foundation.exit(1)
             }
             exit(withError: error)
+        }
+    }
+}
+
+extension Kiln {
+    /// `kiln help NAME...` must name subcommands. ArgumentParser's help command stops at the
+    /// first word that is none, shows the help of what it has so far and exits 0, so a typo
+    /// (`kiln help biuld`) looked like a successful answer. Its help command is internal to
+    /// ArgumentParser, so the words are checked here, before parsing.
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help" else { return }
+        var command: ParsableCommand.Type = Kiln.self
+        var path = ["kiln"]
+        for word in arguments.dropFirst() where !word.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            if let next = subcommands.first(where: { $0.configuration.commandName == word }) {
+                command = next
+                path.append(word)
+                continue
+            }
+            if path.count == 1 && word == "help" { continue }   // `kiln help help`
+            let names: [String] = subcommands.compactMap { $0.configuration.commandName }
+            let parent = path.joined(separator: " ")
+            if names.isEmpty { throw ValidationError("'\(parent)' has no subcommands, so no help for '\(word)'") }
+            if path.count == 1 { throw ValidationError("unknown command '\(word)'; the commands are \(names.joined(separator: ", "))") }
+            throw ValidationError("unknown subcommand '\(word)' of '\(parent)'; its subcommands are \(names.joined(separator: ", "))")
         }
     }
 }
