@@ -39,11 +39,25 @@ public struct Pipeline {
     static let initrdPackages = ["busybox-static"]
 
     public func evaluate(profile: String, hardware: Hardware) throws -> SystemPlan {
+        try Self.checkProfile(profile)
         let progress = Progress.shared
         progress.begin("evaluating \(profile)")
         let plan = try ProfileEvaluator(profile: profile, hardware: hardware).plan()
         progress.end()
         return plan
+    }
+
+    /// Refuses a profile that is a directory. Nix would import its default.nix, and the module
+    /// system would report that file missing from deep inside its own code; and the lock would
+    /// be written as `DIR.lock`, beside the directory rather than in it.
+    /// - Throws: `KilnError` naming the directory, with a hint naming its default.nix if it has one.
+    public static func checkProfile(_ profile: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: profile, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        let path = URL(fileURLWithPath: profile).standardizedFileURL.path
+        let inside = (profile as NSString).appendingPathComponent("default.nix")
+        throw KilnError("profile '\(path)' is a directory, not a .nix file",
+                        hint: FileManager.default.fileExists(atPath: inside) ? "to build its default.nix, name that file: \(inside)" : nil)
     }
 
     /// When `kiln lock` resolves the profile's packages again.
@@ -137,6 +151,7 @@ public struct Pipeline {
     /// Runs the whole build and writes the image at `request.output` (atomically).
     /// - Parameter evaluated: the profile's plan when the caller has evaluated it already.
     public func build(_ request: BuildRequest, plan evaluated: SystemPlan? = nil) throws -> BuildResult {
+        try Self.checkProfile(request.profile)   // before the cache or the output is touched
         try refuseToOverwriteInputs(request)
         KilnPaths.sweep(cacheDirectory: cacheDirectory)
         let gcGuard = try holdAgainstGC()

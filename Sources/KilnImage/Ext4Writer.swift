@@ -58,8 +58,9 @@ public enum Ext4Writer {
         guard options.label.utf8.count <= 16 else {
             throw KilnError("ext4 options: label '\(options.label)' is longer than 16 bytes")
         }
-        guard options.sizeBytes % UInt64(blockSize) == 0, options.sizeBytes >= 16 << 20 else {
-            throw KilnError("ext4 options: size \(options.sizeBytes) must be a multiple of 4096 and at least 16 MiB")
+        // At most 2^48 blocks (1 EiB), what ext4 addresses; larger sizes also do not fit off_t.
+        guard options.sizeBytes % UInt64(blockSize) == 0, options.sizeBytes >= 16 << 20, options.sizeBytes <= 1 << 60 else {
+            throw KilnError("ext4 options: size \(options.sizeBytes) must be a multiple of 4096, at least 16 MiB and at most 1 EiB")
         }
     }
 }

@@ -59,29 +59,132 @@ public struct LockFile: Codable, Sendable, Equatable {
     /// The version of the lock format this kiln writes and reads.
     public static let currentVersion = 1
 
+    /// Reads and checks a lock file. Its JSON is parsed first and its shape checked key by key,
+    /// so a damaged lock is described in the file's own terms (line and column, key, what the
+    /// key holds) rather than in JSONDecoder's, which names Swift types and gives no position.
+    /// - Throws: `KilnError` naming the lock file and what is wrong, with the way out.
     public static func read(_ path: String) throws -> LockFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KilnError.posix("cannot read lock file '\(path)'")
         }
-        let lock: LockFile
-        do { lock = try JSONDecoder().decode(LockFile.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
-            throw KilnError("lock file '\(path)' is not valid: '\(Self.jsonPath(ctx.codingPath + [key]))' is missing",
-                            hint: "run 'kiln lock PROFILE' to write it again")
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
-            throw KilnError("lock file '\(path)' is not valid: at '\(Self.jsonPath(ctx.codingPath))': \(ctx.debugDescription)",
-                            hint: "run 'kiln lock PROFILE' to write it again")
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw KilnError("lock file '\(path)' is not valid: \(error.localizedDescription)", hint: "run 'kiln lock PROFILE' to write it again")
+            throw KilnError("lock file '\(path)' is not valid JSON: \(syntaxProblem(error, in: data))",
+                            hint: hasConflictMarkers(data) ? "it holds merge conflict markers (<<<<<<<): resolve the conflict, or \(rewrite)" : rewrite)
         }
-        guard lock.lockVersion == currentVersion else {
-            throw KilnError("lock file '\(path)' has lockVersion \(lock.lockVersion), but this kiln reads version \(currentVersion)",
-                            hint: "run 'kiln lock PROFILE' to write it again")
+        try checkShape(object, path: path)
+        do {
+            return try JSONDecoder().decode(LockFile.self, from: data)
+        } catch {
+            // checkShape knows every key the decoder reads; this is a gap in it.
+            throw KilnError("lock file '\(path)' is not valid: \(error)", hint: rewrite)
         }
-        return lock
     }
 
-    private static func jsonPath(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
+    private static let rewrite = "run 'kiln lock PROFILE' to write it again"
+
+    /// JSONSerialization's reason ("Invalid value around character 41.") with the byte
+    /// offset turned into the line and column an editor shows.
+    static func syntaxProblem(_ error: Error, in data: Data) -> String {
+        let bytes = [UInt8](data)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { return "it is empty" }
+        let reason = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+        if reason.hasPrefix("Unexpected end of file") {
+            return "it ends before its JSON value does (at line \(bytes.filter { $0 == 0x0a }.count + (bytes.last == 0x0a ? 0 : 1)))"
+        }
+        var text = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+        if let range = text.range(of: #" around character [0-9]+$"#, options: .regularExpression),
+           var offset = Int(text[range].split(separator: " ").last ?? "") {
+            // The parser skips a UTF-8 byte order mark before it counts.
+            if bytes.starts(with: [0xef, 0xbb, 0xbf]) { offset += 3 }
+            let (line, column) = lineAndColumn(ofByte: min(offset, bytes.count), in: bytes)
+            text = String(text[..<range.lowerBound]) + " at line \(line), column \(column)"
+        }
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
+
+    /// The 1-based line and column (in characters) of the byte at `offset`.
+    static func lineAndColumn(ofByte offset: Int, in bytes: [UInt8]) -> (Int, Int) {
+        let before = bytes[..<offset]
+        let lineStart = (before.lastIndex(of: 0x0a)).map { $0 + 1 } ?? 0
+        return (before.filter { $0 == 0x0a }.count + 1, String(decoding: bytes[lineStart..<offset], as: UTF8.self).count + 1)
+    }
+
+    private static func hasConflictMarkers(_ data: Data) -> Bool {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").contains { $0.hasPrefix("<<<<<<< ") || $0 == "=======" || $0.hasPrefix(">>>>>>> ") }
+    }
+
+    // MARK: - Shape
+
+    /// What a lock's keys hold, in the words of the messages.
+    private static let packageKeys = ["name", "version", "architecture", "filename", "sha256", "size", "depends"]
+
+    /// Checks `object` (parsed JSON) has every key the decoder reads, of the right JSON type.
+    /// The version is checked first: a lock of another version may have other keys.
+    static func checkShape(_ object: Any, path: String) throws {
+        func invalid(_ problem: String) -> KilnError { KilnError("lock file '\(path)' is not valid: \(problem)", hint: rewrite) }
+        /// The value at `key` of `object`, which must be there and pass `test`.
+        func value(_ object: [String: Any], _ key: String, at place: String, note: String = "", expected: String, _ test: (Any) -> Bool) throws -> Any {
+            let name = place.isEmpty ? key : place + "." + key
+            guard let v = object[key] else { throw invalid("'\(name)'\(note) is missing") }
+            guard test(v) else { throw invalid("'\(name)'\(note) must be \(expected), not \(describe(v))") }
+            return v
+        }
+        func names(_ v: Any, at place: String, note: String = "") throws {
+            for (i, e) in ((v as? [Any]) ?? []).enumerated() where !(e is String) {
+                throw invalid("'\(place)[\(i)]'\(note) must be a package name (a string), not \(describe(e))")
+            }
+        }
+
+        guard let top = object as? [String: Any] else {
+            throw invalid("it is \(describe(object)), not an object with lockVersion, architecture, roots and packages")
+        }
+        let version = try value(top, "lockVersion", at: "", expected: "an integer (the lock format's version)") { integer($0) != nil }
+        if let version = integer(version), version != currentVersion {
+            throw KilnError("lock file '\(path)' has lockVersion \(version), but this kiln reads version \(currentVersion)", hint: rewrite)
+        }
+        _ = try value(top, "architecture", at: "", expected: "a string (a Debian architecture such as amd64)") { $0 is String }
+        try names(try value(top, "roots", at: "", expected: "a list of package names") { $0 is [Any] }, at: "roots")
+        let packages = try value(top, "packages", at: "", expected: "a list of pinned packages") { $0 is [Any] } as? [Any] ?? []
+        for (i, p) in packages.enumerated() {
+            let place = "packages[\(i)]"
+            guard let package = p as? [String: Any] else {
+                throw invalid("'\(place)' must be an object with \(packageKeys.joined(separator: ", ")), not \(describe(p))")
+            }
+            // Which package, when its entry says.
+            let note = (package["name"] as? String).map { " (\($0))" } ?? ""
+            for key in ["name", "version", "architecture", "filename", "sha256"] {
+                _ = try value(package, key, at: place, note: key == "name" ? "" : note, expected: "a string") { $0 is String }
+            }
+            _ = try value(package, "size", at: place, note: note, expected: "an integer (the .deb's size in bytes)") { integer($0) != nil }
+            try names(try value(package, "depends", at: place, note: note, expected: "a list of package names") { $0 is [Any] },
+                      at: place + ".depends", note: note)
+        }
+    }
+
+    /// A JSON number the decoder reads as an Int (1, 1.0 and 1e3 are; 1.5 and true are not).
+    private static func integer(_ v: Any) -> Int? {
+        guard let n = v as? NSNumber, !isBoolean(n) else { return nil }
+        return Int(exactly: n.doubleValue)
+    }
+
+    /// JSON's true and false: NSNumbers of ObjC type "c" (`is Bool` also holds for 0 and 1).
+    private static func isBoolean(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c"
+    }
+
+    /// A JSON value as a message shows it: a short one itself, a list or object by its kind.
+    private static func describe(_ v: Any) -> String {
+        switch v {
+        case let s as String: return "the string \"" + (s.count > 40 ? s.prefix(40) + "…" : s) + "\""
+        case let n as NSNumber: return isBoolean(n) ? (n.boolValue ? "true" : "false") : "the number \(n)"
+        case is NSNull: return "null"
+        case is [Any]: return "a list"
+        case is [String: Any]: return "an object"
+        default: return "\(type(of: v))"
+        }
     }
 
     /// Checks the lock against the archive's signed index and the packages the profile asks

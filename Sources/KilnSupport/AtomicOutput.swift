@@ -11,8 +11,11 @@ public struct AtomicOutput {
     public let temporaryPath: String
     private let workDirectory: String
 
-    /// - Throws: `KilnError` naming the path if its directory is missing or not writable.
+    /// - Throws: `KilnError` naming the path if it is empty or a directory, or its directory is missing or not writable.
     public init(_ path: String) throws {
+        // An empty name resolves to the current directory, which would be reported as the output
+        // being a directory.
+        guard !path.isEmpty else { throw KilnError("cannot write output: its name is empty") }
         let url = URL(fileURLWithPath: path)
         finalPath = url.path
         let dir = url.deletingLastPathComponent().path

@@ -15,41 +15,139 @@ public struct TestFile: Sendable {
     /// Units that may have failed when the script ends (`allowedFailedUnits`; "*": any).
     public var allowedFailedUnits: [String] = []
 
+    /// What a test file is, for messages about one that is not.
+    static let shape = "a test file is { name = \"…\"; nodes.<machine> = <module>; testScript = '' … ''; } (see kiln test --help)"
+
+    /// Reads a test file. It is evaluated through the evaluator's own API rather than a Nix
+    /// wrapper expression, so its errors point into the file alone (no wrapper in the trace),
+    /// and a file of the wrong shape (a profile, a directory, a number) is named and described
+    /// here instead of failing inside such a wrapper.
+    /// - Throws: `KilnError` naming the file and what is wrong with its shape, or
+    ///   `ConfigError` with the evaluator's message for an error inside the file.
     public static func load(_ path: String) throws -> TestFile {
-        let expr = """
-            let
-              test = import \(nixPath(path));
-              t = if builtins.isFunction test then test { lib = import \(nixPath(Embedded.modulesDirectory + "/lib.nix")); pkgs = { }; } else test;
-            in {
-              name = t.name or "";
-              nodes = builtins.attrNames (t.nodes or { });
-              testScript = t.testScript or (throw "the test has no testScript");
-              hardware = if t ? hardware then toString t.hardware else null;
-              allowedFailedUnits = t.allowedFailedUnits or [ ];
-            }
-            """
-        let json: String
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw KilnError("test file '\(path)' is a directory, not a .nix file", hint: shape)
+        }
+        let fields: Fields
         do {
-            json = try runWithLargeStack {
-                let ev = Evaluator(io: KilnEvalIO())
-                let v = try ev.evalString(expr, fileName: "«kiln test»", baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
-                return try ev.toJSON(v)
-            }
+            fields = try runWithLargeStack { try evaluate(path) }
         } catch let e as NixError {
             throw ConfigError(message: e.description)
         }
-        guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let nodes = obj["nodes"] as? [String], let script = obj["testScript"] as? String else {
-            throw KilnError("\(path) must be { name = \"…\"; nodes.<machine> = { … }; testScript = '' … ''; }")
-        }
-        for n in nodes where n.range(of: "^[A-Za-z_][A-Za-z0-9_-]*$", options: .regularExpression) == nil || n.contains("-") {
+        for n in fields.nodes where n.range(of: "^[A-Za-z_][A-Za-z0-9_-]*$", options: .regularExpression) == nil || n.contains("-") {
             throw KilnError("the node name '\(n)' in \(path) is not usable as a host and script name", hint: "use letters, digits and _")
         }
-        var name = (obj["name"] as? String) ?? ""
+        var name = fields.name ?? ""
         if name.isEmpty { name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         name = name.replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "-", options: .regularExpression)
-        return TestFile(path: path, name: name, nodes: nodes, testScript: script, hardware: obj["hardware"] as? String,
-                        allowedFailedUnits: obj["allowedFailedUnits"] as? [String] ?? [])
+        return TestFile(path: path, name: name, nodes: fields.nodes, testScript: fields.testScript, hardware: fields.hardware,
+                        allowedFailedUnits: fields.allowedFailedUnits)
+    }
+
+    /// A test file's fields as evaluated, before the names are checked.
+    private struct Fields: Sendable {
+        var name: String?
+        var nodes: [String]
+        var testScript: String
+        var hardware: String?
+        var allowedFailedUnits: [String]
+    }
+
+    private static func evaluate(_ path: String) throws -> Fields {
+        let ev = Evaluator(io: KilnEvalIO())
+        var test = try ev.evalFile(path)
+        if test.isFunction {
+            // A test may be a function of { lib, pkgs, ... }, as nixpkgs' tests are. pkgs is
+            // empty here: only the nodes, built as profiles, see packages. A function of
+            // `config` is a module, the usual mistake being a profile given instead of a test.
+            let required = try requiredArguments(ev, test)
+            if required.contains("config") {
+                throw KilnError("test file '\(path)' is a module (a function of config), not a test; kiln build builds profiles",
+                                hint: shape)
+            }
+            let unknown = required.subtracting(["lib", "pkgs"])
+            if !unknown.isEmpty {
+                throw KilnError("test file '\(path)' is a function taking \(unknown.sorted().joined(separator: ", ")), but kiln test gives a test only lib and pkgs",
+                                hint: shape)
+            }
+            let lib = Thunk(lazy: { try ev.evalFile(Embedded.modulesDirectory + "/lib.nix") })
+            test = try ev.call(test, .attrs(AttrSet(["lib": lib, "pkgs": Thunk(value: .attrs(AttrSet()))])))
+        }
+        guard test.attrsValue != nil else {
+            throw KilnError("test file '\(path)' evaluates to \(describe(test)), not an attribute set", hint: shape)
+        }
+        let nodes = try ev.attr(test, "nodes"), script = try ev.attr(test, "testScript")
+        if nodes == nil && script == nil {
+            throw KilnError("test file '\(path)' has no nodes and no testScript: it looks like a profile (kiln build builds those), not a test",
+                            hint: shape)
+        }
+        guard let script else { throw KilnError("test file '\(path)' has no testScript", hint: shape) }
+        guard let testScript = script.stringValue else {
+            throw KilnError("the testScript of test file '\(path)' is \(describe(script)), not a string", hint: shape)
+        }
+        var nodeNames: [String] = []
+        if let nodes {
+            guard let set = nodes.attrsValue else {
+                throw KilnError("the nodes of test file '\(path)' are \(describe(nodes)), not an attribute set of machines (nodes.<machine> = <module>)",
+                                hint: shape)
+            }
+            nodeNames = set.sortedNames
+        }
+        var name: String?
+        if let v = try ev.attr(test, "name") {
+            guard let s = v.stringValue else { throw KilnError("the name of test file '\(path)' is \(describe(v)), not a string") }
+            name = s
+        }
+        var hardware: String?
+        if let v = try ev.attr(test, "hardware") {
+            // As `toString`: a path stays a path on this host (the machine description's file).
+            guard let s = v.stringValue ?? v.pathValue else {
+                throw KilnError("the hardware of test file '\(path)' is \(describe(v)), not a machine description's name or a .nix file")
+            }
+            hardware = s
+        }
+        var allowed: [String] = []
+        if let v = try ev.attr(test, "allowedFailedUnits") {
+            guard let list = v.listValue else {
+                throw KilnError("the allowedFailedUnits of test file '\(path)' is \(describe(v)), not a list of unit names")
+            }
+            for t in list {
+                let unit = try ev.force(t)
+                guard let s = unit.stringValue else {
+                    throw KilnError("allowedFailedUnits of test file '\(path)' holds \(describe(unit)), not a unit name")
+                }
+                allowed.append(s)
+            }
+        }
+        return Fields(name: name, nodes: nodeNames, testScript: testScript, hardware: hardware, allowedFailedUnits: allowed)
+    }
+
+    /// The arguments a function requires (its formals without a default), as
+    /// `builtins.functionArgs` gives them.
+    private static func requiredArguments(_ ev: Evaluator, _ function: Value) throws -> Set<String> {
+        let functionArgs = try ev.evalString("builtins.functionArgs", fileName: "«kiln»", baseDirectory: "/")
+        guard let formals = try ev.call(functionArgs, function).attrsValue else { return [] }
+        var required = Set<String>()
+        for name in formals.sortedNames where try formals[name].map({ try ev.force($0) })?.boolValue == false {
+            required.insert(name)
+        }
+        return required
+    }
+
+    /// A value's type in words, for messages.
+    static func describe(_ v: Value) -> String {
+        switch v.typeName {
+        case "int": return "an integer"
+        case "float": return "a float"
+        case "bool": return "a Boolean"
+        case "null": return "null"
+        case "string": return "a string"
+        case "path": return "a path"
+        case "list": return "a list"
+        case "set": return "an attribute set"
+        default: return "a function"
+        }
     }
 
     /// The profile of one node: the node's module from the test file plus Kiln's test module

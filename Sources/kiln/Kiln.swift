@@ -25,6 +25,7 @@ struct Kiln: ParsableCommand {
         // keeps the library linked where the linker drops unreferenced ones (--as-needed).
         _ = mi_version()
         do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch let e as UserFacingError {
@@ -42,6 +43,32 @@ struct Kiln: ParsableCommand {
                 Foundation.exit(1)
             }
             exit(withError: error)
+        }
+    }
+}
+
+extension Kiln {
+    /// `kiln help NAME...` must name subcommands. ArgumentParser's help command stops at the
+    /// first word that is none, shows the help of what it has so far and exits 0, so a typo
+    /// (`kiln help biuld`) looked like a successful answer. Its help command is internal to
+    /// ArgumentParser, so the words are checked here, before parsing.
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help" else { return }
+        var command: ParsableCommand.Type = Kiln.self
+        var path = ["kiln"]
+        for word in arguments.dropFirst() where !word.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            if let next = subcommands.first(where: { $0.configuration.commandName == word }) {
+                command = next
+                path.append(word)
+                continue
+            }
+            if path.count == 1 && word == "help" { continue }   // `kiln help help`
+            let names: [String] = subcommands.compactMap { $0.configuration.commandName }
+            let parent = path.joined(separator: " ")
+            if names.isEmpty { throw ValidationError("'\(parent)' has no subcommands, so no help for '\(word)'") }
+            if path.count == 1 { throw ValidationError("unknown command '\(word)'; the commands are \(names.joined(separator: ", "))") }
+            throw ValidationError("unknown subcommand '\(word)' of '\(parent)'; its subcommands are \(names.joined(separator: ", "))")
         }
     }
 }
@@ -75,6 +102,7 @@ struct Build: ParsableCommand {
     var seed: String?
 
     func validate() throws {
+        if output.isEmpty { throw ValidationError("--output is empty; name the image file to write") }
         if let format, OutputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; choose one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -132,6 +160,7 @@ struct Options: ParsableCommand {
     var json = false
 
     func run() throws {
+        if let profile { try Pipeline.checkProfile(profile) }
         let text = try ProfileEvaluator(profile: profile, hardware: Hardware(hardware)).optionsJSON()
         if json { print(text); return }
         guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
@@ -179,7 +208,10 @@ struct Mkfs: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the filesystem image.")
     var output: String
 
-    @Option(name: .customLong("size-mib"), help: "Filesystem size in MiB (default: the tree's size plus room, as kiln build sizes roots).")
+    // .unconditional: a negative size reaches validate() and its message, rather than being
+    // taken for an option and reported as a missing value.
+    @Option(name: .customLong("size-mib"), parsing: .unconditional,
+            help: "Filesystem size in MiB, \(Mkfs.sizeRange.lowerBound) to \(Mkfs.sizeRange.upperBound) (default: the tree's size plus room, as kiln build sizes roots).")
     var sizeMiB: Int?
 
     @Option(help: "Filesystem label.")
@@ -187,6 +219,17 @@ struct Mkfs: ParsableCommand {
 
     @Option(help: "Seed for the UUID and the directory hash seed.")
     var seed = "kiln"
+
+    /// The writer needs 16 MiB; ext4 with 4 KiB blocks addresses at most 2^48 blocks (1 EiB).
+    /// Checked here, before the size is turned into bytes: outside it the conversion traps or wraps.
+    static let sizeRange = 16...(1 << 40)
+
+    func validate() throws {
+        if output.isEmpty { throw ValidationError("--output is empty; name the image file to write") }
+        if let sizeMiB, !Self.sizeRange.contains(sizeMiB) {
+            throw ValidationError("--size-mib must be from \(Self.sizeRange.lowerBound) to \(Self.sizeRange.upperBound) (1 EiB, ext4's limit), not \(sizeMiB)")
+        }
+    }
 
     func run() throws {
         let (entries, bytes) = try FileNode.hostTree(tree)
@@ -217,8 +260,11 @@ struct Run: ParsableCommand {
     @Argument(help: "The disk image.")
     var image: String
 
-    @Option(help: "Image format (default: from the file name).")
+    @Option(help: "Image format: \(Run.bootableFormats.map(\.rawValue).joined(separator: ", ")) (default: from the file name).")
     var format: String?
+
+    /// The formats QEMU boots directly (a gce tarball holds a disk.raw).
+    static let bootableFormats = OutputFormat.allCases.filter { $0.qemuFormat != nil }
 
     @Option(help: "Log in on the console as USER:PASSWORD (non-interactive mode).")
     var login: String?
@@ -226,10 +272,10 @@ struct Run: ParsableCommand {
     @Option(help: "With --login: the shell command to run; its output is printed.")
     var command: String = "uname -a"
 
-    @Option(help: "With --login: seconds to wait for each step.")
+    @Option(parsing: .unconditional, help: "With --login: seconds to wait for each step.")
     var timeout: Double = 240
 
-    @Option(help: "Memory in MiB.")
+    @Option(parsing: .unconditional, help: "Memory in MiB.")
     var memory: Int = 1024
 
     @Option(help: "Firmware: bios or uefi (default: bios if the disk has BIOS boot code, else uefi).")
@@ -237,6 +283,16 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let firmware, !["bios", "uefi"].contains(firmware) { throw ValidationError("--firmware is bios or uefi") }
+        // Checked here: an unknown name would reach qemu-img, whose message is its command line.
+        if let format {
+            guard let chosen = OutputFormat(rawValue: format) else {
+                throw ValidationError("unknown format '\(format)'; choose one of \(Self.bootableFormats.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard chosen.qemuFormat != nil else {
+                throw ValidationError("--format \(format) is a tarball; QEMU boots the disk.raw inside it (tar -xzf it and run disk.raw)")
+            }
+        }
+        try validateVMOptions(timeout: timeout, memory: memory)
     }
 
     /// QEMU's name for the format of `image`, from its extension.
@@ -250,7 +306,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
-        let fmt = try format ?? Self.format(of: image)
+        // Kiln's format names, as kiln build takes them; QEMU calls some by others (vhd is vpc).
+        let fmt = try format.flatMap { OutputFormat(rawValue: $0)?.qemuFormat } ?? Self.format(of: image)
         let disk = try DiskInfo.inspect(image, format: fmt)
         let arch = disk.architecture
         let uefi = firmware.map { $0 == "uefi" } ?? (!arch.hasBIOS || !disk.biosBootable)
@@ -317,3 +374,17 @@ struct Run: ParsableCommand {
     }
 }
 
+
+/// The longest wait `--timeout` may ask for. Waits are reported and passed to the guest's
+/// `timeout` as whole seconds, so the value must be finite and fit an Int; a day is more than
+/// any boot or test step needs.
+let maximumTimeout: Double = 86_400
+
+/// `--timeout` and `--memory` of `kiln run` and `kiln test`, checked before anything is built
+/// or booted.
+func validateVMOptions(timeout: Double, memory: Int) throws {
+    guard timeout > 0 && timeout <= maximumTimeout else {
+        throw ValidationError("--timeout must be more than 0 and at most \(Int(maximumTimeout)) seconds (a day), not \(String(format: "%g", timeout))")
+    }
+    guard memory > 0 else { throw ValidationError("--memory must be a positive number of MiB, not \(memory)") }
+}

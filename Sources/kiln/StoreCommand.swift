@@ -30,7 +30,7 @@ struct StoreVerify: ParsableCommand {
         KilnPaths.sweep(cacheDirectory: cache)
         let store = Store(cacheDirectory: cache)
         let files = store.manifestFiles()
-        Progress.shared.begin("verifying \(files.count) store objects in \(store.directory)")
+        Progress.shared.begin("verifying \(Self.count(files.count, "store object")) in \(store.directory)")
         var damaged = 0, repaired = 0
         for (i, file) in files.enumerated() {
             Progress.shared.update(i + 1, of: files.count, unit: "objects")
@@ -69,12 +69,16 @@ struct StoreVerify: ParsableCommand {
                 Progress.shared.note("\(manifest.storePath): could not repair: \(error.kilnMessage)")
             }
         }
-        Progress.shared.end("\(files.count) objects, \(damaged) damaged" + (repair ? ", \(repaired) repaired" : ""))
-        print("\(files.count) store objects checked, \(damaged) damaged" + (repair ? ", \(repaired) repaired" : ""))
-        if damaged > (repair ? repaired : 0) {
-            throw KilnError("\(damaged - (repair ? repaired : 0)) store objects are damaged", hint: repair ? nil : "kiln store verify --repair")
+        Progress.shared.end("\(Self.count(files.count, "object")), \(damaged) damaged" + (repair ? ", \(repaired) repaired" : ""))
+        print("\(Self.count(files.count, "store object")) checked, \(damaged) damaged" + (repair ? ", \(repaired) repaired" : ""))
+        let left = damaged - (repair ? repaired : 0)
+        if left > 0 {
+            throw KilnError("\(Self.count(left, "store object")) \(left == 1 ? "is" : "are") damaged", hint: repair ? nil : "kiln store verify --repair")
         }
     }
+
+    /// "1 store object", "2 store objects".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// The APT state to fetch a package of `architecture` with ("all" goes with any).
     static func aptArchitecture(_ architecture: String, cache: String) -> String {

@@ -43,7 +43,9 @@ struct Switch: ParsableCommand {
     @Flag(help: "Go back to the generation before the current one.")
     var rollback = false
 
-    @Option(help: "Go to generation N of the machine.")
+    // .unconditional, as every number option of kiln: `--generation -1` reaches validate() and
+    // its message instead of being taken for an option and reported as a missing value.
+    @Option(parsing: .unconditional, help: "Go to generation N of the machine (generations count from 1).")
     var generation: Int?
 
     @Option(help: "Seed for salts (default: derived from the host name, as kiln build).")
@@ -55,6 +57,7 @@ struct Switch: ParsableCommand {
         guard Deployment.Action(rawValue: action) != nil else {
             throw ValidationError("unknown action '\(action)'; choose one of \(Deployment.Action.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if let generation, generation < 1 { throw ValidationError("--generation must be at least 1 (generations count from 1), not \(generation)") }
         if rollback && generation != nil { throw ValidationError("--rollback and --generation exclude each other") }
         if (rollback || generation != nil) && profile != nil { throw ValidationError("--rollback and --generation apply a generation the machine has; they take no profile") }
         if !(rollback || generation != nil) && profile == nil { throw ValidationError("name the profile to build, or use --rollback or --generation N") }
@@ -64,6 +67,8 @@ struct Switch: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        // Before connecting: the machine is asked for its generations before anything is evaluated.
+        if let profile { try Pipeline.checkProfile(profile) }
         let deployment = Deployment(target: try TargetHost(targetHost))
         if let profile {
             try deployment.deploy(profile: profile, hardware: try Hardware(hardware), action: chosenAction, trial: trial, seed: seed)
@@ -97,7 +102,7 @@ struct GC: ParsableCommand {
     @Option(help: "Delete generations older than this many days (e.g. 30d).")
     var deleteOlderThan: String?
 
-    @Option(help: "Keep the newest N generations.")
+    @Option(parsing: .unconditional, help: "Keep the newest N generations.")
     var keep: Int?
 
     @Flag(help: "Say what would be deleted, and delete nothing.")
@@ -107,7 +112,7 @@ struct GC: ParsableCommand {
         if let d = deleteOlderThan, Int(d.hasSuffix("d") ? String(d.dropLast()) : d) == nil {
             throw ValidationError("--delete-older-than takes days, e.g. 30d")
         }
-        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
         if deleteOlderThan != nil && keep != nil { throw ValidationError("--delete-older-than and --keep exclude each other") }
         if targetHost == nil && (deleteOlderThan != nil || keep != nil) { throw ValidationError("--delete-older-than and --keep are for a machine's generations (--target-host)") }
         if targetHost != nil && !roots.isEmpty { throw ValidationError("--roots is for Kiln's own cache, not with --target-host") }

@@ -28,10 +28,10 @@ struct Test: ParsableCommand {
     @Option(name: .customLong("out"), help: "The run's report directory (default: a new directory under the cache's test-runs/).")
     var outputDirectory: String?
 
-    @Option(help: "Default timeout in seconds of every wait and command.")
+    @Option(parsing: .unconditional, help: "Default timeout in seconds of every wait and command.")
     var timeout: Double = 300
 
-    @Option(help: "Memory per machine in MiB.")
+    @Option(parsing: .unconditional, help: "Memory per machine in MiB.")
     var memory: Int = 1024
 
     @Flag(help: "Show the machines' console output as it arrives.")
@@ -41,7 +41,7 @@ struct Test: ParsableCommand {
     var bootLoader = false
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        try validateVMOptions(timeout: timeout, memory: memory)
     }
 
     func run() throws {

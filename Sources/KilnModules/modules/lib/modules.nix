@@ -12,6 +12,11 @@ let
   defaultOverridePriority = 100;
   defaultOrderPriority = 1000;
   typeOf = v: v._type or "";
+  # A value's type as a message says it ("an integer", not builtins.typeOf's "a int").
+  aTypeOf = v: {
+    int = "an integer"; float = "a float"; bool = "a Boolean"; null = "null"; string = "a string";
+    path = "a path"; list = "a list"; set = "an attribute set"; lambda = "a function";
+  }.${builtins.typeOf v};
 
   # The location of a module as the user gave it: paths import, anything else is the module.
   moduleKey = modulesPath: m:
@@ -39,7 +44,7 @@ let
         if m ? freeformType then mkMerge [ config { _module.freeformType = m.freeformType; } ] else config;
     in
     if !isAttrs m then
-      throw "The module `${key}' (in `${file}') is a ${builtins.typeOf m}, but a module must be an attribute set or a function returning one."
+      throw "The module `${key}' (in `${file}') is ${aTypeOf m}, but a module must be an attribute set or a function returning one."
     else if typeOf m != "" && typeOf m != "module" then
       throw "The module `${key}' (in `${file}') is a value of type `${m._type}', not a module (did you pass a definition such as mkIf, mkMerge or an option where a module was expected?)."
     else if m ? config || m ? options then
@@ -97,7 +102,7 @@ let
   collectModules = modulesPath: modules: args:
     let
       load = parentFile: parentKey: importsPos: ms:
-        if !isList ms then throw "The `imports' of the module `${parentKey}' (in `${parentFile}') must be a list, not a ${builtins.typeOf ms}."
+        if !isList ms then throw "The `imports' of the module `${parentKey}' (in `${parentFile}') must be a list, not ${aTypeOf ms}."
         else imap1 (n: m:
           let module = importListed parentFile importsPos n (loadModule args parentFile "${parentKey}:anon-${toString n}") m;
           in { inherit (module) key; inherit module; }) ms;
