@@ -26,6 +26,7 @@ let guestfsAccess = GuestfsAccess(
 /// `kiln verify IMAGE`.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every store path of an image against the registration it carries.",
         discussion: """
             Reads the image without root or mounting it: an ext4 root with Kiln's own reader (seconds), \
@@ -57,6 +58,7 @@ struct Verify: ParsableCommand {
 /// `kiln inspect IMAGE [--json]`.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show an image's generations, kernels, packages and enabled units.",
         discussion: "Read from the image itself (its registration, manifests and generations), as `kiln verify` reads it.")
 
@@ -81,6 +83,7 @@ struct Inspect: ParsableCommand {
 /// `kiln diff A B`.
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "List the packages added, removed and changed between two images, profiles or generations.",
         discussion: """
             Each side is an image (its current generation), IMAGE@N (generation N of the image) or a \

@@ -58,13 +58,13 @@ extension Kiln {
         var path = ["kiln"]
         for word in arguments.dropFirst() where !word.hasPrefix("-") {
             let subcommands = command.configuration.subcommands
-            if let next = subcommands.first(where: { $0.configuration.commandName == word }) {
+            if let next = subcommands.first(where: { $0._commandName == word }) {
                 command = next
                 path.append(word)
                 continue
             }
             if path.count == 1 && word == "help" { continue }   // `kiln help help`
-            let names: [String] = subcommands.compactMap { $0.configuration.commandName }
+            let names: [String] = subcommands.map { $0._commandName }
             let parent = path.joined(separator: " ")
             if names.isEmpty { throw ValidationError("'\(parent)' has no subcommands, so no help for '\(word)'") }
             if path.count == 1 { throw ValidationError("unknown command '\(word)'; the commands are \(names.joined(separator: ", "))") }
