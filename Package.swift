@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
         .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan"]),
         .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages", "KilnSupport"]),
-        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives", "KilnPackages"]),
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),
         .testTarget(name: "KilnDeployTests", dependencies: ["KilnDeploy", "KilnStore", "KilnSupport"]),

@@ -11,10 +11,19 @@ public struct LockedPackage: Codable, Sendable, Hashable {
     public var size: Int
     /// Names of the locked packages this one depends on (its store references).
     public var depends: [String]
+    /// The architecture of the system it is locked for ("amd64", "arm64"), from its lock; not
+    /// written. An `Architecture: all` .deb is the same file for every architecture, but its
+    /// store object refers to its dependencies' objects, which are not: its store path must
+    /// tell the two apart (`kiln verify` found arm64 images whose arch-all objects referred
+    /// to amd64 ones, unpacked first by an x86_64 build sharing the cache).
+    public var target: String?
 
-    public init(name: String, version: String, architecture: String, filename: String, sha256: String, size: Int, depends: [String]) {
+    enum CodingKeys: String, CodingKey { case name, version, architecture, filename, sha256, size, depends }
+
+    public init(name: String, version: String, architecture: String, filename: String, sha256: String, size: Int, depends: [String],
+                target: String? = nil) {
         self.name = name; self.version = version; self.architecture = architecture; self.filename = filename
-        self.sha256 = sha256; self.size = size; self.depends = depends
+        self.sha256 = sha256; self.size = size; self.depends = depends; self.target = target
     }
 }
 
@@ -28,10 +37,22 @@ public struct LockFile: Codable, Sendable, Equatable {
     public var roots: [String]
     public var packages: [LockedPackage]
 
+    enum CodingKeys: String, CodingKey { case lockVersion, architecture, roots, packages }
+
+    /// Decoded packages learn the lock's architecture (`LockedPackage.target`).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lockVersion = try c.decode(Int.self, forKey: .lockVersion)
+        architecture = try c.decode(String.self, forKey: .architecture)
+        roots = try c.decode([String].self, forKey: .roots)
+        let arch = architecture
+        packages = try c.decode([LockedPackage].self, forKey: .packages).map { var p = $0; p.target = arch; return p }
+    }
+
     public init(architecture: String, roots: [String], packages: [LockedPackage]) {
         self.architecture = architecture
         self.roots = roots
-        self.packages = packages
+        self.packages = packages.map { var p = $0; p.target = architecture; return p }
     }
 
     /// Builds a lock from a resolved closure; each package's `depends` lists the chosen
@@ -50,7 +71,8 @@ public struct LockFile: Codable, Sendable, Equatable {
             }
             deps.remove(rec.name)
             return LockedPackage(name: rec.name, version: rec.version.text, architecture: rec.architecture,
-                                 filename: rec.filename, sha256: rec.sha256, size: rec.size, depends: deps.sorted())
+                                 filename: rec.filename, sha256: rec.sha256, size: rec.size, depends: deps.sorted(),
+                                 target: architecture)
         }
         self.architecture = architecture
         self.roots = roots.sorted()

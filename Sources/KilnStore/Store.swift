@@ -94,7 +94,9 @@ public struct Store: Sendable {
 
     /// The store path of a locked Debian package: from the .deb's SHA-256, architecture and name.
     public static func path(for p: LockedPackage) -> StorePath {
-        StorePath(type: "kiln-deb", contentHash: Digest.sha256("\(p.sha256):\(p.architecture):\(p.name)"), name: "\(p.name)-\(p.version)")
+        // An arch-all package refers to objects of its target's architecture (LockedPackage.target).
+        let architecture = p.architecture == "all" ? "all/\(p.target ?? "all")" : p.architecture
+        return StorePath(type: "kiln-deb", contentHash: Digest.sha256("\(p.sha256):\(architecture):\(p.name)"), name: "\(p.name)-\(p.version)")
     }
 
     func manifestPath(_ sp: StorePath) -> String { directory + "/" + sp.baseName + ".manifest" }
@@ -109,14 +111,14 @@ public struct Store: Sendable {
         try makeDirectories()
         let byName = Dictionary(packages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let progress = Progress.shared
-        let todo = packages.filter { valid($0) == nil }
+        let refs = packages.map { p in p.depends.compactMap { byName[$0] }.map { Self.path(for: $0).path }.sorted() }
+        let todo = packages.indices.filter { valid(packages[$0], references: refs[$0]) == nil }
         if !todo.isEmpty { progress.begin("unpacking \(todo.count) packages") }
         let results = ResultBox(count: packages.count)
         DispatchQueue.concurrentPerform(iterations: packages.count) { i in
             let p = packages[i]
             do {
-                let refs = p.depends.compactMap { byName[$0] }.map { Self.path(for: $0).path }.sorted()
-                let (obj, unpacked) = try realise(p, deb: debs[p.name], references: refs, refetch: refetch)
+                let (obj, unpacked) = try realise(p, deb: debs[p.name], references: refs[i], refetch: refetch)
                 results.set(i, .success(obj))
                 if unpacked { progress.update(results.increment(), of: todo.count, unit: "packages") }
             } catch {
@@ -144,12 +146,15 @@ public struct Store: Sendable {
     }
 
     /// The object of `p` if the store holds it whole: a manifest that parses, matches its own
-    /// hash, names this path and this .deb, and a folder beside it.
-    public func valid(_ p: LockedPackage) -> StoreObject? {
+    /// hash, names this path and this .deb (and these references, when given: an object
+    /// unpacked by an older kiln or for another resolution must not carry references the
+    /// image does not hold), and a folder beside it.
+    public func valid(_ p: LockedPackage, references: [String]? = nil) -> StoreObject? {
         let sp = Self.path(for: p)
         guard let text = try? String(contentsOfFile: manifestPath(sp), encoding: .utf8),
               let m = try? Manifest(parsing: text, source: manifestPath(sp)),
               m.storePath == sp.path, m.origin?.sha256 == p.sha256 else { return nil }
+        if let references, m.references != references.sorted() { return nil }
         let host = directory + "/" + sp.baseName
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: host, isDirectory: &isDir), isDir.boolValue else { return nil }
@@ -162,15 +167,15 @@ public struct Store: Sendable {
 
     private func realise(_ p: LockedPackage, deb: String?, references: [String],
                          refetch: @escaping @Sendable (LockedPackage) throws -> String) throws -> (StoreObject, Bool) {
-        if let obj = valid(p) { return (obj, false) }
+        if let obj = valid(p, references: references) { return (obj, false) }
         let sp = Self.path(for: p)
         if FileManager.default.fileExists(atPath: manifestPath(sp)) {
-            Progress.shared.note("the manifest of \(sp.path) is damaged or from an older kiln: unpacking \(p.name) again from its verified .deb")
+            Progress.shared.note("the manifest of \(sp.path) is damaged, from an older kiln or names other references: unpacking \(p.name) again from its verified .deb")
         }
         // One process unpacks; the others wait here and find it done.
         let lock = try FileLock(lockPath(sp), waiting: "waiting for another kiln to unpack \(p.name)")
         defer { withExtendedLifetime(lock) {} }
-        if let obj = valid(p) { return (obj, false) }
+        if let obj = valid(p, references: references) { return (obj, false) }
         return (try unpack(p, sp: sp, deb: deb, references: references, refetch: refetch), true)
     }
 

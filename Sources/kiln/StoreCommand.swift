@@ -58,8 +58,12 @@ struct StoreVerify: ParsableCommand {
             for p in problems.prefix(5) { Progress.shared.note("\(manifest.storePath)/\(p.file): \(p.problem)") }
             if problems.count > 5 { Progress.shared.note("\(manifest.storePath): \(problems.count - 5) more") }
             guard repair, let o = manifest.origin else { continue }
-            let p = LockedPackage(name: o.name, version: o.version, architecture: o.architecture, filename: "", sha256: o.sha256,
+            var p = LockedPackage(name: o.name, version: o.version, architecture: o.architecture, filename: "", sha256: o.sha256,
                                   size: 0, depends: [])
+            // An arch-all object's path names the architecture it was locked for; find which.
+            if let t = ["amd64", "arm64"].first(where: { t in
+                var q = p; q.target = t; return Store.path(for: q).path == manifest.storePath
+            }) { p.target = t }
             let apt = APTSource(cacheDirectory: cache, architecture: Self.aptArchitecture(o.architecture, cache: cache))
             do {
                 _ = try store.repair(p, references: manifest.references, deb: apt.cachedDeb(p), refetch: { try apt.fetchOne($0) })

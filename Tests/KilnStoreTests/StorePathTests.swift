@@ -1,6 +1,7 @@
 import XCTest
 import KilnPrimitives
 import KilnStore
+import KilnPackages
 
 final class StorePathTests: XCTestCase {
     func testStorePathIsNixs() {
@@ -53,5 +54,26 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(try Registration(parsing: r.text, source: "r"), r)
         XCTAssertEqual(StorePath.references(in: Array("x /nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo-1.0/bin/a y".utf8)),
                        ["/nix/store/vxjiwkjkn7x4079qvh1jkl5pn05j2aw0-foo-1.0"])
+    }
+}
+
+final class ArchAllStorePathTests: XCTestCase {
+    /// An `Architecture: all` .deb is one file for every architecture, but its object refers
+    /// to its dependencies' objects, which differ: the two must not share a store path.
+    func testArchAllPackagesGetAStorePathPerTargetArchitecture() {
+        let p = LockedPackage(name: "perl-modules-5.36", version: "5.36.0-7", architecture: "all", filename: "f", sha256: "ab",
+                              size: 1, depends: ["perl-base"])
+        var amd = p, arm = p
+        amd.target = "amd64"; arm.target = "arm64"
+        XCTAssertNotEqual(Store.path(for: amd), Store.path(for: arm))
+        // Architecture-specific packages keep theirs: the target adds nothing.
+        var native = p
+        native.architecture = "amd64"
+        var nativeTargeted = native
+        nativeTargeted.target = "amd64"
+        XCTAssertEqual(Store.path(for: native), Store.path(for: nativeTargeted))
+        // A lock read back gives its packages their target.
+        let lock = LockFile(architecture: "arm64", roots: ["x"], packages: [p])
+        XCTAssertEqual(lock.packages.first?.target, "arm64")
     }
 }
