@@ -87,7 +87,19 @@ struct SystemdBoot: BootLoaderInstaller {
               [ -e "$esp/EFI/kiln/$2" ] && return 0
               cp "$1" "$esp/EFI/kiln/$2.tmp-$$" && sync && mv -f "$esp/EFI/kiln/$2.tmp-$$" "$esp/EFI/kiln/$2"
             }
+            # A pending trial (not booted yet) boots by boot counting: loader.conf's default is
+            # the pattern kiln-generation-*, which systemd-boot resolves to the first entry in its
+            # order that has tries left. Its order is sort-key, then version, newest first, and
+            # entries with no tries left last; so only the trial and the current generation keep
+            # the sort-key "kiln" while the trial is pending, and a failed trial falls back to the
+            # current generation, not to a newer one left behind by a rollback, nor a variant.
+            pending=
+            [ -n "$trial" ] && [ "$(readlink -f "$profiles/system-$trial-link")" != "$booted" ] && pending=1
             entries "$limit" | while read -r n gen id variant; do
+              sortkey=kiln
+              if [ -n "$pending" ] && { [ "$variant" != - ] || { [ "$n" != "$current" ] && [ "$n" != "$trial" ]; }; }; then
+                sortkey=kiln-other
+              fi
               [ "$variant" = - ] && variant=
               k=$(basename "$(dirname "$(readlink "$gen/kernel")")").efi
               i=$(basename "$(dirname "$(readlink "$gen/initrd")")").img
@@ -100,11 +112,11 @@ struct SystemdBoot: BootLoaderInstaller {
                 file=${old:-$id+1.conf}
               fi
               echo "$file" >>"$keep.entries"
-              printf 'title %s\nversion %s\nsort-key kiln\nlinux /EFI/kiln/%s\ninitrd /EFI/kiln/%s\noptions init=%s/init %s\n' \
-                "$(title "$gen" "$n" "$variant")" "$n" "$k" "$i" "$gen" "$(cat "$gen/kernel-params")" | replace "$esp/loader/entries/$file"
+              printf 'title %s\nversion %s\nsort-key %s\nlinux /EFI/kiln/%s\ninitrd /EFI/kiln/%s\noptions init=%s/init %s\n' \
+                "$(title "$gen" "$n" "$variant")" "$n" "$sortkey" "$k" "$i" "$gen" "$(cat "$gen/kernel-params")" | replace "$esp/loader/entries/$file"
             done
             default="kiln-generation-$current.conf"
-            [ -n "$trial" ] && [ "$(readlink -f "$profiles/system-$trial-link")" != "$booted" ] && default="kiln-generation-*"
+            [ -n "$pending" ] && default="kiln-generation-*"
             printf 'timeout %s\ndefault %s\neditor no\nconsole-mode keep\n' "$timeout" "$default" | replace "$esp/loader/loader.conf"
             # What no entry names any more goes.
             for f in "$esp"/loader/entries/kiln-generation-*.conf; do
