@@ -16,6 +16,8 @@ public struct MachineFacts: Sendable {
     public var rootUUID: String
     public var espPartitionUUID: String?
     public var hasReceiver: Bool
+    /// Whether the commands run as root there (the login is root's, or goes through sudo).
+    public var isRoot: Bool
     /// Free space under /nix/store, bytes.
     public var freeBytes: Int64
     public var registered: Set<String>
@@ -25,6 +27,7 @@ public struct MachineFacts: Sendable {
     set -u
     profiles=/nix/var/kiln/profiles
     echo "arch $(uname -m)"
+    echo "uid $(id -u)"
     echo "current $(readlink "$profiles/system" 2>/dev/null | sed -n 's/^system-\([0-9][0-9]*\)-link$/\1/p')"
     echo "generations $(ls "$profiles" 2>/dev/null | sed -n 's/^system-\([0-9][0-9]*\)-link$/\1/p' | sort -n | tr '\n' ' ')"
     echo "root $(tr ' ' '\n' </proc/cmdline | sed -n 's/^root=UUID=//p' | tail -n 1)"
@@ -55,6 +58,7 @@ public struct MachineFacts: Sendable {
         rootUUID = root
         espPartitionUUID = fields["esp"].flatMap { $0.isEmpty ? nil : $0 }
         hasReceiver = fields["receiver"] == "yes"
+        isRoot = fields["uid"] == "0"
         freeBytes = (fields["free"].flatMap { Int64($0) } ?? 0) * 1024
         registered = Set((sections["registration"] ?? []).dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) })
         accounts = PreviousAccounts(passwd: (sections["passwd"] ?? []).joined(separator: "\n"),
@@ -89,6 +93,10 @@ public struct Deployment {
         let out = try target.run(MachineFacts.probe, what: "reading the machine's generations")
         let facts = try MachineFacts(parsing: out.stdoutText, host: target)
         progress.end("\(facts.architecture), generation \(facts.current.map(String.init) ?? "none") of \(facts.generations.count), \(facts.registered.count) store paths")
+        guard facts.isRoot else {
+            throw KilnError("\(target): the commands run as \(target.user ?? "your user"), not as root, and switching a generation needs root; nothing was changed",
+                            hint: "log in as root (root@\(target.host)), or add --use-remote-sudo to run every command through sudo there")
+        }
         guard facts.hasReceiver else {
             throw KilnError("\(target) has no kiln-receive: its generation was built by a Kiln without kiln switch",
                             hint: "build and flash an image with this kiln once; later generations then go over SSH")

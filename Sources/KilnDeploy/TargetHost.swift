@@ -11,9 +11,13 @@ public struct TargetHost: Sendable, CustomStringConvertible {
     public var port: Int?
     /// Extra ssh options (KILN_SSH_OPTS, split at spaces).
     public var options: [String]
+    /// Log in as `user` and run every command through `sudo -n` (nixos-rebuild's
+    /// --use-remote-sudo): for machines where root does not log in over SSH.
+    public var sudo: Bool
 
-    public init(_ spec: String, options: [String] = TargetHost.environmentOptions) throws {
+    public init(_ spec: String, options: [String] = TargetHost.environmentOptions, sudo: Bool = false) throws {
         self.options = options
+        self.sudo = sudo
         var rest = Substring(spec)
         if let at = rest.lastIndex(of: "@") {
             user = String(rest[..<at])
@@ -79,7 +83,9 @@ public struct TargetHost: Sendable, CustomStringConvertible {
         guard let ssh = Tool.which("ssh") else {
             throw KilnError("required tool 'ssh' was not found in PATH", hint: "install Debian's openssh-client (scripts/install-deps.sh does)")
         }
-        let argv = Tool.childCommand([ssh] + sshArguments.dropFirst() + ["--", command])
+        // -n: a sudo that wants a password fails at once instead of waiting for one.
+        let remote = sudo ? "sudo -n -- " + command : command
+        let argv = Tool.childCommand([ssh] + sshArguments.dropFirst() + ["--", remote])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
@@ -115,6 +121,10 @@ public struct TargetHost: Sendable, CustomStringConvertible {
             throw KilnError("\(what) on \(self): ssh was killed by signal \(process.terminationStatus)")
         }
         if result.status == 255 { throw sshFailure(result.stderrText) }
+        if sudo && result.status != 0 && result.stderrText.contains("sudo:") && result.stderrText.contains("password") {
+            throw KilnError("\(self): sudo wants a password, and kiln switch cannot type one (\(result.stderrText.split(separator: "\n").last ?? ""))",
+                            hint: "let \(user ?? "the user") run commands as root without a password: security.sudo.wheelNeedsPassword = false with the user in the wheel group, or a NOPASSWD rule in security.sudo.extraRules")
+        }
         if check && result.status != 0 {
             throw remoteFailure(result, what: what, live: live)
         }
@@ -136,7 +146,7 @@ public struct TargetHost: Sendable, CustomStringConvertible {
         }
         if stderr.contains("Permission denied") {
             return KilnError("\(self): the machine refused the login as \(user ?? "your user name"):\n\(last)",
-                             hint: "kiln switch logs in with a key and needs root: list your public key in users.users.root.openssh.authorizedKeys.keys, and pass its private key with KILN_SSH_OPTS='-i KEY' if ssh does not find it")
+                             hint: "kiln switch logs in with a key: list your public key in users.users.\(user ?? "root").openssh.authorizedKeys.keys, and pass its private key with KILN_SSH_OPTS='-i KEY' if ssh does not find it")
         }
         if stderr.contains("timed out") || stderr.contains("No route to host") || stderr.contains("Could not resolve") {
             return KilnError("\(self): cannot reach the machine:\n\(last)")

@@ -19,7 +19,8 @@ struct Switch: ParsableCommand {
             (boot it by default; nothing changes now), test (activate now; the boot menu stays), \
             dry-activate (say what switch would stop, start, restart and reload). --rollback and \
             --generation N apply an existing generation instead, and build nothing.
-            SSH: batch mode, as root, with KILN_SSH_OPTS added (e.g. KILN_SSH_OPTS='-i KEY').
+            SSH: batch mode, as root (or as USER with --use-remote-sudo), with KILN_SSH_OPTS added \
+            (e.g. KILN_SSH_OPTS='-i KEY').
             """)
 
     @Argument(help: "The system profile (.nix); not with --rollback or --generation.")
@@ -30,6 +31,10 @@ struct Switch: ParsableCommand {
 
     @Option(help: hardwareHelp)
     var hardware: String?
+
+    @Flag(name: [.customLong("use-remote-sudo"), .customLong("sudo")],
+          help: "Log in as the --target-host user and run every command there through sudo (it must not ask for a password).")
+    var useRemoteSudo = false
 
     @Option(help: "switch, boot, test or dry-activate (default: switch).")
     var action: String = "switch"
@@ -69,7 +74,7 @@ struct Switch: ParsableCommand {
         let start = Date()
         // Before connecting: the machine is asked for its generations before anything is evaluated.
         if let profile { try Pipeline.checkProfile(profile) }
-        let deployment = Deployment(target: try TargetHost(targetHost))
+        let deployment = Deployment(target: try TargetHost(targetHost, sudo: useRemoteSudo))
         if let profile {
             try deployment.deploy(profile: profile, hardware: try Hardware(hardware), action: chosenAction, trial: trial, seed: seed)
         } else {

@@ -151,7 +151,7 @@ boot() {
       ssh_to "$port" "$remote_checks"
       # Two machines live on: generations, rollback, trial boots, gc (lifecycle.sh).
       case $name in
-        x86_64-grub-bios|aarch64-systemd-boot-ext4) lifecycle "$name" "$port" "$profile" "$arch" ;;
+        x86_64-grub-bios|aarch64-systemd-boot-ext4|x86_64-systemd-boot-ext4) lifecycle "$name" "$port" "$profile" "$arch" ;;
       esac
       ssh_to "$port" systemctl poweroff
     else

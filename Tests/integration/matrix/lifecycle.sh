@@ -4,7 +4,10 @@
 # then on the x86_64 GRUB machine a trial generation whose boot fails falls back by itself,
 # gc and a reboot after it, and the failures that need no reboot (refused, unknown host key,
 # wrong architecture, a cut or damaged transfer, a full disk); on the aarch64 systemd-boot
-# machine an activation that fails. Prints "ok NAME" / "no NAME" / TIMING lines.
+# machine an activation that fails; on the x86_64 systemd-boot machine kiln killed in the
+# middle of a copy, a trial that falls back by systemd-boot's boot counting (past a newer
+# generation left by the rollback), and --generation N. Prints "ok NAME" / "no NAME" /
+# TIMING lines.
 # Uses matrix.sh's ssh_to, wait_ssh, now, since, runas, $work, $cache.
 lifecycle() {
   local name=$1 port=$2 profile=$3 hw=$4
@@ -27,9 +30,9 @@ lifecycle() {
   done
   chmod a+rw "$dir"/*.nix
 
-  # ---- failures that change nothing (on the x86_64 machine only: they need no reboot, and
+  # ---- failures that change nothing (on the x86_64 GRUB machine only: they need no reboot, and
   # the aarch64 one's time goes to its boots)
-  if [ "$hw" = x86_64 ]; then
+  if [ "$name" = x86_64-grub-bios ]; then
   ks switch --rollback --target-host root@127.0.0.1:1 >"$out/refused.log" 2>&1
   t "kiln switch to a closed port says the connection was refused" "grep -q 'connection was refused' '$out/refused.log'"
   runas env KILN_SSH_OPTS="-i $work/key.ci -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null" \
@@ -85,6 +88,8 @@ lifecycle() {
     *grub*) t "the boot menu lists both generations (grub.cfg)" "on \"grep -q 'generation 1 (' /boot/grub/grub.cfg\" && on \"grep -q 'generation 2 (' /boot/grub/grub.cfg\"" ;;
     *) t "the boot menu lists both generations (systemd-boot entries)" "on test -f /boot/loader/entries/kiln-generation-1.conf -a -f /boot/loader/entries/kiln-generation-2.conf && on \"grep -qx 'default kiln-generation-2.conf' /boot/loader/loader.conf\"" ;;
   esac
+  # (The x86_64 systemd-boot machine's reboots go to its trial below.)
+  if [ "$name" != x86_64-systemd-boot-ext4 ]; then
   local id1 hk1; id1=$(on cat /etc/machine-id); hk1=$(on cat /etc/ssh/ssh_host_ed25519_key.pub)
   t0=$(now)
   t "a reboot boots generation 2 (the default entry)" "[ \"\$(reboot_into)\" = '$gen2' ]"
@@ -92,6 +97,7 @@ lifecycle() {
   t "the machine-id is kept across a reboot" "[ -n '$id1' ] && [ \"\$(on cat /etc/machine-id)\" = '$id1' ]"
   t "the SSH host key is kept across a reboot" "[ -n '$hk1' ] && [ \"\$(on cat /etc/ssh/ssh_host_ed25519_key.pub)\" = '$hk1' ]"
   t "generation 2's package is there after the reboot" "on command -v hello"
+  fi
 
   # ---- roll back
   ks switch --rollback --target-host "$host" >"$out/rollback.log" 2>&1
@@ -110,6 +116,42 @@ lifecycle() {
         echo "no kiln switch --boot --trial"; tail -5 "$out/trial.log"
       fi
       ;;
+    x86_64-systemd-boot-ext4)
+      # ---- kiln killed in the middle of sending a generation (kill -9 of kiln and its ssh, as
+      # a lost terminal does): no new generation, nothing half-written, and the registration
+      # names exactly the store paths there are (what did arrive whole may stay registered)
+      local k pids consistent
+      ks switch "$dir/$profile-gen3.nix" --hardware "qemu-$hw" --target-host "$host" >"$out/killed.log" 2>&1 &
+      k=$!
+      for i in $(seq 1200); do grep -q 'copying [0-9]* of' "$out/killed.log" 2>/dev/null && break; kill -0 $k 2>/dev/null || break; sleep 0.1; done
+      pids=$(pgrep -f "bin/kiln switch $dir/$profile-gen3.nix")
+      for p in $pids; do pkill -9 -P "$p"; done; kill -9 $pids 2>/dev/null; wait $k 2>/dev/null
+      sleep 15
+      consistent='[ -z "$(ls -A /nix/store | grep kiln-incoming)" ] && [ "$(tail -n +2 /nix/var/kiln/registration | cut -d" " -f1 | sort)" = "$(ls -d /nix/store/* | sort)" ]'
+      t "kiln killed while it copies leaves the machine as it was: the same generations and current one, nothing half-written" \
+        "grep -q 'copying [0-9]* of' '$out/killed.log' && [ \"\$(on kiln-generations | wc -l)\" = 2 ] && [ \"\$(on readlink -f /run/current-system)\" = '$gen1' ] && on '$consistent'"
+      # ---- a trial that fails falls back by systemd-boot's boot counting, to generation 1
+      # (the current one), not to generation 2 (newer, left by the rollback)
+      if ks switch "$dir/$profile-gen3.nix" --boot --trial --hardware "qemu-$hw" --target-host "$host" >"$out/trial.log" 2>&1; then
+        gen3=$(on readlink -f /nix/var/kiln/profiles/system-3-link)
+        t "kiln switch --boot --trial (systemd-boot): one counted try for generation 3, the default a pattern, generation 1 still the profile" \
+          "[ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-1-link ] && on test -f /boot/loader/entries/kiln-generation-3+1.conf && on \"grep -qx 'default kiln-generation-\\*' /boot/loader/loader.conf\" && on \"grep -qx 'sort-key kiln-other' /boot/loader/entries/kiln-generation-2.conf\""
+        t "the next boot is the trial generation's (systemd-boot counted its try)" "[ \"\$(reboot_into)\" = '$gen3' ] && on test -f /boot/loader/entries/kiln-generation-3+0-1.conf"
+        t "the trial boot has a failed unit, and is not confirmed" "on systemctl is-failed -q kiln-broken.service && [ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-1-link ]"
+        t "the boot after it is generation 1's again, by itself, not generation 2's; the trial is forgotten" \
+          "[ \"\$(reboot_into)\" = '$gen1' ] && ! on test -L /nix/var/kiln/trial && on \"grep -qx 'default kiln-generation-1.conf' /boot/loader/loader.conf\" && ! on \"ls /boot/loader/entries | grep -q +\""
+      else
+        echo "no kiln switch --boot --trial (systemd-boot)"; tail -5 "$out/trial.log"
+      fi
+      # ---- --generation N: back to generation 2, nothing built; as a user who is not root,
+      # refused without --use-remote-sudo, done through sudo with it
+      ks switch --generation 2 --target-host "deploy@127.0.0.1:$port" >"$out/notroot.log" 2>&1
+      t "kiln switch as a user who is not root is refused, and says --use-remote-sudo" \
+        "grep -q 'not as root' '$out/notroot.log' && grep -q -- --use-remote-sudo '$out/notroot.log' && [ \"\$(on readlink -f /run/current-system)\" = '$gen1' ]"
+      ks switch --generation 2 --use-remote-sudo --target-host "deploy@127.0.0.1:$port" >"$out/generation.log" 2>&1
+      t "kiln switch --generation 2 --use-remote-sudo (as deploy) makes generation 2 current and the boot default" \
+        "[ \"\$(on readlink -f /run/current-system)\" = '$gen2' ] && on command -v hello && [ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-2-link ] && on \"grep -qx 'default kiln-generation-2.conf' /boot/loader/loader.conf\""
+      return ;;
     *)
       # ---- an activation that fails: the previous generation stays the boot default
       ks switch "$dir/$profile-gen3.nix" --hardware "qemu-$hw" --target-host "$host" >"$out/fail.log" 2>&1
