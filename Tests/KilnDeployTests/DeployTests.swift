@@ -29,6 +29,7 @@ final class DeployTests: XCTestCase {
     func testTheMachinesAnswerIsRead() throws {
         let text = """
             arch aarch64
+            uid 0
             current 2
             generations 1 2 
             root 1b4e28ba-2fa1-41d2-883f-0016d3cca427
@@ -52,6 +53,9 @@ final class DeployTests: XCTestCase {
         XCTAssertEqual(f.registered, ["/nix/store/aaaa-bash"])
         XCTAssertEqual(f.accounts.uids["alice"], 1000)
         XCTAssertTrue(f.hasReceiver)
+        XCTAssertTrue(f.isRoot)
+        let asUser = try MachineFacts(parsing: text.replacingOccurrences(of: "uid 0", with: "uid 1000"), host: TargetHost("alice@m", options: []))
+        XCTAssertFalse(asUser.isRoot)
         XCTAssertThrowsError(try MachineFacts(parsing: "arch x86_64\n", host: TargetHost("m", options: []))) { e in
             XCTAssertTrue("\(e)".contains("does not look like a Kiln machine"), "\(e)")
         }

@@ -85,9 +85,15 @@ lifecycle() {
   t "generation 2 is registered (system-2-link, system -> it)" "[ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-2-link ]"
   t "the store is read-only, and no store path is world-writable" "on findmnt -no OPTIONS /nix/store | grep -q '^ro' && [ -z \"\$(on find /nix/store -mindepth 1 -perm -0002 -not -type l -print -quit)\" ]"
   case $profile in
-    *grub*) t "the boot menu lists both generations (grub.cfg)" "on \"grep -q 'generation 1 (' /boot/grub/grub.cfg\" && on \"grep -q 'generation 2 (' /boot/grub/grub.cfg\"" ;;
-    *) t "the boot menu lists both generations (systemd-boot entries)" "on test -f /boot/loader/entries/kiln-generation-1.conf -a -f /boot/loader/entries/kiln-generation-2.conf && on \"grep -qx 'default kiln-generation-2.conf' /boot/loader/loader.conf\"" ;;
+    *grub*) t "the boot menu lists both generations (grub.cfg)" "on \"grep -q 'generation 1 (' /boot/grub/grub.cfg\" && on \"grep -q 'generation 2 (' /boot/grub/grub.cfg\""
+            t "the boot menu lists generation 2's specialisation (grub.cfg)" "on \"grep -q 'generation 2 (quiet)' /boot/grub/grub.cfg\"" ;;
+    *) t "the boot menu lists both generations (systemd-boot entries)" "on test -f /boot/loader/entries/kiln-generation-1.conf -a -f /boot/loader/entries/kiln-generation-2.conf && on \"grep -qx 'default kiln-generation-2.conf' /boot/loader/loader.conf\""
+       t "the boot menu lists generation 2's specialisation (systemd-boot entry)" "on \"grep -q 'generation 2 (quiet)' /boot/loader/entries/kiln-generation-2-quiet.conf\"" ;;
   esac
+  if [ "$name" = x86_64-systemd-boot-ext4 ]; then
+    t "the specialisation's own switch-to-configuration activates it, and the generation's activates it back" \
+      "on '$gen2/specialisation/quiet/bin/switch-to-configuration test' && [ \"\$(on cat /etc/kiln-variant)\" = quiet ] && on '$gen2/bin/switch-to-configuration test' && ! on test -e /etc/kiln-variant"
+  fi
   # (The x86_64 systemd-boot machine's reboots go to its trial below.)
   if [ "$name" != x86_64-systemd-boot-ext4 ]; then
   local id1 hk1; id1=$(on cat /etc/machine-id); hk1=$(on cat /etc/ssh/ssh_host_ed25519_key.pub)
