@@ -167,15 +167,20 @@ public struct Store: Sendable {
 
     private func realise(_ p: LockedPackage, deb: String?, references: [String],
                          refetch: @escaping @Sendable (LockedPackage) throws -> String) throws -> (StoreObject, Bool) {
-        if let obj = valid(p, references: references) { return (obj, false) }
         let sp = Self.path(for: p)
+        if let obj = valid(p, references: references) {
+            // Reused: kiln gc --max-size deletes the objects least recently used first. The
+            // manifest's time is the object's (a fresh unpack writes a fresh manifest).
+            KilnPaths.markUsed(manifestPath(sp))
+            return (obj, false)
+        }
         if FileManager.default.fileExists(atPath: manifestPath(sp)) {
             Progress.shared.note("the manifest of \(sp.path) is damaged, from an older kiln or names other references: unpacking \(p.name) again from its verified .deb")
         }
         // One process unpacks; the others wait here and find it done.
         let lock = try FileLock(lockPath(sp), waiting: "waiting for another kiln to unpack \(p.name)")
         defer { withExtendedLifetime(lock) {} }
-        if let obj = valid(p, references: references) { return (obj, false) }
+        if let obj = valid(p, references: references) { KilnPaths.markUsed(manifestPath(sp)); return (obj, false) }
         return (try unpack(p, sp: sp, deb: deb, references: references, refetch: refetch), true)
     }
 

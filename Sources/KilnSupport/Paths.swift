@@ -106,6 +106,15 @@ public enum KilnPaths {
         return nil
     }
 
+    /// Records that a build (or kiln verify) used `path` of the cache: its modification time
+    /// becomes now, which is what `kiln gc --max-size` orders by. Only the time of the cache's
+    /// own file changes (never the content, nor anything an image copies). Failures are
+    /// ignored: a cache shared with a user who may read but not write it still works, its
+    /// order is just less exact; a missing file has nothing to record.
+    public static func markUsed(_ path: String) {
+        _ = utimensat(AT_FDCWD, path, nil, 0)
+    }
+
     /// Removes a file or folder tree we own, making read-only folders writable first.
     static func removeOwned(_ path: String) {
         var st = stat()
