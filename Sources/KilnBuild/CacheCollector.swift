@@ -186,7 +186,9 @@ public struct CacheCollector {
         return out
     }
 
-    /// Indexes of `entries`, least recently used first; ties (same time) in a fixed order.
+    /// Indexes of `entries`, least recently used first. Among what one build used (one
+    /// time), objects go before .debs: an object is unpacked again from its .deb without
+    /// the network, a .deb must be fetched again. Then by name, so the order is fixed.
     static func leastRecentlyUsedFirst(_ entries: [Entry]) -> [Int] {
         entries.indices.sorted { a, b in
             let x = entries[a], y = entries[b]

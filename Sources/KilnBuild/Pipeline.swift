@@ -275,7 +275,10 @@ public struct Pipeline {
         let missing = lock.packages.filter { store.valid($0) == nil }
         let debs = try apt.fetch(missing)
         let objects = try store.realise(lock.packages, debs: debs, refetch: { try apt.fetchOne($0) })
-        apt.markUsed(lock.packages)
+        // What kiln gc --max-size keeps longest: everything this build used, at one time.
+        let now = KilnPaths.now()
+        store.markUsed(lock.packages, at: now)
+        apt.markUsed(lock.packages, at: now)
         return objects
     }
 

@@ -134,8 +134,8 @@ public struct APTSource: Sendable {
     /// `kiln gc --max-size`, which deletes the least recently used first. A package whose
     /// store object a build reuses counts as a use of its .deb too: the .deb is what the
     /// object is unpacked again from, so the two age together.
-    public func markUsed(_ packages: [LockedPackage]) {
-        for p in packages { KilnPaths.markUsed(debPath(p)) }
+    public func markUsed(_ packages: [LockedPackage], at time: timespec) {
+        for p in packages { KilnPaths.markUsed(debPath(p), at: time) }
     }
 
     /// The cached .deb of a package, if there is one (not checked: Store checks it before unpacking).

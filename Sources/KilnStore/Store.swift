@@ -161,26 +161,28 @@ public struct Store: Sendable {
         return StoreObject(storePath: sp, hostPath: host, manifest: m)
     }
 
+    /// Records that a build used these packages' objects (those the store has), for
+    /// `kiln gc --max-size`, which deletes the least recently used first: the manifest's
+    /// time is the object's (the files an image copies keep theirs).
+    public func markUsed(_ packages: [LockedPackage], at time: timespec) {
+        for p in packages { KilnPaths.markUsed(manifestPath(Self.path(for: p)), at: time) }
+    }
+
     private func makeDirectories() throws {
         try KilnPaths.createCacheFolder(directory + "/.locks", cache: (directory as NSString).deletingLastPathComponent)
     }
 
     private func realise(_ p: LockedPackage, deb: String?, references: [String],
                          refetch: @escaping @Sendable (LockedPackage) throws -> String) throws -> (StoreObject, Bool) {
+        if let obj = valid(p, references: references) { return (obj, false) }
         let sp = Self.path(for: p)
-        if let obj = valid(p, references: references) {
-            // Reused: kiln gc --max-size deletes the objects least recently used first. The
-            // manifest's time is the object's (a fresh unpack writes a fresh manifest).
-            KilnPaths.markUsed(manifestPath(sp))
-            return (obj, false)
-        }
         if FileManager.default.fileExists(atPath: manifestPath(sp)) {
             Progress.shared.note("the manifest of \(sp.path) is damaged, from an older kiln or names other references: unpacking \(p.name) again from its verified .deb")
         }
         // One process unpacks; the others wait here and find it done.
         let lock = try FileLock(lockPath(sp), waiting: "waiting for another kiln to unpack \(p.name)")
         defer { withExtendedLifetime(lock) {} }
-        if let obj = valid(p, references: references) { KilnPaths.markUsed(manifestPath(sp)); return (obj, false) }
+        if let obj = valid(p, references: references) { return (obj, false) }
         return (try unpack(p, sp: sp, deb: deb, references: references, refetch: refetch), true)
     }
 

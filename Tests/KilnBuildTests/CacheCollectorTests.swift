@@ -138,6 +138,16 @@ final class CacheCollectorTests: XCTestCase {
         XCTAssertFalse(exists("store/new-pkg-1.manifest"))
     }
 
+    func testAmongWhatOneBuildUsedObjectsGoBeforeDebs() throws {
+        // A build marks all it used at one time (Pipeline.realise); an object can be unpacked
+        // again from its .deb without the network.
+        try deb("a", bytes: 1000, age: day)
+        try object("z-pkg-1", bytes: 1000, age: day)
+        try object("b-pkg-1", bytes: 1000, age: day)
+        let entries = CacheCollector(cacheDirectory: cache).inventory()
+        XCTAssertEqual(CacheCollector.leastRecentlyUsedFirst(entries).map { entries[$0].name }, ["b-pkg-1", "z-pkg-1", "a.deb"])
+    }
+
     func testIncompleteObjectsGoFirstAndTheApplianceIsOneEntry() throws {
         try object("whole-pkg-1", bytes: 100_000, age: 9 * day)
         // Unpacked but never given a manifest (a killed run), and a manifest with no folder.
