@@ -274,7 +274,12 @@ public struct Pipeline {
         // Only the packages the store lacks need their .debs.
         let missing = lock.packages.filter { store.valid($0) == nil }
         let debs = try apt.fetch(missing)
-        return try store.realise(lock.packages, debs: debs, refetch: { try apt.fetchOne($0) })
+        let objects = try store.realise(lock.packages, debs: debs, refetch: { try apt.fetchOne($0) })
+        // What kiln gc --max-size keeps longest: everything this build used, at one time.
+        let now = KilnPaths.now()
+        store.markUsed(lock.packages, at: now)
+        apt.markUsed(lock.packages, at: now)
+        return objects
     }
 
     /// The generation from the realised packages: the configuration's runtime closure, the

@@ -11,9 +11,13 @@ public struct GuestfsAccess: Sendable {
     /// Where libguestfs keeps the appliance it builds (its default is TMPDIR or /var/tmp):
     /// under Kiln's cache, with everything else Kiln keeps.
     public var applianceCache: String
+    /// The cache's gc lock, held shared while the appliance is built and started: kiln gc
+    /// (--max-size, --appliance) deletes the appliance only when nothing is starting it. Once
+    /// started, QEMU holds its files open and their deletion does not reach it.
+    public var gcLock: String?
     public init(kernel: @escaping @Sendable () throws -> ApplianceKernel?, kvm: @escaping @Sendable () -> Bool,
-                applianceCache: String) {
-        self.kernel = kernel; self.kvm = kvm; self.applianceCache = applianceCache
+                applianceCache: String, gcLock: String? = nil) {
+        self.kernel = kernel; self.kvm = kvm; self.applianceCache = applianceCache; self.gcLock = gcLock
     }
 }
 
@@ -72,10 +76,18 @@ public final class OpenedImage {
                 tree = try Ext4Reader(image: raw, offset: root.offset)
                 reader = "ext4, read by Kiln"
             } else {
+                // (A cache not made yet holds nothing gc could delete: no lock to take there.)
+                var hold: FileLock?
+                if let lock = guestfs.gcLock, FileManager.default.fileExists(atPath: (lock as NSString).deletingLastPathComponent) {
+                    hold = try FileLock(lock, .shared, waiting: "waiting for kiln gc to finish with the cache")
+                }
                 Progress.shared.begin("starting libguestfs' appliance to read \(path) (about 35 s under TCG)")
                 let g = try GuestfsTree(image: raw, format: "raw", kernel: guestfs.kernel(), kvm: guestfs.kvm(),
                                         cache: guestfs.applianceCache)
                 Progress.shared.end()
+                // kiln gc --max-size deletes the least recently used first; this is a use.
+                KilnPaths.markUsed(guestfs.applianceCache)
+                withExtendedLifetime(hold) {}
                 tree = g
                 reader = "\(g.filesystemType), read through libguestfs"
             }

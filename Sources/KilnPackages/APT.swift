@@ -127,9 +127,20 @@ public struct APTSource: Sendable {
         }.joined(separator: "\n")
     }
 
+    /// Where the .deb of a package is cached (named by its SHA-256), whether it is there or not.
+    public func debPath(_ p: LockedPackage) -> String { debCache + "/" + p.sha256 + ".deb" }
+
+    /// Records that a build used these packages' cached .debs (those it has), for
+    /// `kiln gc --max-size`, which deletes the least recently used first. A package whose
+    /// store object a build reuses counts as a use of its .deb too: the .deb is what the
+    /// object is unpacked again from, so the two age together.
+    public func markUsed(_ packages: [LockedPackage], at time: timespec) {
+        for p in packages { KilnPaths.markUsed(debPath(p), at: time) }
+    }
+
     /// The cached .deb of a package, if there is one (not checked: Store checks it before unpacking).
     public func cachedDeb(_ p: LockedPackage) -> String? {
-        let path = debCache + "/" + p.sha256 + ".deb"
+        let path = debPath(p)
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
@@ -183,6 +194,8 @@ public struct APTSource: Sendable {
                 }
                 let dst = debCache + "/" + p.sha256 + ".deb"
                 if rename(src, dst) != 0 { throw KilnError("cannot move \(src) to \(dst): \(String(cString: strerror(errno)))") }
+                // apt-get gives the file the archive's Last-Modified time; its use is now.
+                KilnPaths.markUsed(dst)
                 paths[p.name] = dst
                 done += 1
             }

@@ -161,6 +161,13 @@ public struct Store: Sendable {
         return StoreObject(storePath: sp, hostPath: host, manifest: m)
     }
 
+    /// Records that a build used these packages' objects (those the store has), for
+    /// `kiln gc --max-size`, which deletes the least recently used first: the manifest's
+    /// time is the object's (the files an image copies keep theirs).
+    public func markUsed(_ packages: [LockedPackage], at time: timespec) {
+        for p in packages { KilnPaths.markUsed(manifestPath(Self.path(for: p)), at: time) }
+    }
+
     private func makeDirectories() throws {
         try KilnPaths.createCacheFolder(directory + "/.locks", cache: (directory as NSString).deletingLastPathComponent)
     }

@@ -106,6 +106,27 @@ public enum KilnPaths {
         return nil
     }
 
+    /// Records that a build (or kiln verify) used `path` of the cache: its modification time
+    /// becomes now, which is what `kiln gc --max-size` orders by. Only the time of the cache's
+    /// own file changes (never the content, nor anything an image copies). Failures are
+    /// ignored: a cache shared with a user who may read but not write it still works, its
+    /// order is just less exact; a missing file has nothing to record.
+    /// - Parameter time: the time of the use; now when nil. A build gives every package it
+    ///   used the same time, so that among them the order is the collector's, not the order
+    ///   in which parallel unpacks happened to finish.
+    public static func markUsed(_ path: String, at time: timespec? = nil) {
+        guard let time else { _ = utimensat(AT_FDCWD, path, nil, 0); return }
+        var times = [time, time]
+        _ = utimensat(AT_FDCWD, path, &times, 0)
+    }
+
+    /// Now, as markUsed takes it.
+    public static func now() -> timespec {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return t
+    }
+
     /// Removes a file or folder tree we own, making read-only folders writable first.
     static func removeOwned(_ path: String) {
         var st = stat()

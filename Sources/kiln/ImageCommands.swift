@@ -21,7 +21,8 @@ let guestfsAccess = GuestfsAccess(
         return ApplianceKernel(kernel: k.kernel, modules: k.modules)
     },
     kvm: { Accelerator.probe(kernel: Run.probeKernel(), cacheDirectory: KilnPaths.cacheDirectory) == .kvm },
-    applianceCache: KilnPaths.cacheDirectory + "/appliance/guestfs")
+    applianceCache: KilnPaths.cacheDirectory + "/appliance/guestfs",
+    gcLock: CacheCollector.gcLockPath(KilnPaths.cacheDirectory))
 
 /// `kiln verify IMAGE`.
 struct Verify: ParsableCommand {

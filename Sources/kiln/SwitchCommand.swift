@@ -95,14 +95,33 @@ struct GC: ParsableCommand {
             --keep, no generation is deleted, only store paths nothing references.
             Without --target-host, deletes the store objects and .debs of Kiln's cache that no \
             *.nix.lock file under --roots pins; a build running meanwhile is waited for.
+            With --max-size, then deletes the least recently used store objects (each with its \
+            manifest), .debs and libguestfs' appliance until the cache's store, debs and appliance \
+            folders take at most that size on disk (as du counts it). A build marks each object and .deb \
+            it uses, kiln verify/inspect/diff the appliance they start; a later build fetches or \
+            unpacks again what it needs. With --max-size or --appliance and no --roots, no lock is \
+            read: only the size (or the appliance) decides, so `kiln gc --max-size 5G` run from any \
+            folder keeps what was used last. The size wins over the locks: a pinned package used \
+            long ago goes too (its next build fetches it again). APT's indexes and the VM tests' \
+            folders are not counted.
+            --appliance deletes libguestfs' appliance (~0.5 GB; kiln verify, inspect and diff of a \
+            btrfs image build it again, without the network, in about a minute).
             """)
 
     @Option(help: "The machine: [USER@]HOST[:PORT]. Without it, Kiln's own cache is collected.")
     var targetHost: String?
 
     @Option(name: .customLong("roots"), parsing: .upToNextOption,
-            help: "Without --target-host: the folders (or lock files) whose *.nix.lock files keep their packages in the cache (default: the current folder).")
+            help: "Without --target-host: the folders (or lock files) whose *.nix.lock files keep their packages in the cache (default: the current folder, unless --max-size or --appliance is given).")
     var roots: [String] = []
+
+    @Option(name: .customLong("max-size"), help: ArgumentHelp(
+        "Without --target-host: then delete the least recently used until the cache takes at most this (2G, 500M, 1024K, bytes).",
+        valueName: "size"))
+    var maxSize: String?
+
+    @Flag(help: "Without --target-host: delete libguestfs' appliance from the cache (it is built again when needed).")
+    var appliance = false
 
     @Option(help: "Delete generations older than this many days (e.g. 30d).")
     var deleteOlderThan: String?
@@ -121,16 +140,30 @@ struct GC: ParsableCommand {
         if deleteOlderThan != nil && keep != nil { throw ValidationError("--delete-older-than and --keep exclude each other") }
         if targetHost == nil && (deleteOlderThan != nil || keep != nil) { throw ValidationError("--delete-older-than and --keep are for a machine's generations (--target-host)") }
         if targetHost != nil && !roots.isEmpty { throw ValidationError("--roots is for Kiln's own cache, not with --target-host") }
+        if targetHost != nil && (maxSize != nil || appliance) { throw ValidationError("--max-size and --appliance are for Kiln's own cache, not with --target-host") }
+        if let maxSize, ByteSize(parsing: maxSize) == nil {
+            throw ValidationError("--max-size takes a size like 2G, 500M, 1024K or plain bytes, not '\(maxSize)'")
+        }
+    }
+
+    /// The cache collection asked for: the locks under --roots pin packages when --roots is
+    /// given, or when nothing else is asked (then the current folder's locks, as before
+    /// --max-size existed); a size bound alone reads no lock, whatever the current folder holds.
+    var cacheRequest: CacheCollector.Request {
+        let bound = maxSize.flatMap { ByteSize(parsing: $0) }
+        let useRoots = !roots.isEmpty || (bound == nil && !appliance)
+        return CacheCollector.Request(roots: useRoots ? (roots.isEmpty ? [FileManager.default.currentDirectoryPath] : roots) : nil,
+                                      maxBytes: bound?.bytes, appliance: appliance, dryRun: dryRun)
     }
 
     func run() throws {
         guard let targetHost else {
             let cache = KilnPaths.cacheDirectory
-            let roots = self.roots.isEmpty ? [FileManager.default.currentDirectoryPath] : self.roots
+            let request = cacheRequest
             Progress.shared.begin("collecting \(cache)")
-            let r = try CacheCollector(cacheDirectory: cache).collect(roots: roots, dryRun: dryRun)
+            let r = try CacheCollector(cacheDirectory: cache).collect(request)
             Progress.shared.end()
-            print("\(dryRun ? "would delete" : "deleted") \(r.objects) store objects and \(r.debs) .debs that none of \(r.locks) lock files under \(roots.joined(separator: ", ")) pins, \(dryRun ? "freeing" : "freed") \(r.bytes >> 20) MiB")
+            for line in Self.report(r, request: request, maxSize: maxSize) { print(line) }
             return
         }
         var args: [String] = []
@@ -138,5 +171,29 @@ struct GC: ParsableCommand {
         if let keep { args += ["--keep", String(keep)] }
         if dryRun { args.append("--dry-run") }
         try Deployment(target: try TargetHost(targetHost)).collectGarbage(arguments: args)
+    }
+
+    /// One line per reason something was (or would be) deleted.
+    static func report(_ r: CacheCollector.Result, request: CacheCollector.Request, maxSize: String?) -> [String] {
+        let (delete, free) = request.dryRun ? ("would delete", "freeing") : ("deleted", "freed")
+        var lines: [String] = []
+        if let roots = request.roots {
+            let u = r.unpinned
+            lines.append("\(delete) \(u.objects) store objects and \(u.debs) .debs that none of \(r.locks) lock files under \(roots.joined(separator: ", ")) pins, \(free) \(u.bytes >> 20) MiB")
+        }
+        if request.appliance {
+            lines.append(r.asked.appliance ? "\(delete) libguestfs' appliance, \(free) \(ByteSize(bytes: r.asked.bytes).mebibytes)"
+                                           : "the cache holds no libguestfs appliance")
+        }
+        if let remaining = r.remaining, let maxSize {
+            let l = r.leastRecentlyUsed
+            let what = "\(l.objects) store objects and \(l.debs) .debs" + (l.appliance ? " and libguestfs' appliance" : "")
+            let now = ByteSize(bytes: remaining).mebibytes
+            let bound = ByteSize(parsing: maxSize).map { $0.bytes } ?? 0
+            lines.append("\(delete) \(what), least recently used first, \(free) \(ByteSize(bytes: l.bytes).mebibytes): "
+                         + "the store, .debs and appliance \(request.dryRun ? "would take" : "take") \(now)"
+                         + (remaining <= bound ? ", at most \(maxSize)" : ", more than \(maxSize): what is left is the folders themselves"))
+        }
+        return lines
     }
 }

@@ -11,7 +11,8 @@
 #   concurrency four builds and a `kiln lock` at once on one cold cache: all succeed, the
 #               images are identical, nothing is left half-done.
 #   gc          kiln gc keeps what the locks under --roots pin, deletes the rest, and waits for
-#               a build that uses the cache.
+#               a build that uses the cache; --max-size trims it to a size, least recently used
+#               first, and the next build fetches and unpacks again what it needs.
 #   crashes     kill -9 at every stage (index update, fetch, unpack, generation, ext4, disk,
 #               qcow2 conversion): nothing in the output folder, no child left running, the
 #               leftovers swept by the next run, whose image is bit-identical to a clean one.
@@ -186,6 +187,7 @@ check "... and their images are identical" test "$(cat "$work/out"/par*.raw 2>/d
   "$(for i in 1 2 3 4; do sha "$work/out/par$i.raw"; done | sort -u | wc -l)" -eq 1
 check "... and nothing is left half-done in the cache" \
   test -z "$(find "$cold" -maxdepth 2 \( -name '*.tmp-*' -o -name '.download-*' -o -name '*.old-*' \) | head -1)"
+par_sha=$(sha "$work/out/par1.raw" 2>/dev/null)
 rm -f "$work/out"/par*.raw
 
 # ---- reading a btrfs image back: Kiln has no btrfs reader of its own, so kiln verify and
@@ -223,6 +225,26 @@ gkiln() { runas env KILN_CACHE_DIR="$cold" "$work/bin/kiln" "$@"; }
 n0=$(objects)
 out=$(gkiln gc --roots "$work/c1" 2>&1)
 check "kiln gc keeps every object and .deb the lock under --roots pins" grep -q "deleted 0 store objects and 0 .debs" <<<"$out"
+# --max-size: the least recently used go until the store, .debs and appliance fit (as du counts)
+managed() { du -scB1 $(for d in store debs appliance; do [ -e "$cold/$d" ] && echo "$cold/$d"; done) | tail -1 | cut -f1; }
+s0=$(managed); max=$((s0 / 2))
+out=$(gkiln gc --max-size "$max" 2>&1); rc=$?
+echo "$out" | tail -1
+s1=$(managed)
+check "kiln gc --max-size (half the cache) leaves the store, .debs and appliance at most that size" \
+  test $rc -eq 0 -a "$s1" -le "$max" -a "$s1" -gt 0
+check "... says how much it freed, least recently used first" grep -q "least recently used first, freed [0-9.]* MiB" <<<"$out"
+check "... deleting store objects before the .debs the same build used" \
+  test "$(objects)" -lt "$n0" -a "$(ls "$cold/debs" | grep -c '\.deb$')" -gt 0
+runas touch "$work/before-rebuild"
+gkiln build "$work/c1/minimal.nix" --output "$work/out/gc.raw" >"$work/gc-rebuild.log" 2>&1; rc=$?
+check "a build after kiln gc --max-size succeeds, fetching and unpacking again what went" \
+  sh -c "test $rc -eq 0 && grep -q '^unpacking' '$work/gc-rebuild.log'"
+check "... and its image is bit-identical to the one built before" test "$(sha "$work/out/gc.raw" 2>/dev/null)" = "$par_sha"
+check "... and it marked every object and .deb it used, reused or not, as used now" \
+  test "$(objects)" -eq "$n0" -a -z "$(find "$cold/store" "$cold/debs" -maxdepth 1 \( -name '*.manifest' -o -name '*.deb' \) ! -newer "$work/before-rebuild" | head -1)"
+rm -f "$work/out/gc.raw"
+n0=$(objects)
 runas mkdir -p "$work/noroots"
 out=$(gkiln gc --roots "$work/noroots" --dry-run 2>&1)
 check "kiln gc --dry-run with no lock under --roots says it would delete them all, and deletes nothing" \
