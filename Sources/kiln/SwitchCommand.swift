@@ -111,6 +111,10 @@ struct GC: ParsableCommand {
     @Option(help: "The machine: [USER@]HOST[:PORT]. Without it, Kiln's own cache is collected.")
     var targetHost: String?
 
+    @Flag(name: [.customLong("use-remote-sudo"), .customLong("sudo")],
+          help: "With --target-host: log in as its user and run kiln-gc there through sudo (it must not ask for a password).")
+    var useRemoteSudo = false
+
     @Option(name: .customLong("roots"), parsing: .upToNextOption,
             help: "Without --target-host: the folders (or lock files) whose *.nix.lock files keep their packages in the cache (default: the current folder, unless --max-size or --appliance is given).")
     var roots: [String] = []
@@ -139,6 +143,7 @@ struct GC: ParsableCommand {
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
         if deleteOlderThan != nil && keep != nil { throw ValidationError("--delete-older-than and --keep exclude each other") }
         if targetHost == nil && (deleteOlderThan != nil || keep != nil) { throw ValidationError("--delete-older-than and --keep are for a machine's generations (--target-host)") }
+        if targetHost == nil && useRemoteSudo { throw ValidationError("--use-remote-sudo is for a machine's generations (--target-host)") }
         if targetHost != nil && !roots.isEmpty { throw ValidationError("--roots is for Kiln's own cache, not with --target-host") }
         if targetHost != nil && (maxSize != nil || appliance) { throw ValidationError("--max-size and --appliance are for Kiln's own cache, not with --target-host") }
         if let maxSize, ByteSize(parsing: maxSize) == nil {
@@ -170,7 +175,7 @@ struct GC: ParsableCommand {
         if let d = deleteOlderThan { args += ["--delete-older-than", d.hasSuffix("d") ? d : d + "d"] }
         if let keep { args += ["--keep", String(keep)] }
         if dryRun { args.append("--dry-run") }
-        try Deployment(target: try TargetHost(targetHost)).collectGarbage(arguments: args)
+        try Deployment(target: try TargetHost(targetHost, sudo: useRemoteSudo)).collectGarbage(arguments: args)
     }
 
     /// One line per reason something was (or would be) deleted.
