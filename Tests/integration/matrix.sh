@@ -10,9 +10,10 @@
 # instrumentation): systemd running with no failed unit, the NIC's driver loaded by udev,
 # the DHCP address, route and DNS server in resolv.conf, one SSH server, D-Bus and the
 # daemons behind hostnamectl/timedatectl/localectl/loginctl, the base tools, a machine-id
-# (kept across reboots, with the SSH host key). Two machines (x86_64 GRUB BIOS, aarch64
-# systemd-boot) then live on as lifecycle.sh says: kiln switch, reboots into each generation,
-# rollback, a trial boot that falls back, gc. One image is also written
+# (kept across reboots, with the SSH host key). Three machines (x86_64 GRUB BIOS, aarch64
+# systemd-boot, x86_64 systemd-boot) then live on as lifecycle.sh says: kiln switch, reboots
+# into each generation, rollback, trial boots that fall back (GRUB and systemd-boot), gc, a
+# copy killed half-way, a user who is not root. One image is also written
 # in every output format and checked with qemu-img (and bsdtar, i.e. libarchive, for the
 # GCE tarball).
 # Usage: Tests/integration/matrix.sh BUILD_DIR   (the folder holding the built `kiln`)
@@ -149,7 +150,7 @@ boot() {
     if wait_ssh "$port" 420; then
       echo "TIMING boot $name $(since "$t0") s (QEMU start to the first SSH login)"
       ssh_to "$port" "$remote_checks"
-      # Two machines live on: generations, rollback, trial boots, gc (lifecycle.sh).
+      # Three machines live on: generations, rollback, trial boots, gc (lifecycle.sh).
       case $name in
         x86_64-grub-bios|aarch64-systemd-boot-ext4|x86_64-systemd-boot-ext4) lifecycle "$name" "$port" "$profile" "$arch" ;;
       esac
