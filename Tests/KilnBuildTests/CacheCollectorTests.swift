@@ -8,8 +8,12 @@ import KilnSupport
 final class CacheCollectorTests: XCTestCase {
     private var cache = ""
     private let day = 86_400.0
+    /// One reference time per test, in whole seconds: files given the same age get the same
+    /// time even when the test straddles a second.
+    private var now = 0.0
 
     override func setUpWithError() throws {
+        now = Date().timeIntervalSince1970.rounded(.down)
         cache = NSTemporaryDirectory() + "kiln-gc-\(UUID().uuidString)"
         for d in ["store/.locks", "debs", "apt-amd64/lists"] {
             try FileManager.default.createDirectory(atPath: cache + "/" + d, withIntermediateDirectories: true)
@@ -31,7 +35,7 @@ final class CacheCollectorTests: XCTestCase {
     }
 
     private func setAge(_ path: String, _ seconds: Double) throws {
-        let t = Date().timeIntervalSince1970 - seconds
+        let t = now - seconds
         var times = [timespec(tv_sec: Int(t), tv_nsec: 0), timespec(tv_sec: Int(t), tv_nsec: 0)]
         XCTAssertEqual(utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW), 0, path)
     }
