@@ -134,10 +134,43 @@ t "loginctl sees this SSH session (logind)" "loginctl list-sessions --no-legend 
 t "the base tools (grep ip ps less curl perl)" "command -v grep && command -v ip && command -v ps && command -v less && command -v curl && command -v perl"
 t "/etc/machine-id was made on the first boot" "test -s /etc/machine-id"
 '
+# On a machine booted from a disk 2 GiB bigger than its image: the root partition reaches
+# the disk's end, the filesystem fills it, and a second boot changes nothing.
+grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
+  local port=$1 before=$2 size table
+  local rd='t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }'
+  size=$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')
+  ssh_to "$port" "$rd; t 'boot.growPartition: the root partition grew to the disk end (systemd-repart)' 'test \$(( \$(cat /sys/block/vda/size) - \$(cat /sys/block/vda/vda3/start) - \$(cat /sys/block/vda/vda3/size) )) -lt 4096'"
+  if [ -n "$size" ] && [ "$size" -gt $(( before + (3 << 29) )) ]; then echo "ok autoResize: the root filesystem grew by more than 1.5 GiB ($(( before >> 20 )) MiB partition in the image, $(( size >> 20 )) MiB filesystem now)"
+  else echo "no autoResize: the root filesystem grew by more than 1.5 GiB (image partition $before bytes, filesystem now ${size:-?})"; fi
+  if [ "$3" = x86_64-grub-uefi ]; then
+    table=$(ssh_to "$port" sfdisk -d /dev/vda)
+    timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
+    sleep 10
+    if wait_ssh "$port" 420 && [ "$(ssh_to "$port" sfdisk -d /dev/vda)" = "$table" ] \
+       && [ "$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')" = "$size" ] \
+       && [ -z "$(ssh_to "$port" systemctl list-units --failed --no-legend --plain)" ]; then
+      echo "ok a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit)"
+    else
+      echo "no a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit)"
+    fi
+  fi
+}
 boot() {
   local name=$1 profile=$2 arch=$3 firmware=$4 port=$5 t0 qemu pid out
   local img="$work/out/$profile.raw" log="$work/boot-$name.log" console="$work/boot-$name.console"
-  qemu=(-accel tcg -m 1024 -display none -serial "file:$console" -drive "file=$img,format=raw,if=virtio,snapshot=on"
+  local drive="file=$img,format=raw,if=virtio,snapshot=on" grown= rootbytes=0
+  case $name in
+    # These boot a copy of the image on a disk 2 GiB bigger (a qcow2 over it, as a cloud VM's
+    # disk is bigger than the image): the root partition and filesystem must grow to fill it.
+    x86_64-grub-uefi|x86_64-grub-btrfs-bios)
+      grown="$work/grown-$name.qcow2"
+      qemu-img create -q -f qcow2 -b "$img" -F raw "$grown" && qemu-img resize -q "$grown" +2G
+      rootbytes=$(( ($(sgdisk -i 3 "$img" | awk '/Last sector/ {print $3}') - $(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}') + 1) * 512 ))
+      drive="file=$grown,format=qcow2,if=virtio" ;;
+  esac
+  qemu=(-accel tcg -m 1024 -display none -serial "file:$console" -drive "$drive"
         -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22")
   t0=$(now)
   case $arch-$firmware in
@@ -150,6 +183,7 @@ boot() {
     if wait_ssh "$port" 420; then
       echo "TIMING boot $name $(since "$t0") s (QEMU start to the first SSH login)"
       ssh_to "$port" "$remote_checks"
+      [ -z "$grown" ] || grown_checks "$port" "$rootbytes" "$name"
       # Three machines live on: generations, rollback, trial boots, gc (lifecycle.sh).
       case $name in
         x86_64-grub-bios|aarch64-systemd-boot-ext4|x86_64-systemd-boot-ext4) lifecycle "$name" "$port" "$profile" "$arch" ;;
@@ -160,6 +194,7 @@ boot() {
     fi
   } >"$log" 2>&1
   sleep 3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  [ -z "$grown" ] || rm -f "$grown"
 }
 # A queue of boots ("name|profile|hw|firmware"), started by pump as cores free up.
 queue=(); boot_pids=(); port=2222

@@ -19,6 +19,7 @@
   ./services/web-servers/nginx/default.nix
   ./system/activation/specialisation.nix
   ./system/activation/trial.nix
+  ./system/boot/grow-partition.nix
   ./system/boot/kernel.nix
   ./system/boot/loader.nix
   ./system/boot/resolved.nix

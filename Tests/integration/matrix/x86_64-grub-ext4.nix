@@ -5,4 +5,7 @@
   # One disk for both firmwares: GRUB in the MBR (the hardware's default device) and on the ESP.
   boot.loader.grub.efiSupport = true;
   fileSystems."/".fsType = "ext4";
+  # A disk bigger than the image is used whole (matrix.sh boots one copy on a grown disk).
+  boot.growPartition = true;
+  fileSystems."/".autoResize = true;
 }

@@ -55,6 +55,14 @@ let
         default = false;
         description = "Whether an empty device is formatted (accepted, ignored).";
       };
+      autoResize = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Whether the filesystem grows to fill its device at boot (ext4 and btrfs, online, with
+          systemd-growfs). With boot.growPartition the root's partition grows first.
+        '';
+      };
     };
   };
 
@@ -94,7 +102,7 @@ let
   # Parents before children.
   sorted = sort (a: b: a.mountPoint < b.mountPoint) others;
   deviceOf = fs: if fs.device != null then fs.device else "LABEL=${fs.label}";
-  fsLine = fs: "${escape (deviceOf fs)} ${escape fs.mountPoint} ${fs.fsType} ${concatStringsSep "," fs.options} 0 ${if fs.noCheck || !elem fs.fsType fsckTypes then "0" else "2"}";
+  fsLine = fs: "${escape (deviceOf fs)} ${escape fs.mountPoint} ${fs.fsType} ${concatStringsSep "," (fs.options ++ lib.optional fs.autoResize "x-systemd.growfs")} 0 ${if fs.noCheck || !elem fs.fsType fsckTypes then "0" else "2"}";
   swapLine = s: "${escape (if s.label != null then "LABEL=${s.label}" else s.device)} none swap ${concatStringsSep "," (s.options ++ lib.optional (s.priority != null) "pri=${toString s.priority}")} 0 0";
   swapFiles = filter (s: s.size != null) config.swapDevices;
 in
