@@ -17,9 +17,14 @@ public struct BuildRequest: Sendable {
     public var format: OutputFormat
     /// Seed for UUIDs and salts; defaults to one derived from the host name.
     public var seed: String?
+    /// The disk's size (`--disk-size`): the root partition and filesystem take what the other
+    /// partitions leave; nil: just big enough for the system, with room to spare.
+    public var diskSizeBytes: UInt64?
 
-    public init(profile: String, hardware: Hardware = .default, output: String, format: OutputFormat = .raw, seed: String? = nil) {
+    public init(profile: String, hardware: Hardware = .default, output: String, format: OutputFormat = .raw, seed: String? = nil,
+                diskSizeBytes: UInt64? = nil) {
         self.profile = profile; self.hardware = hardware; self.output = output; self.format = format; self.seed = seed
+        self.diskSizeBytes = diskSizeBytes
     }
 }
 
@@ -216,12 +221,15 @@ public struct Pipeline {
         let loader = plan.bootLoaderInstaller
         let boot = BootContext(rootUUID: identity.rootUUID, packages: objects, workDirectory: work)
 
-        // The root filesystem, then the disk around it.
+        // The root filesystem, then the disk around it (whose other partitions a --disk-size
+        // leaves the root the rest of).
+        let espFiles = try loader.espFiles(generation.bootspecs, context: boot)
         let rootImage = work + "/root.img"
         try RootFilesystemWriter.write(plan.rootFilesystem, ImageRoot.nodes(generation, extra: loader.rootFiles(generation.bootspecs)),
                                        to: rootImage, uuid: identity.rootUUID, seed: identity.seed,
-                                       timestamp: identity.timestamp, progress: Progress.shared)
-        let espFiles = try loader.espFiles(generation.bootspecs, context: boot)
+                                       timestamp: identity.timestamp,
+                                       exactBytes: try request.diskSizeBytes.map { try DiskAssembler.rootBytes(diskBytes: $0, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles)) },
+                                       progress: Progress.shared)
         let rawPath = request.format == .raw ? out.temporaryPath : work + "/disk.raw"
         try DiskAssembler.assemble(DiskSpec(
             rootFilesystemImage: rootImage, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),

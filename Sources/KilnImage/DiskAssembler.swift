@@ -115,6 +115,17 @@ public enum DiskAssembler {
         ])
     }
 
+    /// The root filesystem's size that makes the whole disk `diskBytes` (rounded down to whole
+    /// MiB): the disk less the first MiB, the BIOS boot partition, the ESP and the last MiB.
+    public static func rootBytes(diskBytes: UInt64, espSizeMiB: Int) throws -> UInt64 {
+        let overhead = UInt64(3 + espSizeMiB) * mib
+        let disk = diskBytes / mib * mib
+        guard disk > overhead + 64 * mib else {
+            throw KilnError("--disk-size \(diskBytes >> 20) MiB leaves no room for a root filesystem: the boot partitions take \(overhead >> 20) MiB")
+        }
+        return disk - overhead
+    }
+
     /// The ESP's FAT volume serial (8 hex digits) for `seed`.
     static func espSerial(seed: [UInt8]) -> String {
         Hex.encode(SeededUUID.make(seed: seed, purpose: "esp-serial").prefix(4)).uppercased()

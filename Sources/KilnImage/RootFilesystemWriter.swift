@@ -12,9 +12,9 @@ public enum RootFilesystemWriter {
     public static let label = "kiln-root"
 
     /// Writes `nodes` (sorted, parents first) into a new filesystem image at `path`, sized
-    /// for them with room to spare.
+    /// for them with room to spare, or `exactBytes` big (`--disk-size`) if that holds them.
     public static func write(_ type: RootFilesystem, _ nodes: [FileNode], to path: String, uuid: String, seed: [UInt8],
-                             timestamp: UInt32, progress: KilnSupport.Progress?) throws {
+                             timestamp: UInt32, exactBytes: UInt64? = nil, progress: KilnSupport.Progress?) throws {
         let contentBytes = try nodes.reduce(UInt64(0)) { sum, n in
             switch n.kind {
             case .file(let src):
@@ -25,7 +25,14 @@ public enum RootFilesystemWriter {
             default: return sum
             }
         }
-        let size = ImageSizing.ext4Size(forContentBytes: contentBytes, entryCount: nodes.count)
+        let estimate = ImageSizing.ext4Size(forContentBytes: contentBytes, entryCount: nodes.count)
+        // btrfs: DUP metadata and the minimum chunk sizes need more room than ext4's estimate.
+        let needed = type == .btrfs ? max(estimate + estimate / 4, 384 << 20) : estimate
+        if let exactBytes, exactBytes < needed {
+            throw KilnError("--disk-size is too small: the root filesystem needs \(needed >> 20) MiB and would get \(exactBytes >> 20) MiB",
+                            hint: "give at least \((needed >> 20) + 200) MiB, or leave --disk-size out for a disk just big enough")
+        }
+        let size = exactBytes ?? needed
         switch type {
         case .ext4:
             guard let uuidBytes = SeededUUID.bytes(uuid) else { throw KilnError("the root filesystem UUID '\(uuid)' is not a UUID") }
@@ -34,9 +41,8 @@ public enum RootFilesystemWriter {
                 hashSeed: SeededUUID.make(seed: seed, purpose: "ext4-hash-seed"), timestamp: timestamp),
                 progress: progress)
         case .btrfs:
-            // DUP metadata and the minimum chunk sizes need more room than ext4's estimate.
             try BtrfsWriter.write(nodes, to: path, options: BtrfsOptions(
-                sizeBytes: max(size + size / 4, 384 << 20), label: label, uuid: uuid, timestamp: timestamp),
+                sizeBytes: size, label: label, uuid: uuid, timestamp: timestamp),
                 progress: progress)
         }
     }

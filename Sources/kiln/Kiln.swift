@@ -101,8 +101,14 @@ struct Build: ParsableCommand {
     @Option(help: "Seed for UUIDs and salts (default: derived from the host name).")
     var seed: String?
 
+    @Option(help: "The disk's size, e.g. 8G (whole MiB; the root partition takes the rest). Default: just big enough for the system.")
+    var diskSize: String?
+
     func validate() throws {
         if output.isEmpty { throw ValidationError("--output is empty; name the image file to write") }
+        if let diskSize, ByteSize(parsing: diskSize).map({ $0.bytes > 0 }) != true {
+            throw ValidationError("--disk-size takes a size like 8G, 2048M or plain bytes, not '\(diskSize)'")
+        }
         if let format, OutputFormat(rawValue: format) == nil {
             throw ValidationError("unknown format '\(format)'; choose one of \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -112,7 +118,8 @@ struct Build: ParsableCommand {
         let start = Date()
         let chosen = format.flatMap(OutputFormat.init(rawValue:)) ?? OutputFormat(fileName: output)
         let result = try Pipeline().build(BuildRequest(profile: options.profile, hardware: options.machine(), output: output,
-                                                      format: chosen, seed: seed))
+                                                      format: chosen, seed: seed,
+                                                      diskSizeBytes: diskSize.flatMap(ByteSize.init(parsing:)).map { UInt64($0.bytes) }))
         print("\(output): \(result.generation.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     }
 }

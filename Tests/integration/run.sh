@@ -128,6 +128,23 @@ a=$(sha256sum < "$work/out/a.raw"); b=$(sha256sum < "$work/out/b.raw")
 check "two builds from one lock file are bit-identical" test "$a" = "$b"
 rm -f "$work/out/b.raw"
 
+# ---- --disk-size: the disk has that size, the root partition and filesystem take the rest
+kiln build "$work/p/minimal.nix" $hw --disk-size 2G --output "$work/out/d.raw" >"$work/disk-size.log" 2>&1; rc=$?
+check "kiln build --disk-size 2G writes a disk of exactly 2 GiB" test $rc -eq 0 -a "$(stat -c %s "$work/out/d.raw" 2>/dev/null)" = $((2 << 30))
+if [ $rc -eq 0 ]; then
+  check "--disk-size: sgdisk -v accepts the partition table" sh -c "sgdisk -v '$work/out/d.raw' | grep -q 'No problems found'"
+  dfirst=$(sgdisk -i 3 "$work/out/d.raw" | awk '/First sector/ {print $3}'); dlast=$(sgdisk -i 3 "$work/out/d.raw" | awk '/Last sector/ {print $3}')
+  dd if="$work/out/d.raw" of="$work/root-d.ext4" bs=512 skip="$dfirst" count=$((dlast - dfirst + 1)) conv=sparse status=none
+  check "--disk-size: the root filesystem fills its partition, and e2fsck -fn finds it clean" \
+    sh -c "e2fsck -fn '$work/root-d.ext4' >/dev/null 2>&1 && [ \$(dumpe2fs -h '$work/root-d.ext4' 2>/dev/null | awk '/^Block count/ {print \$3}') -eq $(( (dlast - dfirst + 1) / 8 )) ]"
+  check "--disk-size: the image stays sparse (under 600 MiB allocated)" test "$(du -B1M "$work/out/d.raw" | cut -f1)" -lt 600
+  rm -f "$work/root-d.ext4"
+fi
+rm -f "$work/out/d.raw"
+out=$(kiln build "$work/p/minimal.nix" $hw --disk-size 300M --output "$work/out/small.raw" 2>&1); rc=$?
+check "--disk-size too small for the system is refused and writes nothing" test $rc -ne 0 -a ! -e "$work/out/small.raw"
+check "--disk-size too small says what the root filesystem needs" grep -q 'disk-size is too small: the root filesystem needs' <<<"$out"
+
 # ---- rebuild after changing the host name
 runas sed -i 's/hostName = "minimal"/hostName = "renamed"/' "$work/p/minimal.nix"
 t0=$(date +%s.%N)
