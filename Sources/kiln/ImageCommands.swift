@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import KilnBuild
+import KilnImage
 import KilnInspect
 import KilnModules
 import KilnStore
@@ -124,5 +125,41 @@ struct Diff: ParsableCommand {
             throw KilnError("'\(path)' has no generation")
         }
         return g.packages
+    }
+}
+
+/// `kiln resize IMAGE SIZE`.
+struct Resize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resize",
+        abstract: "Grow a raw disk image offline: the disk, the backup GPT, the root partition and its filesystem.",
+        discussion: """
+            No root, no loop device. The file grows sparse to SIZE (whole MiB); libparted moves the \
+            backup GPT to the new end and extends the root partition, the last one, keeping every GUID; \
+            an ext4 root is grown by resize2fs in place. A btrfs root cannot grow unmounted: its \
+            partition grows now and the filesystem at the next boot if the system sets \
+            fileSystems."/".autoResize = true (otherwise: btrfs filesystem resize max / on the machine). \
+            Convert other formats to raw first (qemu-img convert), or grow them with qemu-img resize and \
+            boot.growPartition.
+            """)
+
+    @Argument(help: "The raw image.", completion: .file())
+    var image: String
+
+    @Argument(help: "Its new size, e.g. 8G, 4096M or plain bytes; bigger than it is.")
+    var size: String
+
+    func validate() throws {
+        guard ByteSize(parsing: size).map({ $0.bytes > 0 }) == true else {
+            throw ValidationError("the size takes a form like 8G, 4096M or plain bytes, not '\(size)'")
+        }
+    }
+
+    func run() throws {
+        guard let bytes = ByteSize(parsing: size) else { return }
+        let r = try DiskResizer.grow(image, to: UInt64(bytes.bytes), progress: Progress.shared)
+        print("\(image): \(r.oldBytes >> 20) MiB -> \(r.newBytes >> 20) MiB; root partition \(r.rootBytes >> 20) MiB, "
+              + (r.filesystemGrown ? "\(r.filesystem.rawValue) grown to fill it"
+                                   : "\(r.filesystem.rawValue) grows at the next boot (fileSystems.\"/\".autoResize)"))
     }
 }

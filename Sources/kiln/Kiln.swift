@@ -17,7 +17,7 @@ struct Kiln: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiln",
         abstract: "Build bootable NixOS-like disk images from Debian packages, unprivileged and reproducibly.",
-        subcommands: [Build.self, Switch.self, GC.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Verify.self, Inspect.self, Diff.self, Mkfs.self, StoreCommand.self])
+        subcommands: [Build.self, Switch.self, GC.self, Run.self, Test.self, Lock.self, Config.self, Options.self, Eval.self, Verify.self, Inspect.self, Diff.self, Resize.self, Mkfs.self, StoreCommand.self])
 
     /// Errors are turned into text here and nowhere else.
     static func main() {

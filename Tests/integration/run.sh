@@ -145,6 +145,25 @@ out=$(kiln build "$work/p/minimal.nix" $hw --disk-size 300M --output "$work/out/
 check "--disk-size too small for the system is refused and writes nothing" test $rc -ne 0 -a ! -e "$work/out/small.raw"
 check "--disk-size too small says what the root filesystem needs" grep -q 'disk-size is too small: the root filesystem needs' <<<"$out"
 
+# ---- kiln resize: a raw image grown offline, as the build user (libparted, resize2fs)
+runas cp --sparse=always "$work/out/a.raw" "$work/out/r.raw"
+rguid=$(sgdisk -i 3 "$work/out/r.raw" | awk '/unique GUID/ {print $4}'); dguid=$(sgdisk -p "$work/out/r.raw" | awk '/Disk identifier/ {print $4}')
+out=$(kiln resize "$work/out/r.raw" 3G 2>&1); rc=$?
+check "kiln resize IMAGE 3G grows the file to 3 GiB, still sparse" test $rc -eq 0 -a "$(stat -c %s "$work/out/r.raw")" = $((3 << 30)) -a "$(du -B1M "$work/out/r.raw" | cut -f1)" -lt 600
+check "kiln resize: sgdisk -v accepts the table (backup GPT at the new end)" sh -c "sgdisk -v '$work/out/r.raw' | grep -q 'No problems found'"
+check "kiln resize keeps the disk's and the root partition's GUIDs" \
+  test "$(sgdisk -i 3 "$work/out/r.raw" | awk '/unique GUID/ {print $4}')" = "$rguid" -a "$(sgdisk -p "$work/out/r.raw" | awk '/Disk identifier/ {print $4}')" = "$dguid"
+rfirst=$(sgdisk -i 3 "$work/out/r.raw" | awk '/First sector/ {print $3}'); rlast=$(sgdisk -i 3 "$work/out/r.raw" | awk '/Last sector/ {print $3}')
+dd if="$work/out/r.raw" of="$work/root-r.ext4" bs=512 skip="$rfirst" count=$((rlast - rfirst + 1)) conv=sparse status=none
+check "kiln resize: the root partition reaches the last MiB and ext4 fills it, e2fsck -fn clean" \
+  sh -c "test $rlast -gt $(( (3 << 21) - 4096 )) && e2fsck -fn '$work/root-r.ext4' >/dev/null 2>&1 && [ \$(dumpe2fs -h '$work/root-r.ext4' 2>/dev/null | awk '/^Block count/ {print \$3}') -eq $(( (rlast - rfirst + 1) / 8 )) ]"
+check "kiln verify passes on the resized image" kiln verify "$work/out/r.raw"
+rm -f "$work/root-r.ext4"
+out=$(kiln resize "$work/out/r.raw" 1G 2>&1); rc=$?
+check "kiln resize refuses to shrink, and says so" sh -c "test $rc -ne 0 && test $(stat -c %s "$work/out/r.raw") = $((3 << 30))"
+check "kiln resize's refusal says it only grows" grep -q 'only grows an image' <<<"$out"
+rm -f "$work/out/r.raw"
+
 # ---- rebuild after changing the host name
 runas sed -i 's/hostName = "minimal"/hostName = "renamed"/' "$work/p/minimal.nix"
 t0=$(date +%s.%N)
