@@ -157,7 +157,7 @@ public struct APTSource: Sendable {
         var paths: [String: String] = [:]
         var missing: [LockedPackage] = []
         for p in packages {
-            let path = debCache + "/" + p.sha256 + ".deb"
+            let path = debPath(p)
             if FileManager.default.fileExists(atPath: path) { paths[p.name] = path } else { missing.append(p) }
         }
         guard !missing.isEmpty else { return paths }
@@ -192,7 +192,7 @@ public struct APTSource: Sendable {
                 guard actual == p.sha256 else {
                     throw KilnError("hash mismatch for \(p.name) \(p.version) (\(p.filename)): expected sha256 \(p.sha256), got \(actual)")
                 }
-                let dst = debCache + "/" + p.sha256 + ".deb"
+                let dst = debPath(p)
                 if rename(src, dst) != 0 { throw KilnError("cannot move \(src) to \(dst): \(String(cString: strerror(errno)))") }
                 // apt-get gives the file the archive's Last-Modified time; its use is now.
                 KilnPaths.markUsed(dst)
