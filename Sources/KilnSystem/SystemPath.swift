@@ -14,6 +14,7 @@ enum SystemPath {
         var sw = GeneratedObject(name: "system-path")
         var symlinkDirs = Set<String>()
         for obj in packages {
+            var own: Set<String>?   // the package's paths, made when a link needs them
             for e in obj.manifest.entries where !e.path.isEmpty && e.path != "usr" {
                 var rel = e.path
                 if rel.hasPrefix("usr/") { rel.removeFirst(4) }
@@ -30,7 +31,17 @@ enum SystemPath {
                     if !sw.has(rel) { sw.directory(rel) }
                 case .file, .symlink:
                     if sw.has(rel) { continue }
-                    sw.symlink(rel, obj.storeFile(e.path))
+                    // A relative link to a file another package ships (python3-minimal's
+                    // bin/python3 -> python3.11, which python3.11-minimal has) dangles inside
+                    // its own store object: point it at the file's place in the running
+                    // system instead, where the forest finds whichever package has it.
+                    var linkTarget = obj.storeFile(e.path)
+                    if e.kind == .symlink, let target = e.target, !target.hasPrefix("/"),
+                       let resolved = resolve(target, from: e.path) {
+                        if own == nil { own = Set(obj.manifest.entries.map(\.path)) }
+                        if own?.contains(resolved) == false { linkTarget = "/" + resolved }
+                    }
+                    sw.symlink(rel, linkTarget)
                     if e.kind == .symlink { symlinkDirs.insert(rel) }
                 }
             }
@@ -43,6 +54,20 @@ enum SystemPath {
             }
         }
         return sw
+    }
+
+    /// `target`, a relative link at `path` (both inside one package), as a path from the
+    /// package's root; nil if it climbs out of it.
+    static func resolve(_ target: String, from path: String) -> String? {
+        var parts = path.split(separator: "/").dropLast().map(String.init)
+        for c in target.split(separator: "/") {
+            switch c {
+            case ".": continue
+            case "..": if parts.isEmpty { return nil }; parts.removeLast()
+            default: parts.append(String(c))
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     /// The generic names Debian's maintainer scripts register with update-alternatives
