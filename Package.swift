@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "KilnSupport"),
         // The plan between evaluation and writing: SystemPlan and the enums every stage
         // switches over (Architecture, Firmware, BootLoader, RootFilesystem, OutputFormat).
-        .target(name: "KilnPlan"),
+        .target(name: "KilnPlan", dependencies: ["KilnSupport"]),
 
         // The Nix language: parser and lazy evaluator. Depends on no other Kiln target but the
         // primitives (store path hashing, base-32) and its own thread-locals in
@@ -99,6 +99,7 @@ let package = Package(
         .testTarget(name: "KilnPrimitivesTests", dependencies: ["KilnPrimitives"]),
         .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
         .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan"]),
+        .testTarget(name: "KilnPlanTests", dependencies: ["KilnPlan", "KilnSupport"]),
         .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages", "KilnSupport"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives", "KilnPackages"]),
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),

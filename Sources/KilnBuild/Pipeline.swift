@@ -14,14 +14,16 @@ public struct BuildRequest: Sendable {
     public var profile: String
     public var hardware: Hardware
     public var output: String
-    public var format: OutputFormat
+    /// `--format`; nil: the one the machine's provider takes and the output's name say
+    /// (`OutputFormat.choose`).
+    public var format: OutputFormat?
     /// Seed for UUIDs and salts; defaults to one derived from the host name.
     public var seed: String?
     /// The disk's size (`--disk-size`): the root partition and filesystem take what the other
     /// partitions leave; nil: just big enough for the system, with room to spare.
     public var diskSizeBytes: UInt64?
 
-    public init(profile: String, hardware: Hardware = .default, output: String, format: OutputFormat = .raw, seed: String? = nil,
+    public init(profile: String, hardware: Hardware = .default, output: String, format: OutputFormat? = nil, seed: String? = nil,
                 diskSizeBytes: UInt64? = nil) {
         self.profile = profile; self.hardware = hardware; self.output = output; self.format = format; self.seed = seed
         self.diskSizeBytes = diskSizeBytes
@@ -32,6 +34,8 @@ public struct BuildRequest: Sendable {
 public struct BuildResult: Sendable {
     public var plan: SystemPlan
     public var generation: Generation
+    /// The format the image was written in.
+    public var format: OutputFormat
 }
 
 /// The stages of DESIGN.md in order: evaluate, resolve, realise, build the generation,
@@ -165,6 +169,7 @@ public struct Pipeline {
         defer { out.discard() }
 
         let plan = try evaluated ?? evaluate(profile: request.profile, hardware: request.hardware)
+        let format = try OutputFormat.choose(explicit: request.format, output: request.output, accepted: plan.imageFormats)
         let lock = try lock(plan: plan, profile: request.profile)
         // A store file that does not match its manifest stops the image writer; its object is
         // unpacked again from the verified .deb and the image written again (once per object).
@@ -172,9 +177,9 @@ public struct Pipeline {
         while true {
             do {
                 let objects = try realise(lock)
-                let generation = try writeImage(plan: plan, lock: lock, objects: objects, request: request, to: out)
+                let generation = try writeImage(plan: plan, lock: lock, objects: objects, request: request, format: format, to: out)
                 try out.commit()
-                return BuildResult(plan: plan, generation: generation)
+                return BuildResult(plan: plan, generation: generation, format: format)
             } catch let e as ContentMismatch {
                 guard let p = try damagedPackage(hostFile: e.source, lock: lock), repaired.insert(p.name).inserted else { throw e }
                 Progress.shared.note("store file \(e.source) does not match its manifest (SHA-256 \(e.actual), expected \(e.expected)): unpacking \(p.name) again from its verified .deb")
@@ -213,7 +218,7 @@ public struct Pipeline {
 
     /// Writes the image from realised packages: the generation, the root filesystem, the disk.
     private func writeImage(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], request: BuildRequest,
-                            to out: AtomicOutput) throws -> Generation {
+                            format: OutputFormat, to out: AtomicOutput) throws -> Generation {
         let work = try KilnPaths.makeTemporaryDirectory("kiln-build")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let identity = ImageIdentity(seed: request.seed, hostName: plan.hostName)
@@ -230,15 +235,15 @@ public struct Pipeline {
                                        timestamp: identity.timestamp,
                                        exactBytes: try request.diskSizeBytes.map { try DiskAssembler.rootBytes(diskBytes: $0, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles)) },
                                        progress: Progress.shared)
-        let rawPath = request.format == .raw ? out.temporaryPath : work + "/disk.raw"
+        let rawPath = format == .raw ? out.temporaryPath : work + "/disk.raw"
         try DiskAssembler.assemble(DiskSpec(
             rootFilesystemImage: rootImage, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
             architecture: plan.architecture, seed: identity.seed, biosBootCode: try loader.biosBootCode(context: boot),
             espFiles: espFiles, timestamp: identity.timestamp), output: rawPath, progress: Progress.shared)
         try FileManager.default.removeItem(atPath: rootImage)
-        if request.format != .raw {
-            Progress.shared.begin("converting to \(request.format.rawValue)")
-            try FormatConverter.convert(raw: rawPath, to: request.format, output: out.temporaryPath,
+        if format != .raw {
+            Progress.shared.begin("converting to \(format.rawValue)")
+            try FormatConverter.convert(raw: rawPath, to: format, output: out.temporaryPath,
                                         timestamp: identity.timestamp, seed: identity.seed,
                                         name: URL(fileURLWithPath: request.output).lastPathComponent)
             Progress.shared.end()

@@ -24,6 +24,8 @@ public struct SystemPlan: Codable, Sendable {
     public var etc: [EtcFile]
     /// Every package a module asked for, with the module that asked.
     public var packages: [PackageWant]
+    /// `image.formats`: what the machine's provider imports, the usual one first; empty: any.
+    public var imageFormats: [OutputFormat] = []
     /// `specialisation.<name>`: variants of this system, each a whole plan.
     public var specialisations: [String: SystemPlan] = [:]
 

@@ -95,7 +95,7 @@ struct Build: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the image.")
     var output: String
 
-    @Option(help: "Image format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: from the output's name, else raw).")
+    @Option(help: "Image format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: from the output's name, else the machine's usual one, else raw).")
     var format: String?
 
     @Option(help: "Seed for UUIDs and salts (default: derived from the host name).")
@@ -116,11 +116,10 @@ struct Build: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let chosen = format.flatMap(OutputFormat.init(rawValue:)) ?? OutputFormat(fileName: output)
         let result = try Pipeline().build(BuildRequest(profile: options.profile, hardware: options.machine(), output: output,
-                                                      format: chosen, seed: seed,
+                                                      format: format.flatMap(OutputFormat.init(rawValue:)), seed: seed,
                                                       diskSizeBytes: diskSize.flatMap(ByteSize.init(parsing:)).map { UInt64($0.bytes) }))
-        print("\(output): \(result.generation.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        print("\(output) (\(result.format.rawValue)): \(result.generation.toplevel.path) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     }
 }
 

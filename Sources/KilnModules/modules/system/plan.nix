@@ -74,6 +74,7 @@ in
       groups = map (n: group config.users.groups.${n}) (sort (a: b: a < b) (attrNames config.users.groups));
       etc = lib.mapAttrsToList etcFile enabledEtc;
       inherit packages;
+      imageFormats = config.image.formats;
       specialisations = lib.mapAttrs variant config.specialisation;
     };
 
