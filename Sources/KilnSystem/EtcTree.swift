@@ -16,9 +16,11 @@ enum EtcTree {
                 }
             }
         }
+        // An empty host name (networking.hostName = "", as cloud-init wants) leaves
+        // /etc/hostname to whoever names the machine at run time.
         let host = plan.hostName
-        etc.data("hostname", host + "\n")
-        etc.data("hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 \(host)\n")
+        if !host.isEmpty { etc.data("hostname", host + "\n") }
+        etc.data("hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n" + (host.isEmpty ? "" : "127.0.1.1 \(host)\n"))
         etc.data("os-release", """
             NAME="Kiln"
             ID=kiln

@@ -102,7 +102,7 @@ public struct GenerationBuilder {
         let systemd = try storeFile("systemd", ["lib/systemd/systemd", "usr/lib/systemd/systemd"])
         let kernelParams = (["root=UUID=\(identity.rootUUID)", "rw"] + plan.kernel.params).joined(separator: " ")
 
-        var top = GeneratedObject(name: "kiln-system-\(plan.hostName)" + (specialisation.map { "-" + $0 } ?? ""))
+        var top = GeneratedObject(name: "kiln-system" + (plan.hostName.isEmpty ? "" : "-" + plan.hostName) + (specialisation.map { "-" + $0 } ?? ""))
         top.symlink("kernel", kernel.storePath.path + "/vmlinuz")
         top.symlink("initrd", initrd.storePath.path + "/initrd")
         top.symlink("kernel-modules", modules.storePath.path)
@@ -118,7 +118,7 @@ public struct GenerationBuilder {
         let toplevel = top.storePath
 
         var bootspec = Bootspec(generation: number,
-                                title: "Kiln \(plan.hostName) - generation \(number)" + (specialisation.map { " (\($0))" } ?? ""),
+                                title: "Kiln" + (plan.hostName.isEmpty ? "" : " " + plan.hostName) + " - generation \(number)" + (specialisation.map { " (\($0))" } ?? ""),
                                 kernel: kernel.storePath.path + "/vmlinuz", initrd: initrd.storePath.path + "/initrd",
                                 kernelSource: kernelPackage.hostFile(vmlinuz.path), initrdData: initrdBytes,
                                 kernelName: kernel.storePath.baseName, initrdName: initrd.storePath.baseName,

@@ -136,6 +136,21 @@ final class GenerationTests: XCTestCase {
         XCTAssertNil(sw.entries["etc/bash.bashrc"], "/etc has its own tree")
     }
 
+    func testRelativeLinksResolveInsideTheirPackageOrFromTheRoot() {
+        XCTAssertEqual(SystemPath.resolve("python3.11", from: "usr/bin/python3"), "usr/bin/python3.11")
+        XCTAssertEqual(SystemPath.resolve("../lib/x/./y", from: "usr/bin/z"), "usr/lib/x/y")
+        XCTAssertNil(SystemPath.resolve("../../../x", from: "usr/bin/z"), "a link that climbs out of its package")
+    }
+
+    func testEmptyHostNameLeavesHostnameToTheMachine() throws {
+        var p = plan(.ext4, users: [user("root", uid: 0)])
+        p.hostName = ""
+        let etc = try EtcTree.make(plan: p, identity: identity, packages: [])
+        XCTAssertNil(etc.entries["hostname"], "cloud-init writes /etc/hostname")
+        guard case .data(let hosts)? = etc.entries["hosts"]?.kind else { return XCTFail("no hosts") }
+        XCTAssertFalse(String(decoding: hosts, as: UTF8.self).contains("127.0.1.1"))
+    }
+
     func testEtcHasTheBasePolicyTheRootLineAndOwners() throws {
         let p = plan(.btrfs, users: [user("root", uid: 0), user("alice", normal: true)],
                      etc: [EtcFile(path: "fstab", text: "/dev/vdb /data ext4 defaults 0 2\n"),

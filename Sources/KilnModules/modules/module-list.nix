@@ -14,6 +14,7 @@
   ./security/sudo.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
+  ./services/system/cloud-init.nix
   ./services/system/dbus.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
@@ -26,6 +27,7 @@
   ./system/boot/systemd.nix
   ./system/boot/tmpfiles.nix
   ./system/etc/etc.nix
+  ./system/image.nix
   ./system/kiln.nix
   ./system/plan.nix
   ./tasks/filesystems.nix
