@@ -4,7 +4,8 @@
 #   the integration suite (real packages, real filesystems, a real QEMU boot and login),
 #   the store suite (damaged caches and locks, parallel builds, kill -9 at every stage),
 #   the boot matrix (every loader x firmware x architecture x filesystem, booted as a user
-#   boots an image and checked over SSH from the host, and every output format) and the VM
+#   boots an image and checked over SSH from the host, and every output format), the cloud
+#   presets (booted with a NoCloud seed and an emulated EC2 metadata service) and the VM
 #   tests of qemu-tests/ through `kiln test`.
 # Every suite runs even if an earlier one failed; the last line sums them up.
 set -uo pipefail
@@ -76,6 +77,7 @@ suite bad-input Tests/bad-input.sh "$bin"
 suite integration Tests/integration/run.sh "$bin"
 suite store Tests/integration/store.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"
+suite cloud Tests/integration/cloud.sh "$bin"
 suite vm-tests Tests/integration/vm-tests.sh "$bin"
 
 rm -rf "$log"
