@@ -161,7 +161,7 @@ final class ProfileEvaluatorTests: XCTestCase {
     }
 
     func testShippedFilesNeedNoCheckout() throws {
-        XCTAssertEqual(Embedded.hardwareNames, ["qemu-aarch64", "qemu-x86_64"])
+        XCTAssertEqual(Embedded.hardwareNames, ["amazon", "azure", "google", "openstack", "qemu-aarch64", "qemu-x86_64"])
         let io = KilnEvalIO()
         XCTAssertTrue(io.isDirectory(Embedded.modulesDirectory))
         XCTAssertTrue(try io.readFile(Embedded.modulesDirectory + "/module-list.nix").contains("./system/plan.nix"))
