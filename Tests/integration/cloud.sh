@@ -100,23 +100,10 @@ check "azure: --format qcow2 is refused, naming image.formats" \
 rm -f "$work/out/azure.vhd" "$work/out/google-image"
 
 # ---- boots
-ssh_to() {  # PORT COMMAND...
-  local port=$1; shift
-  ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-    -o ConnectTimeout=5 root@127.0.0.1 "$@"
-}
-wait_ssh() {  # PORT LIMIT
-  local t0=$(now)
-  while [ "$(printf '%.0f' "$(echo "$(now) - $t0" | bc)")" -lt "$2" ]; do
-    ssh_to "$1" true 2>/dev/null && return 0
-    sleep 2
-  done
-  return 1
-}
+source "$repo/Tests/integration/machine.sh"
 free_port() { local p=$1; while ss -ltn | grep -q ":$p "; do p=$((p + 1)); done; echo "$p"; }
 # The checks both machines share, run on the machine: "ok NAME" or "no NAME" per line.
-remote_checks='
-t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }
+remote_checks="$remote_t"'
 for i in $(seq 240); do s=$(systemctl is-system-running); case $s in starting|initializing) sleep 1;; *) break;; esac; done
 t "systemd is running, no unit failed (is-system-running: $s)" "test $s = running"
 t "cloud-init ran and is done" "cloud-init status | grep -q \"status: done\""
@@ -203,7 +190,7 @@ boot_ec2() {
       echo "TIMING boot amazon+IMDS $(since "$t0") s (QEMU start to the first SSH login with the metadata's key)"
       ssh_to "$port" "HOSTNAME_WANTED=kiln-ec2; $remote_checks"
       grown_check "$port" "$before"
-      ssh_to "$port" 't() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }
+      ssh_to "$port" "$remote_t"'
         t "the root is on NVMe (built into the cloud kernel)" "findmnt -no SOURCE / | grep -q nvme0n1"
         t "booted by UEFI" "test -d /sys/firmware/efi"
         t "cloud-init used the EC2 datasource" "cloud-init status --long | grep -q DataSourceEc2"'

@@ -100,22 +100,9 @@ btrfs_listing() {
 source "$repo/Tests/integration/matrix/lifecycle.sh"
 
 # ---- booting: a plain QEMU command line, as a user types it
-ssh_to() {  # PORT COMMAND...: runs the command as root on the machine
-  local port=$1; shift
-  ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-    -o ConnectTimeout=5 root@127.0.0.1 "$@"
-}
-wait_ssh() {  # PORT LIMIT
-  local t0=$(now)
-  while [ "$(printf '%.0f' "$(echo "$(now) - $t0" | bc)")" -lt "$2" ]; do
-    ssh_to "$1" true 2>/dev/null && return 0
-    sleep 2
-  done
-  return 1
-}
+source "$repo/Tests/integration/machine.sh"
 # The checks, run on the machine in one SSH session: "ok NAME" or "no NAME" per line.
-remote_checks='
-t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }
+remote_checks="$remote_t"'
 for i in $(seq 180); do s=$(systemctl is-system-running); case $s in starting|initializing) sleep 1;; *) break;; esac; done
 t "systemd is running (is-system-running: $s)" "test $s = running"
 t "no unit failed" "test -z \"\$(systemctl list-units --failed --no-legend --plain)\""
@@ -138,7 +125,7 @@ t "/etc/machine-id was made on the first boot" "test -s /etc/machine-id"
 # the disk's end, the filesystem fills it, and a second boot changes nothing.
 grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
   local port=$1 before=$2 size table
-  local rd='t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }'
+  local rd=$remote_t
   size=$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')
   ssh_to "$port" "$rd; t 'boot.growPartition: the root partition grew to the disk end (systemd-repart)' 'test \$(( \$(cat /sys/block/vda/size) - \$(cat /sys/block/vda/vda3/start) - \$(cat /sys/block/vda/vda3/size) )) -lt 4096'"
   if [ -n "$size" ] && [ "$size" -gt $(( before + (3 << 29) )) ]; then echo "ok autoResize: the root filesystem grew by more than 1.5 GiB ($(( before >> 20 )) MiB partition in the image, $(( size >> 20 )) MiB filesystem now)"
