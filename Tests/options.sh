@@ -11,7 +11,8 @@
 # A case is NAME.nix (a module) with NAME.exp.json, an object whose keys are a config path
 # and an optional check, e.g. "environment.etc.\"ssh/sshd_config\".text contains":
 #   "PATH"                the value equals the JSON value
-#   "PATH contains"       the string value contains the string (or each string of a list)
+#   "PATH contains"       the string value (a list of strings: its lines) contains the string
+#                         (or each string of a list)
 #   "PATH lacks"          the string value contains none of them
 #   "PATH has"            the list contains each element / the set has each key
 #   "PATH has-not"        … contains none of them
@@ -100,6 +101,8 @@ else:
         if op == "":
             if v != want: problems.append(f"{path} is {json.dumps(v)}, expected {json.dumps(want)}")
         elif op in ("contains", "lacks"):
+            # A list of strings (warnings, kernelParams) is read as its lines.
+            if isinstance(v, list) and all(isinstance(x, str) for x in v): v = "\n".join(v)
             if not isinstance(v, str): problems.append(f"{path} is not a string: {json.dumps(v)[:200]}"); continue
             for s in many(want):
                 if (s in v) != (op == "contains"):

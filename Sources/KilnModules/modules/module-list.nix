@@ -6,10 +6,12 @@
   ./config/console.nix
   ./config/i18n.nix
   ./config/networking.nix
+  ./config/power-management.nix
   ./config/shells-environment.nix
   ./config/system-environment.nix
   ./config/timezone.nix
   ./config/users-groups.nix
+  ./hardware/redistributable-firmware.nix
   ./misc/version.nix
   ./security/sudo.nix
   ./services/networking/firewall.nix

@@ -1,8 +1,9 @@
 # fileSystems and swapDevices (NixOS: nixos/modules/tasks/filesystems.nix, config/swap.nix).
 # Kiln writes the root filesystem ("/": ext4 or btrfs) into the image and the initrd mounts
-# it by the image's UUID, so only its fsType matters. Every other entry becomes a line of
-# /etc/fstab, which systemd mounts at boot; the root's line is Kiln's to add (it knows the
-# UUID). A swap file with a size is made at boot when missing.
+# it by the image's UUID, so only its fsType matters; the ESP is the image's too (see isESP).
+# Every other entry becomes a line of /etc/fstab, which systemd mounts at boot; the root's
+# line is Kiln's to add (it knows the UUID). A swap file with a size is made at boot when
+# missing.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;
@@ -98,7 +99,11 @@ let
 
   escape = builtins.replaceStrings [ " " "\t" ] [ "\\040" "\\011" ];
   fsckTypes = [ "ext2" "ext3" "ext4" "vfat" "xfs" ];
-  others = filter (fs: fs.mountPoint != "/") (attrValues config.fileSystems);
+  # The ESP (efiSysMountPoint, vfat) is the image's own, which Kiln writes and, for
+  # systemd-boot, mounts itself: a hardware-configuration.nix's line for it names another
+  # machine's partition.
+  isESP = fs: fs.mountPoint == config.boot.loader.efi.efiSysMountPoint && fs.fsType == "vfat";
+  others = filter (fs: fs.mountPoint != "/" && !isESP fs) (attrValues config.fileSystems);
   # Parents before children.
   sorted = sort (a: b: a.mountPoint < b.mountPoint) others;
   deviceOf = fs: if fs.device != null then fs.device else "LABEL=${fs.label}";

@@ -42,6 +42,11 @@ in
         module these depend on, are always in.
       '';
     };
+    extraModulePackages = mkOption {
+      type = types.listOf types.package;
+      default = [ ];
+      description = "Packages of out-of-tree kernel modules (nixos-generate-config writes [ ]; Kiln takes none yet and says so).";
+    };
     initrd.kernelModules = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -76,6 +81,12 @@ in
 
   config = lib.mkMerge [
     { boot.initrd.kernelModules = lib.mkBefore cfg.initrd.availableKernelModules; }
+    {
+      assertions = [{
+        assertion = cfg.extraModulePackages == [ ];
+        message = "boot.extraModulePackages lists ${toString (map (p: p.pname or p.name) cfg.extraModulePackages)}: Kiln cannot add out-of-tree kernel modules yet (Debian's *-dkms packages build at install time). Remove them, or use a module of the kernel's own tree in boot.kernelModules.";
+      }];
+    }
     (lib.mkIf (cfg.kernelModules != [ ]) {
       environment.etc."modules-load.d/kiln.conf".text = concatStringsSep "" (map (m: m + "\n") cfg.kernelModules);
     })
