@@ -1,13 +1,22 @@
 # profiles/server.nix in a VM: sshd and nginx come up from their NixOS options, the web
 # root is served, alice logs in on the console with her password, and sudo behaves as
-# security.sudo.wheelNeedsPassword says (a second node turns it off).
+# security.sudo.wheelNeedsPassword says (a second node turns it off). The second node also
+# carries the programs.* a workstation sets, each checked doing its job.
 {
   name = "server";
   nodes.server = import ../profiles/server.nix;
-  nodes.relaxed = { lib, ... }: {
+  nodes.relaxed = { lib, pkgs, ... }: {
     imports = [ ../profiles/server.nix ];
     networking.hostName = lib.mkForce "relaxed";
     security.sudo.wheelNeedsPassword = false;
+    programs.zsh = { enable = true; shellAliases.g = "git"; };
+    users.users.alice.shell = pkgs.zsh;
+    programs.fish.enable = true;
+    programs.neovim = { enable = true; defaultEditor = true; vimAlias = true; configure.customRC = "set number"; };
+    programs.git = { enable = true; config.init.defaultBranch = "trunk"; };
+    programs.tmux = { enable = true; shortcut = "a"; keyMode = "vi"; };
+    programs.htop = { enable = true; settings.tree_view = true; };
+    programs.bash.shellAliases.hello = "echo hello from bash.bashrc";
   };
   testScript = ''
     start_all()
@@ -53,5 +62,16 @@
     with subtest("with wheelNeedsPassword = false, wheel needs none"):
         relaxed.wait_for_unit("multi-user.target")
         assert relaxed.succeed("su - alice -c 'sudo -n id -u'").strip() == "0"
+
+    with subtest("programs.* do their jobs"):
+        assert relaxed.succeed("getent passwd alice").strip().endswith(":/bin/zsh")
+        assert relaxed.succeed("su - alice -c 'zsh -ic \"alias g\" 2>/dev/null </dev/null'").strip() == "g=git"
+        assert relaxed.succeed("fish -c 'echo fish'").strip() == "fish"
+        assert relaxed.succeed("nvim --headless +'echo &number' +q 2>&1").strip() == "1"
+        assert "nvim" in relaxed.succeed("bash -lc 'echo $EDITOR'")
+        relaxed.succeed("cd /tmp && git init -q repo && test \"$(git -C repo symbolic-ref HEAD)\" = refs/heads/trunk")
+        assert "C-a" in relaxed.succeed("tmux -f /etc/tmux.conf new-session -d && tmux show -g prefix; tmux kill-server")
+        assert relaxed.succeed("setsid -w bash -ic hello </dev/null 2>/dev/null").strip() == "hello from bash.bashrc"
+        relaxed.succeed("grep -qx tree_view=1 /etc/htoprc && htop --version")
   '';
 }

@@ -12,7 +12,16 @@
   ./config/timezone.nix
   ./config/users-groups.nix
   ./hardware/redistributable-firmware.nix
+  ./misc/nix.nix
   ./misc/version.nix
+  ./programs/bash.nix
+  ./programs/editors.nix
+  ./programs/fish.nix
+  ./programs/git.nix
+  ./programs/ssh.nix
+  ./programs/tmux.nix
+  ./programs/tools.nix
+  ./programs/zsh.nix
   ./security/sudo.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix

@@ -20,6 +20,8 @@
     # Filesystems
     "fs/ext4" "fs/btrfs" "fs/fat" "fs/nls" "fs/isofs" "fs/squashfs" "fs/overlayfs" "fs/fuse" "fs/9p" "fs/nfs"
     "fs/nfs_common" "fs/lockd" "fs/nfsd" "fs/autofs" "fs/efivarfs" "fs/xfs"
+    # systemd-binfmt registers what packages list in binfmt.d (python3.11 does)
+    "fs/binfmt_misc.ko"
     # Network stacks
     "net/netfilter" "net/ipv4" "net/ipv6" "net/bridge" "net/sched" "net/sunrpc" "net/9p" "net/8021q" "net/llc"
     "net/802" "net/packet" "net/vmw_vsock"
