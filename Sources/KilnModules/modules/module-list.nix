@@ -27,6 +27,8 @@
   ./services/networking/ssh/sshd.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
+  ./services/system/journald.nix
+  ./services/system/timesyncd.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
   ./system/activation/specialisation.nix
