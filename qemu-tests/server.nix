@@ -17,6 +17,7 @@
     programs.tmux = { enable = true; shortcut = "a"; keyMode = "vi"; };
     programs.htop = { enable = true; settings.tree_view = true; };
     programs.bash.shellAliases.hello = "echo hello from bash.bashrc";
+    users.users.bob = { isNormalUser = true; hashedPasswordFile = "/root/bob-hash"; };
   };
   testScript = ''
     start_all()
@@ -73,5 +74,10 @@
         assert "C-a" in relaxed.succeed("tmux -f /etc/tmux.conf new-session -d && tmux show -g prefix; tmux kill-server")
         assert relaxed.succeed("setsid -w bash -ic hello </dev/null 2>/dev/null").strip() == "hello from bash.bashrc"
         relaxed.succeed("grep -qx tree_view=1 /etc/htoprc && htop --version")
+
+    with subtest("hashedPasswordFile: the hash comes from the machine at activation"):
+        relaxed.succeed("grep -q '^bob:!:' /etc/shadow")
+        relaxed.succeed("echo '$6$kiln$0123456789abcdef' > /root/bob-hash && /run/current-system/activate")
+        relaxed.succeed("grep -qF 'bob:$6$kiln$0123456789abcdef:' /etc/shadow")
   '';
 }

@@ -84,6 +84,8 @@ public struct User: Codable, Sendable, Hashable {
     public var extraGroups: [String]
     public var initialPassword: String?
     public var hashedPassword: String?
+    /// A file on the machine holding the hash, read at every activation.
+    public var hashedPasswordFile: String?
 
     public init(name: String, uid: Int? = nil, group: String, home: String, shell: String, isNormalUser: Bool = false,
                 isSystemUser: Bool = false, createHome: Bool = false, description: String = "", extraGroups: [String] = [],

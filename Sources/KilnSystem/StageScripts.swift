@@ -1,5 +1,6 @@
 import KilnPlan
 import KilnStore
+import KilnSupport
 
 /// The generation's stage-2 init and activation script (NixOS: stage-2-init.sh and
 /// system.activationScripts): shell scripts run on the machine, written at build time.
@@ -92,6 +93,24 @@ enum StageScripts {
         """
         for u in users where u.createHome {
             s += "if [ ! -d '\(u.home)' ]; then mkdir -p '\(u.home)'; chown '\(u.name):' '\(u.home)'; chmod 0700 '\(u.home)'; fi\n"
+        }
+        // hashedPasswordFile: the hash comes from the machine at every activation, never
+        // from the image (NixOS reads it at activation too).
+        let fromFiles = users.compactMap { u in u.hashedPasswordFile.map { (u.name, $0) } }
+        if !fromFiles.isEmpty {
+            s += """
+                set_hash_from() { # USER FILE
+                  local h tmp
+                  if [ ! -r "$2" ]; then echo "kiln activation: $2 (users.users.$1.hashedPasswordFile) is missing; $1's password is unchanged" >&2; return 0; fi
+                  h=$(head -n 1 "$2")
+                  case $h in *:*) echo "kiln activation: $2 holds a ':', not a password hash; $1's password is unchanged" >&2; return 0 ;; esac
+                  tmp=$(mktemp /etc/.kiln-shadow.XXXXXX)
+                  H=$h awk -F: -v OFS=: -v u="$1" '$1 == u { $2 = ENVIRON["H"] } { print }' /etc/shadow >"$tmp"
+                  chown 0:42 "$tmp"; chmod 0640 "$tmp"; mv -f "$tmp" /etc/shadow
+                }
+
+                """
+            for (name, file) in fromFiles { s += "set_hash_from \(Tool.shellQuoted([name, file]))\n" }
         }
         return s
     }

@@ -142,6 +142,13 @@ final class GenerationTests: XCTestCase {
         XCTAssertNil(SystemPath.resolve("../../../x", from: "usr/bin/z"), "a link that climbs out of its package")
     }
 
+    func testHashedPasswordFileIsReadAtActivation() {
+        var bob = user("bob", normal: true)
+        bob.hashedPasswordFile = "/run/secrets/bob's hash"
+        let script = StageScripts.activate(bash: "/bin/bash", etc: GeneratedObject(name: "etc"), users: [bob])
+        XCTAssertTrue(script.contains("set_hash_from bob '/run/secrets/bob'\\''s hash'\n"), script)
+    }
+
     func testEmptyHostNameLeavesHostnameToTheMachine() throws {
         var p = plan(.ext4, users: [user("root", uid: 0)])
         p.hostName = ""

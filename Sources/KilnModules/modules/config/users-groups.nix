@@ -104,6 +104,16 @@ let
           login. Wins over initialPassword. Neither set: the account has no password.
         '';
       };
+      hashedPasswordFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/run/secrets/alice-password";
+        description = ''
+          A file on the machine whose first line is the password hash; every activation sets
+          the account's password from it (so the hash is never in the image or the store).
+          A missing file leaves the password as it is, with a message in the boot log.
+        '';
+      };
       password = mkOption {
         type = types.nullOr types.str;
         default = null;

@@ -27,7 +27,7 @@ let
 
   user = u: nonNull {
     inherit (u) name uid group home shell isNormalUser isSystemUser createHome description extraGroups
-      initialPassword hashedPassword;
+      initialPassword hashedPassword hashedPasswordFile;
   };
   group = g: nonNull { inherit (g) name gid members; };
   etcFile = name: e: nonNull {
