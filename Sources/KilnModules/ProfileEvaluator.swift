@@ -120,12 +120,30 @@ public struct ProfileEvaluator: Sendable {
         let dir = Embedded.modulesDirectory
         let lib = try ev.evalFile(dir + "/lib.nix")
         let evalModules = try ev.evalFile(dir + "/eval-modules.nix")
-        let pkgs = Value.attrs(AttrSet([:], fallback: { name in
+        // pkgs.NAME is Debian's package NAME, or the one nixpkgs-names.nix says a nixpkgs
+        // name means; pkgs.python3Packages.X is python3-X and so on for the package sets.
+        guard case .attrs(let nixpkgsNames) = try ev.evalFile(dir + "/nixpkgs-names.nix") else {
+            throw ConfigError(message: "\(dir)/nixpkgs-names.nix must be an attribute set")
+        }
+        func package(_ debian: String) -> Value {
             Value.attrs(AttrSet([
                 "_type": Thunk(value: .str("package")),
-                "pname": Thunk(value: .str(name)),
-                "name": Thunk(value: .str(name)),
+                "pname": Thunk(value: .str(debian)),
+                "name": Thunk(value: .str(debian)),
             ]))
+        }
+        func packageSet(_ debianName: @escaping @Sendable (String) -> String) -> Value {
+            Value.attrs(AttrSet([:], fallback: { name in package(debianName(name)) }))
+        }
+        let sets: [String: Value] = [
+            "python3Packages": packageSet { "python3-" + $0.lowercased().replacingOccurrences(of: "_", with: "-") },
+            "perlPackages": packageSet { "lib" + $0.lowercased().replacingOccurrences(of: "::", with: "-") + "-perl" },
+            "nodePackages": packageSet { "node-" + $0.lowercased() },
+        ]
+        let pkgs = Value.attrs(AttrSet([:], fallback: { name in
+            if let set = sets[name] { return set }
+            if let mapped = nixpkgsNames[name], let debian = try ev.force(mapped).stringValue { return package(debian) }
+            return package(name)
         }))
         let specialArgs = Value.attrs(AttrSet([
             "pkgs": Thunk(value: pkgs),

@@ -279,6 +279,19 @@ check "the login prompt names the host" grep -q "minimal login:" "$work/out/cons
 grep -o "login prompt after [0-9.]* s" <<<"$out" | awk '{print "TIMING boot-to-login", $4}'
 timing boot-and-login-total "$(echo "$t1 - $t0" | bc)"
 
+# ---- nixpkgs names: every Debian package nixpkgs-names.nix maps a nixpkgs name to is in the
+# host's APT indexes (the archive the builds resolve from), and a profile written with
+# nixpkgs names asks for those Debian packages.
+names=$(kiln eval --strict --json -E 'builtins.attrValues (import /__kiln__/modules/nixpkgs-names.nix)' | tr -d '[]"' | tr ',' '\n' | sort -u)
+missing=$(for n in $names; do apt-cache show --no-all-versions "$n" >/dev/null 2>&1 || echo "$n"; done)
+check "every Debian package nixpkgs-names.nix names is in the APT indexes ($(wc -w <<<"$names") names${missing:+; missing: $missing})" test -z "$missing"
+cat >"$work/p/nixpkgs-names.nix" <<'EOF2'
+{ pkgs, ... }: { environment.systemPackages = with pkgs; [ gnumake fd dig python3Packages.requests perlPackages.JSON nodePackages.ws ]; }
+EOF2
+out=$(kiln eval --strict --json "$work/p/nixpkgs-names.nix" -A config.environment.systemPackages 2>&1)
+check "nixpkgs names mean Debian's packages (gnumake: make, fd: fd-find, dig: bind9-dnsutils, python3Packages.requests: python3-requests, perlPackages.JSON: libjson-perl, nodePackages.ws: node-ws)" \
+  python3 -c 'import json, sys; sys.exit(not {"make", "fd-find", "bind9-dnsutils", "python3-requests", "libjson-perl", "node-ws"} <= {p["pname"] for p in json.loads(sys.argv[1])})' "$out"
+
 echo "---- timings"
 cat "$work/timings"
 echo "$passed passed, $failed failed"
