@@ -18,6 +18,8 @@
     programs.htop = { enable = true; settings.tree_view = true; };
     programs.bash.shellAliases.hello = "echo hello from bash.bashrc";
     users.users.bob = { isNormalUser = true; hashedPasswordFile = "/root/bob-hash"; };
+    services.cron = { enable = true; systemCronJobs = [ "* * * * * root date >> /tmp/cron-ran" ]; };
+    services.logrotate = { enable = true; settings."/var/log/kiln-test.log" = { rotate = 3; missingok = true; compress = true; }; };
   };
   testScript = ''
     start_all()
@@ -79,5 +81,12 @@
         relaxed.succeed("grep -q '^bob:!:' /etc/shadow")
         relaxed.succeed("echo '$6$kiln$0123456789abcdef' > /root/bob-hash && /run/current-system/activate")
         relaxed.succeed("grep -qF 'bob:$6$kiln$0123456789abcdef:' /etc/shadow")
+
+    with subtest("cron runs /etc/crontab's jobs; logrotate's timer and configuration"):
+        relaxed.wait_until_succeeds("test -s /tmp/cron-ran", timeout=90)
+        relaxed.succeed("systemctl is-active logrotate.timer")
+        status, out = relaxed.execute("echo x > /var/log/kiln-test.log && logrotate -v -f /etc/logrotate.d/kiln 2>&1 && test -e /var/log/kiln-test.log.1.gz")
+        assert status == 0, f"logrotate: {status} {out}"
+        relaxed.succeed("systemctl start logrotate.service")
   '';
 }

@@ -23,8 +23,10 @@
   ./programs/tools.nix
   ./programs/zsh.nix
   ./security/sudo.nix
+  ./services/logging/logrotate.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
+  ./services/scheduling/cron.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
   ./services/system/journald.nix
