@@ -20,6 +20,7 @@
     users.users.bob = { isNormalUser = true; hashedPasswordFile = "/root/bob-hash"; };
     services.cron = { enable = true; systemCronJobs = [ "* * * * * root date >> /tmp/cron-ran" ]; };
     services.logrotate = { enable = true; settings."/var/log/kiln-test.log" = { rotate = 3; missingok = true; compress = true; }; };
+    services.redis.servers."" = { enable = true; settings.maxmemory = "32mb"; };
   };
   testScript = ''
     start_all()
@@ -88,5 +89,13 @@
         status, out = relaxed.execute("echo x > /var/log/kiln-test.log && logrotate -v -f /etc/logrotate.d/kiln 2>&1 && test -e /var/log/kiln-test.log.1.gz")
         assert status == 0, f"logrotate: {status} {out}"
         relaxed.succeed("systemctl start logrotate.service")
+
+    with subtest("services.redis.servers: a server answers on its port and its socket, with its settings"):
+        relaxed.wait_for_unit("redis.service")
+        relaxed.wait_for_open_port(6379)
+        assert relaxed.succeed("redis-cli ping").strip() == "PONG"
+        relaxed.succeed("redis-cli -s /run/redis/redis.sock set kiln works")
+        assert relaxed.succeed("redis-cli get kiln").strip() == "works"
+        assert "33554432" in relaxed.succeed("redis-cli config get maxmemory")
   '';
 }

@@ -23,6 +23,7 @@
   ./programs/tools.nix
   ./programs/zsh.nix
   ./security/sudo.nix
+  ./services/databases/redis.nix
   ./services/logging/logrotate.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
