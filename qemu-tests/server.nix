@@ -21,6 +21,14 @@
     services.cron = { enable = true; systemCronJobs = [ "* * * * * root date >> /tmp/cron-ran" ]; };
     services.logrotate = { enable = true; settings."/var/log/kiln-test.log" = { rotate = 3; missingok = true; compress = true; }; };
     services.redis.servers."" = { enable = true; settings.maxmemory = "32mb"; };
+    services.postgresql = {
+      enable = true;
+      ensureDatabases = [ "kiln" ];
+      ensureUsers = [ { name = "kiln"; ensureDBOwnership = true; } ];
+      initialScript = ./postgresql-initial.sql;
+      settings.max_connections = 42;
+    };
+    services.postgresqlBackup = { enable = true; databases = [ "kiln" ]; };
   };
   testScript = ''
     start_all()
@@ -97,5 +105,17 @@
         relaxed.succeed("redis-cli -s /run/redis/redis.sock set kiln works")
         assert relaxed.succeed("redis-cli get kiln").strip() == "works"
         assert "33554432" in relaxed.succeed("redis-cli config get maxmemory")
+
+    with subtest("services.postgresql: initdb, initialScript once, ensureDatabases and ensureUsers, settings"):
+        relaxed.wait_for_unit("postgresql.service")
+        q = "runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -X -tA -h /run/postgresql -d postgres -c "
+        assert relaxed.succeed(q + "'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $$kiln$$'").strip() == "kiln"
+        assert relaxed.succeed(q + "'SELECT count(*) FROM kiln_initial'").strip() == "1"
+        assert relaxed.succeed(q + "'SHOW max_connections'").strip() == "42"
+        relaxed.succeed("systemctl restart postgresql.service")
+        assert relaxed.succeed(q + "'SELECT count(*) FROM kiln_initial'").strip() == "1"
+        relaxed.succeed("systemctl is-active postgresqlBackup-kiln.timer")
+        relaxed.succeed("systemctl start postgresqlBackup-kiln.service")
+        assert "CREATE DATABASE kiln" in relaxed.succeed("zcat /var/backup/postgresql/kiln.sql.gz")
   '';
 }

@@ -23,6 +23,8 @@
   ./programs/tools.nix
   ./programs/zsh.nix
   ./security/sudo.nix
+  ./services/backup/postgresql-backup.nix
+  ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/logging/logrotate.nix
   ./services/networking/firewall.nix
