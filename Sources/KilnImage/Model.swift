@@ -41,11 +41,14 @@ public enum ImageSizing {
 }
 
 enum Ext4Layout {
-    /// Inodes for the listed entries plus slack for the running system (one per 16 KiB like
-    /// mke2fs, at least entries + 25% + 4096).
+    /// Inodes for the listed entries plus room for the running system's next generations
+    /// (one per 16 KiB like mke2fs, at least twice the entries + 8192): a kiln switch brings
+    /// a new system path, a forest of one link per package file, nearly as many entries as
+    /// the first generation's; with only a quarter spare, a switch ran out of inodes while
+    /// the disk had 100 MB free.
     static func inodeCount(entryCount: Int, sizeBytes: UInt64) -> UInt64 {
         let entries = UInt64(max(entryCount, 0))
-        return max(sizeBytes / 16384, entries + entries / 4 + 4096)
+        return max(sizeBytes / 16384, 2 * entries + 8192)
     }
 }
 

@@ -283,7 +283,8 @@ timing boot-and-login-total "$(echo "$t1 - $t0" | bc)"
 # host's APT indexes (the archive the builds resolve from), and a profile written with
 # nixpkgs names asks for those Debian packages.
 names=$(kiln eval --strict --json -E 'builtins.attrValues (import /__kiln__/modules/nixpkgs-names.nix)' | tr -d '[]"' | tr ',' '\n' | sort -u)
-missing=$(for n in $names; do apt-cache show --no-all-versions "$n" >/dev/null 2>&1 || echo "$n"; done)
+# One apt-cache call for all of them (one per name took a minute): the names it has no record for.
+missing=$(comm -13 <(apt-cache show --no-all-versions $names 2>/dev/null | sed -n 's/^Package: //p' | sort -u) <(printf '%s\n' $names | sort -u) | tr '\n' ' ')
 check "every Debian package nixpkgs-names.nix names is in the APT indexes ($(wc -w <<<"$names") names${missing:+; missing: $missing})" test -z "$missing"
 cat >"$work/p/nixpkgs-names.nix" <<'EOF2'
 { pkgs, ... }: { environment.systemPackages = with pkgs; [ gnumake fd dig python3Packages.requests perlPackages.JSON nodePackages.ws ]; }
