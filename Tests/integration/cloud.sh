@@ -30,8 +30,7 @@ since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
 start=$(now)
 work=$(mktemp -d /tmp/kiln-cloud.XXXXXX)
 chmod 0755 "$work"
-qemu_pids=()
-trap 'for p in "${qemu_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 
 # Kiln, the profiles as in the repository, readable by the build user.
 mkdir -p "$work/bin" "$work/src/profiles" "$work/src/Tests/integration/cloud" "$work/out"

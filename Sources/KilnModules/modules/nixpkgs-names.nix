@@ -1,5 +1,6 @@
 # nixpkgs attribute names people write in configuration.nix, and the Debian package each
-# means, where the two differ (`pkgs.NAME` is otherwise Debian's package NAME). Sets of
+# means (`pkgs.NAME` is otherwise Debian's package NAME). Most differ; the common ones that
+# are the same are listed too, so the suite's check below catches Debian renaming them. Sets of
 # packages: pkgs.python3Packages.X is python3-X, pkgs.perlPackages.X is libX-perl,
 # pkgs.nodePackages.X is node-X (ProfileEvaluator.swift). The integration suite checks that
 # every Debian name here is in the host's APT indexes.
