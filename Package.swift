@@ -85,8 +85,10 @@ let package = Package(
         // the rest), kiln verify, kiln inspect, kiln diff.
         .target(name: "KilnInspect", dependencies: ["KilnImage", "KilnStore", "KilnSupport", "KilnPrimitives", "CGuestfs", "CArchive",
                                                     .product(name: "Crypto", package: "swift-crypto")]),
-        // VM tests: test files, building their nodes, QEMU machines, the driver and its script.
-        .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnSupport", "NixLang"]),
+        // VM tests: test files, building their nodes, QEMU machines, and the driver that runs
+        // the test script in python3 (driver/kiln_test_driver.py, embedded as the modules are).
+        .target(name: "KilnVMTest", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnPrimitives", "KilnSupport", "NixLang"],
+                exclude: ["driver", "embed.txt"], plugins: ["EmbedFiles"]),
         .executableTarget(name: "kiln", dependencies: [
             "CMimalloc", "NixLang", "KilnPlan", "KilnPrimitives", "KilnModules", "KilnStore", "KilnBuild", "KilnDeploy", "KilnImage", "KilnInspect", "KilnVMTest",
             "KilnSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,6 +109,6 @@ let package = Package(
         .testTarget(name: "KilnBuildTests", dependencies: ["KilnBuild", "KilnSupport"]),
         .testTarget(name: "KilnDeployTests", dependencies: ["KilnDeploy", "KilnStore", "KilnSupport"]),
         .testTarget(name: "KilnInspectTests", dependencies: ["KilnInspect", "KilnImage", "KilnStore", "KilnSupport"]),
-        .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnSupport"]),
+        .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnModules", "KilnSupport"]),
     ]
 )

@@ -59,11 +59,11 @@
     with subtest("alice logs in on the console with her password"):
         server.wait_for_unit("serial-getty@ttyS0.service")
         server.wait_for_console_text("server login: ")
-        server.send_chars("alice\n")
+        server.send_console("alice\n")
         server.wait_for_console_text("Password: ")
-        server.send_chars("wonderland\n")
+        server.send_console("wonderland\n")
         server.wait_for_console_text(r"\$ ")
-        server.send_chars("id -nG > /tmp/alice-groups\n")
+        server.send_console("id -nG > /tmp/alice-groups\n")
         server.wait_for_file("/tmp/alice-groups")
         assert "wheel" in server.succeed("cat /tmp/alice-groups").split()
 

@@ -14,11 +14,25 @@ public struct MachineSpec: Sendable {
     public var consoleDevice: String
     /// `-netdev socket,udp=…` ports: the hub's and this machine's own; nil for no network.
     public var network: (hubPort: UInt16, ownPort: UInt16, mac: String)?
+    /// Where its boot is saved for reruns (nil: always boot).
+    public var snapshotSlot: VMSnapshots.Slot?
 
     public init(name: String, config: MachineConfig, consoleDevice: String = "ttyS0",
-                network: (hubPort: UInt16, ownPort: UInt16, mac: String)? = nil) {
+                network: (hubPort: UInt16, ownPort: UInt16, mac: String)? = nil, snapshotSlot: VMSnapshots.Slot? = nil) {
         self.name = name; self.config = config; self.consoleDevice = consoleDevice; self.network = network
+        self.snapshotSlot = snapshotSlot
     }
+}
+
+/// How a machine's first start goes; later starts (after a shutdown) boot its disk.
+enum FirstBoot: Sendable {
+    case boot
+    /// Load the saved state instead of booting; the drive is an overlay of the saved disk.
+    /// If QEMU cannot load it, the slot is dropped and the machine boots `image`.
+    case restore(state: String, slot: VMSnapshots.Slot, image: String, imageFormat: String)
+    /// Boot, and save the state when the backdoor first answers: the drive is the pair's new
+    /// disk, and writes move to `overlay` from then on.
+    case save(slot: VMSnapshots.Slot, tag: String, overlay: String)
 }
 
 /// The NixOS test driver's `Machine`: a QEMU process with its serial console on a pipe, a
@@ -45,11 +59,19 @@ public final class TestMachine: @unchecked Sendable {
     private var startedAt: Date?
     /// Seconds from `start()` to the first command that succeeded, for the speed report.
     public private(set) var firstSuccessAfter: Double?
+    /// The disk QEMU runs on (an overlay: the image is never written) and its format.
+    private var drive: (path: String, format: String)
+    private var firstBoot: FirstBoot
+    /// Whether the first start loaded a saved boot, for the speed report.
+    public private(set) var restoredFromSnapshot = false
 
     static let banner = "Spawning backdoor root shell..."
 
-    public init(spec: MachineSpec, outputDirectory: String, socketDirectory: String, logger: TestLogger, defaultTimeout: Double) {
+    init(spec: MachineSpec, outputDirectory: String, socketDirectory: String, logger: TestLogger, defaultTimeout: Double,
+         firstBoot: FirstBoot = .boot) {
         self.name = spec.name
+        self.drive = (spec.config.image, spec.config.format)
+        self.firstBoot = firstBoot
         self.spec = spec
         self.outputDirectory = outputDirectory
         self.socketDirectory = socketDirectory
@@ -67,6 +89,8 @@ public final class TestMachine: @unchecked Sendable {
     /// screenshots and the test LAN. Without `-no-reboot`, so `reboot()` works.
     public var commandLine: [String] {
         var c = spec.config
+        c.image = drive.path
+        c.format = drive.format
         let backdoorPath = socketDirectory + "/\(name).shell"
         let qmpPath = socketDirectory + "/\(name).qmp"
         c.extraArguments += [
@@ -85,7 +109,10 @@ public final class TestMachine: @unchecked Sendable {
     /// Boots the machine (a no-op when it runs already).
     public func start() throws {
         if isRunning { return }
-        let cmd = commandLine
+        var cmd = commandLine
+        if case .restore(let state, _, _, _) = firstBoot {
+            cmd += ["-incoming", "exec:zstd -dcq '" + state.replacingOccurrences(of: "'", with: "'\\''") + "'"]
+        }
         guard let qemu = Tool.which(cmd[0]) else { throw KilnError("\(cmd[0]) is not installed", hint: "run scripts/install-deps.sh") }
         for s in ["shell", "qmp"] { try? FileManager.default.removeItem(atPath: socketDirectory + "/\(name).\(s)") }
         logger.log("starting (\(spec.config.accelerator.rawValue), \(spec.config.architecture.rawValue))", machine: name)
@@ -118,6 +145,80 @@ public final class TestMachine: @unchecked Sendable {
         guard let qmp, try qmp.readUntil("QMP", deadline: deadline) != nil else { throw failure("QEMU's monitor did not greet") }
         try qmp.write("{\"execute\":\"qmp_capabilities\"}\n")
         guard try qmp.readUntil("return", deadline: deadline) != nil else { throw failure("QEMU's monitor did not answer") }
+        if case .restore(_, let slot, let image, let imageFormat) = firstBoot {
+            firstBoot = .boot
+            do {
+                try resumeSavedBoot()
+            } catch {
+                // A state this QEMU cannot load (another QEMU version, a damaged file): boot.
+                logger.log("the saved boot did not load (\(error.kilnMessage.split(separator: "\n").first ?? "")); booting instead", machine: name)
+                kill()
+                slot.discard()
+                try Tool.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", imageFormat, "-b", image, drive.path])
+                try start()
+            }
+        }
+    }
+
+    /// Waits for QEMU to load the saved state, then sets the guest's clock (it stood still
+    /// since the save) through the backdoor, which answers at once: it had just started.
+    private func resumeSavedBoot() throws {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            let status = (try qmpCommand("query-status") as? [String: Any])?["status"] as? String
+            if status == "running" { break }
+            // The state was saved with the machine stopped, and QEMU keeps that run state.
+            if status == "paused" { try qmpCommand("cont"); continue }
+            if !isRunning { throw failure("QEMU exited while loading the saved boot") }
+            if Date() > deadline { throw failure("QEMU did not load the saved boot within 60 s (status \(status ?? "?"))") }
+            usleep(20_000)
+        }
+        let loaded = startedAt.map { Date().timeIntervalSince($0) } ?? 0
+        shellReady = true
+        restoredFromSnapshot = true
+        // Not waited for (it prints nothing): the first command then comes as soon as it can.
+        try backdoor?.write("date -u -s @\(Int(Date().timeIntervalSince1970)) >/dev/null 2>&1\n")
+        logger.log(String(format: "resumed its saved boot: running %.1f s after start", loaded), machine: name)
+    }
+
+    /// Saves the machine's state (QEMU's migration stream) and freezes its disk at this
+    /// moment, for the next run of an unchanged machine. A failure only costs the speed-up.
+    private func saveBoot(slot: VMSnapshots.Slot, tag: String, overlay: String) {
+        let t0 = Date()
+        let pair = slot.paths(tag)
+        do {
+            try qmpCommand("stop")
+            defer { _ = try? qmpCommand("cont") }
+            try qmpCommand("migrate-set-parameters", ["max-bandwidth": 1 << 40])
+            let partial = pair.state + ".part"
+            // Written under another name and renamed when zstd is done, so a whole file is all
+            // another run can find.
+            func q(_ p: String) -> String { "'" + p.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            try qmpCommand("migrate", ["uri": "exec:zstd -q -1 -o \(q(partial)) && mv \(q(partial)) \(q(pair.state))"])
+            let deadline = Date().addingTimeInterval(120)
+            while true {
+                let info = try qmpCommand("query-migrate") as? [String: Any]
+                let status = info?["status"] as? String ?? ""
+                if status == "completed" { break }
+                if status == "failed" || status == "cancelled" { throw KilnError("migration \(status): \(info?["error-desc"] ?? "")") }
+                if Date() > deadline { throw KilnError("saving took over 120 s") }
+                usleep(50_000)
+            }
+            // The disk as it is now stays in the pair; the machine writes on a new overlay.
+            try qmpCommand("blockdev-snapshot-sync", ["device": "virtio0", "snapshot-file": overlay, "format": "qcow2"])
+            drive = (overlay, "qcow2")
+            // QEMU reports completion when its end of the pipe is closed; zstd may still be writing.
+            let written = Date().addingTimeInterval(30)
+            while !FileManager.default.fileExists(atPath: pair.state) {
+                if Date() > written { throw KilnError("zstd did not finish writing \(pair.state)") }
+                usleep(20_000)
+            }
+            try slot.publish(tag)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: pair.state)[.size] as? UInt64) ?? 0) >> 20
+            logger.log(String(format: "saved its boot for reruns (%llu MiB, %.1f s)", size, Date().timeIntervalSince(t0)), machine: name)
+        } catch {
+            logger.log("could not save its boot for reruns: \(error.kilnMessage)", machine: name)
+        }
     }
 
     private func consoleReceived(_ d: Data) {
@@ -192,6 +293,10 @@ public final class TestMachine: @unchecked Sendable {
             }
         }
         shellReady = true
+        if case .save(let slot, let tag, let overlay) = firstBoot {
+            firstBoot = .boot
+            saveBoot(slot: slot, tag: tag, overlay: overlay)
+        }
     }
 
     /// Runs `command` under `bash -euo pipefail` in the guest; returns its exit status and stdout.
@@ -232,13 +337,20 @@ public final class TestMachine: @unchecked Sendable {
     @discardableResult
     public func monitor(_ command: String) throws -> String {
         if !isRunning { try start() }
+        return (try qmpCommand("human-monitor-command", ["command-line": command]) as? String) ?? ""
+    }
+
+    /// Runs a QMP command and returns its `return` value (events in between are skipped).
+    @discardableResult
+    func qmpCommand(_ command: String, _ arguments: [String: Any]? = nil) throws -> Any {
         guard let qmp else { throw failure("has no monitor connection") }
-        let arg = String(decoding: try JSONSerialization.data(withJSONObject: ["execute": "human-monitor-command", "arguments": ["command-line": command]]), as: UTF8.self)
-        try qmp.write(arg + "\n")
+        var request: [String: Any] = ["execute": command]
+        if let arguments { request["arguments"] = arguments }
+        try qmp.write(String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self) + "\n")
         let deadline = Date().addingTimeInterval(30)
         while let l = try qmp.readLine(deadline: deadline) {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any] else { continue }
-            if let r = obj["return"] { return (r as? String) ?? "" }
+            if let r = obj["return"] { return r }
             if let e = obj["error"] as? [String: Any] { throw failure("monitor command '\(command)' failed: \(e["desc"] ?? e)") }
         }
         throw failure("the monitor did not answer '\(command)' within 30 s")

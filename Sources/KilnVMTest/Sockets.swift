@@ -11,7 +11,7 @@ final class LineSocket: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private(set) var closed = false
 
-    private init(fd: Int32) { self.fd = fd }
+    fileprivate init(fd: Int32) { self.fd = fd }
     deinit { if !closed { close(fd) } }
 
     /// Connects to `path`, retrying until `deadline` (QEMU creates the socket shortly after it starts).
@@ -19,17 +19,8 @@ final class LineSocket: @unchecked Sendable {
         while true {
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw KilnError("socket(): \(String(cString: strerror(errno)))") }
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-                close(fd)
-                throw KilnError("the socket path \(path) is too long for a Unix socket")
-            }
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                for (i, b) in bytes.enumerated() { raw[i] = b }
-                raw[bytes.count] = 0
-            }
+            var addr: sockaddr_un
+            do { addr = try unixAddress(path) } catch { close(fd); throw error }
             let rc = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
@@ -88,6 +79,61 @@ final class LineSocket: @unchecked Sendable {
 
     func shutdown() {
         if !closed { closed = true; close(fd) }
+    }
+}
+
+/// The sockaddr of a Unix socket path. - Throws: when the path does not fit (108 bytes).
+fileprivate func unixAddress(_ path: String) throws -> sockaddr_un {
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        throw KilnError("the socket path \(path) is too long for a Unix socket")
+    }
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        for (i, b) in bytes.enumerated() { raw[i] = b }
+        raw[bytes.count] = 0
+    }
+    return addr
+}
+
+/// A listening Unix stream socket: the test driver (python3) connects to kiln through one.
+final class ListeningSocket: @unchecked Sendable {
+    private let fd: Int32
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        unlink(path)
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw KilnError("socket(): \(String(cString: strerror(errno)))") }
+        var addr: sockaddr_un
+        do { addr = try unixAddress(path) } catch { close(fd); throw error }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0, listen(fd, 1) == 0 else {
+            let err = String(cString: strerror(errno))
+            close(fd)
+            throw KilnError("cannot listen on \(path): \(err)")
+        }
+    }
+
+    deinit { close(fd); unlink(path) }
+
+    /// The first connection, or an error when `deadline` passes or `alive` turns false first.
+    func accept(deadline: Date, alive: () -> Bool) throws -> LineSocket {
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&pfd, 1, 200)
+            if r > 0 {
+                let c = Glibc.accept(fd, nil, nil)
+                if c >= 0 { return LineSocket(fd: c) }
+                if errno != EINTR && errno != EAGAIN { throw KilnError("accept on \(path): \(String(cString: strerror(errno)))") }
+            }
+            if !alive() { throw KilnError("the test driver exited before it connected") }
+            if Date() > deadline { throw KilnError("the test driver did not connect within 30 s") }
+        }
     }
 }
 

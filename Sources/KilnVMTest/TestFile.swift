@@ -9,7 +9,12 @@ public struct TestFile: Sendable {
     public var path: String
     public var name: String
     public var nodes: [String]
+    /// The script when the file gives it as a string; a function of `{ nodes, ... }` is
+    /// called once the nodes are evaluated (`renderScript`), and this is empty until then.
     public var testScript: String
+    public var scriptIsFunction = false
+    /// The line of the `testScript` attribute in the file, where the script's text is looked for.
+    public var scriptAttributeLine: Int?
     /// The test's `hardware`: a shipped description's name or a file's path.
     public var hardware: String?
     /// Units that may have failed when the script ends (`allowedFailedUnits`; "*": any).
@@ -41,7 +46,8 @@ public struct TestFile: Sendable {
         var name = fields.name ?? ""
         if name.isEmpty { name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
         name = name.replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "-", options: .regularExpression)
-        return TestFile(path: path, name: name, nodes: fields.nodes, testScript: fields.testScript, hardware: fields.hardware,
+        return TestFile(path: path, name: name, nodes: fields.nodes, testScript: fields.testScript,
+                        scriptIsFunction: fields.scriptIsFunction, scriptAttributeLine: fields.scriptLine, hardware: fields.hardware,
                         allowedFailedUnits: fields.allowedFailedUnits)
     }
 
@@ -50,42 +56,33 @@ public struct TestFile: Sendable {
         var name: String?
         var nodes: [String]
         var testScript: String
+        var scriptIsFunction: Bool
+        var scriptLine: Int?
         var hardware: String?
         var allowedFailedUnits: [String]
     }
 
     private static func evaluate(_ path: String) throws -> Fields {
         let ev = Evaluator(io: KilnEvalIO())
-        var test = try ev.evalFile(path)
-        if test.isFunction {
-            // A test may be a function of { lib, pkgs, ... }, as nixpkgs' tests are. pkgs is
-            // empty here: only the nodes, built as profiles, see packages. A function of
-            // `config` is a module, the usual mistake being a profile given instead of a test.
-            let required = try requiredArguments(ev, test)
-            if required.contains("config") {
-                throw KilnError("test file '\(path)' is a module (a function of config), not a test; kiln build builds profiles",
-                                hint: shape)
-            }
-            let unknown = required.subtracting(["lib", "pkgs"])
-            if !unknown.isEmpty {
-                throw KilnError("test file '\(path)' is a function taking \(unknown.sorted().joined(separator: ", ")), but kiln test gives a test only lib and pkgs",
-                                hint: shape)
-            }
-            let lib = Thunk(lazy: { try ev.evalFile(Embedded.modulesDirectory + "/lib.nix") })
-            test = try ev.call(test, .attrs(AttrSet(["lib": lib, "pkgs": Thunk(value: .attrs(AttrSet()))])))
-        }
-        guard test.attrsValue != nil else {
-            throw KilnError("test file '\(path)' evaluates to \(describe(test)), not an attribute set", hint: shape)
-        }
-        let nodes = try ev.attr(test, "nodes"), script = try ev.attr(test, "testScript")
-        if nodes == nil && script == nil {
+        let test = try evaluateTest(ev, path)
+        // NixOS's older single-machine form: `machine = { … };` is nodes.machine.
+        var nodes = try ev.attr(test, "nodes")
+        let single = nodes == nil ? try ev.attr(test, "machine") : nil
+        let script = try ev.attr(test, "testScript")
+        if nodes == nil && single == nil && script == nil {
             throw KilnError("test file '\(path)' has no nodes and no testScript: it looks like a profile (kiln build builds those), not a test",
                             hint: shape)
         }
         guard let script else { throw KilnError("test file '\(path)' has no testScript", hint: shape) }
-        guard let testScript = script.stringValue else {
-            throw KilnError("the testScript of test file '\(path)' is \(describe(script)), not a string", hint: shape)
+        var testScript = ""
+        if !script.isFunction {
+            guard let s = script.stringValue else {
+                throw KilnError("the testScript of test file '\(path)' is \(describe(script)), not a string or a function of { nodes, ... }",
+                                hint: shape)
+            }
+            testScript = s
         }
+        if single != nil { nodes = .attrs(AttrSet(["machine": Thunk(value: .attrs(AttrSet()))])) }
         var nodeNames: [String] = []
         if let nodes {
             guard let set = nodes.attrsValue else {
@@ -120,7 +117,79 @@ public struct TestFile: Sendable {
                 allowed.append(s)
             }
         }
-        return Fields(name: name, nodes: nodeNames, testScript: testScript, hardware: hardware, allowedFailedUnits: allowed)
+        let getPos = try ev.evalString("builtins.unsafeGetAttrPos \"testScript\"", fileName: "«kiln»", baseDirectory: "/")
+        let line = try ev.attr(try ev.call(getPos, test), "line")?.intValue.map { Int($0) }
+        return Fields(name: name, nodes: nodeNames, testScript: testScript, scriptIsFunction: script.isFunction, scriptLine: line,
+                      hardware: hardware, allowedFailedUnits: allowed)
+    }
+
+    /// The test file's attribute set: the file, called with `lib` and `pkgs` when it is a
+    /// function as nixpkgs' tests are.
+    private static func evaluateTest(_ ev: Evaluator, _ path: String) throws -> Value {
+        var test = try ev.evalFile(path)
+        if test.isFunction {
+            // A test may be a function of { lib, pkgs, ... }, as nixpkgs' tests are. pkgs is
+            // empty here: only the nodes, built as profiles, see packages. A function of
+            // `config` is a module, the usual mistake being a profile given instead of a test.
+            let required = try requiredArguments(ev, test)
+            if required.contains("config") {
+                throw KilnError("test file '\(path)' is a module (a function of config), not a test; kiln build builds profiles",
+                                hint: shape)
+            }
+            let unknown = required.subtracting(["lib", "pkgs"])
+            if !unknown.isEmpty {
+                throw KilnError("test file '\(path)' is a function taking \(unknown.sorted().joined(separator: ", ")), but kiln test gives a test only lib and pkgs",
+                                hint: shape)
+            }
+            let lib = Thunk(lazy: { try ev.evalFile(Embedded.modulesDirectory + "/lib.nix") })
+            test = try ev.call(test, .attrs(AttrSet(["lib": lib, "pkgs": Thunk(value: .attrs(AttrSet()))])))
+        }
+        guard test.attrsValue != nil else {
+            throw KilnError("test file '\(path)' evaluates to \(describe(test)), not an attribute set", hint: shape)
+        }
+        return test
+    }
+
+    /// The script of a test whose `testScript` is a function of `{ nodes, ... }`, as NixOS
+    /// calls it: `nodes.<name>.config` (and `.options`) is that node's evaluated configuration.
+    /// - Parameter nodeProfiles: each node's generated profile (`nodeProfile`).
+    public func renderScript(nodeProfiles: [String: String], hardware: Hardware) throws -> String {
+        if !scriptIsFunction { return testScript }
+        let path = self.path
+        return try ProfileEvaluator(profile: nil, hardware: hardware).withEvaluator { ev in
+            let test = try Self.evaluateTest(ev, path)
+            guard let function = try ev.attr(test, "testScript") else { throw KilnError("test file '\(path)' has no testScript") }
+            var nodes: [String: Thunk] = [:]
+            for (name, profile) in nodeProfiles {
+                nodes[name] = Thunk(lazy: {
+                    try ProfileEvaluator(profile: profile, hardware: hardware).moduleResult(ev)
+                })
+            }
+            let script = try ev.call(function, .attrs(AttrSet(["nodes": Thunk(value: .attrs(AttrSet(nodes)))])))
+            guard let text = script.stringValue else {
+                throw KilnError("the testScript function of test file '\(path)' returns \(Self.describe(script)), not a string")
+            }
+            return text
+        }
+    }
+
+    /// The line of the file where `script` (the testScript's text) starts, found by its first
+    /// lines that have text: an indented string keeps its lines, so the script's line N is the
+    /// file's line (start + N - 1). 0 when it cannot be found (a script built by functions).
+    public func scriptFirstLine(_ script: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        let fileLines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let scriptLines = script.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let from = max(0, (scriptAttributeLine ?? 1) - 1)
+        // Lines with `${…}` differ in the file; look for the first few that do not.
+        let anchors = scriptLines.indices.filter { !scriptLines[$0].isEmpty }.prefix(6)
+        guard from < fileLines.count else { return 0 }
+        for start in from..<fileLines.count {
+            let matches = anchors.filter { i in start + i < fileLines.count && fileLines[start + i] == scriptLines[i] }
+            // The first line that has text, and at least half of the others.
+            if let first = anchors.first, matches.first == first, matches.count * 2 >= anchors.count { return start + 1 }
+        }
+        return 0
     }
 
     /// The arguments a function requires (its formals without a default), as
@@ -159,9 +228,11 @@ public struct TestFile: Sendable {
         let
           test = import \(Self.nixPath(path));
           t = if builtins.isFunction test then test { inherit pkgs lib; } else test;
+          nodes = t.nodes or { machine = t.machine; };
         in
         {
-          imports = [ t.nodes.\(Self.nixString(node)) \(Self.nixPath(Embedded.modulesDirectory + "/testing.nix")) ];
+          # `defaults`, as in NixOS tests: a module every node imports.
+          imports = [ nodes.\(Self.nixString(node)) (t.defaults or { }) \(Self.nixPath(Embedded.modulesDirectory + "/testing.nix")) ];
           networking.hostName = lib.mkOverride 900 \(Self.nixString(node));  # over base.nix's mkDefault
           kiln.testing.address = "\(address)";
           kiln.testing.hosts = \(Self.nixString(hosts));

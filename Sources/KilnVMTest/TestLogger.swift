@@ -16,7 +16,14 @@ public final class TestLogger: @unchecked Sendable {
     private let start = Date()
     private let logFile: FileHandle?
     private var depth = 0
-    public let echoConsole: Bool
+    /// Nesting opened by the script's driver (`nest_begin`), closed by `endNested`.
+    private var openNested: [(what: String, machine: String?, since: Date)] = []
+    private var echo: Bool
+    /// Whether console output goes to the terminal too (`serial_stdout_on()` / `_off()`).
+    public var echoConsole: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return echo }
+        set { lock.lock(); echo = newValue; lock.unlock() }
+    }
     public private(set) var subtests: [SubtestResult] = []
     private var openSubtest: (String, Date)?
 
@@ -26,7 +33,7 @@ public final class TestLogger: @unchecked Sendable {
         } else {
             logFile = nil
         }
-        self.echoConsole = echoConsole
+        self.echo = echoConsole
     }
 
     private func stamp() -> String { String(format: "[%6.1fs]", Date().timeIntervalSince(start)) }
@@ -60,6 +67,26 @@ public final class TestLogger: @unchecked Sendable {
         }
     }
 
+    /// The start of a nested step whose end comes later (`endNested`): the test driver's
+    /// `with log.nested(…)`, which spans several requests.
+    public func beginNested(_ what: String, machine: String? = nil) {
+        log(what, machine: machine)
+        lock.lock(); openNested.append((what, machine, Date())); depth += 1; lock.unlock()
+    }
+
+    public func endNested(failed: Bool) {
+        lock.lock()
+        guard let step = openNested.popLast() else { lock.unlock(); return }
+        depth = max(0, depth - 1)
+        lock.unlock()
+        let secs = Date().timeIntervalSince(step.since)
+        if failed {
+            log(String(format: "(failed after %.1f s)", secs), machine: step.machine)
+        } else if secs >= 1 {
+            log(String(format: "(done in %.1f s)", secs), machine: step.machine)
+        }
+    }
+
     /// Console output of a machine, when echoing is on.
     public func console(_ machine: String, _ line: String) {
         guard echoConsole else { return }
@@ -71,12 +98,12 @@ public final class TestLogger: @unchecked Sendable {
         lock.lock(); openSubtest = (name, Date()); depth += 1; lock.unlock()
     }
 
-    public func endSubtest(_ name: String, error: Error?) {
+    public func endSubtest(_ name: String, failure: String?) {
         lock.lock()
         let began = openSubtest?.1 ?? Date()
         openSubtest = nil
         depth = max(0, depth - 1)
-        subtests.append(SubtestResult(name: name, seconds: Date().timeIntervalSince(began), failure: error?.kilnMessage))
+        subtests.append(SubtestResult(name: name, seconds: Date().timeIntervalSince(began), failure: failure))
         lock.unlock()
     }
 

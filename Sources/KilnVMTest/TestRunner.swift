@@ -2,6 +2,7 @@ import Foundation
 import KilnBuild
 import KilnModules
 import KilnPlan
+import KilnPrimitives
 import KilnSupport
 
 /// `kiln test`: builds each node of a test file (each evaluated once), boots them on a shared
@@ -18,6 +19,10 @@ public struct TestRunner {
         public var echoConsole = false
         /// Boot through firmware and boot loader instead of loading kernel and initrd directly.
         public var throughBootLoader = false
+        /// A Python prompt with the machines defined and none started, instead of the script.
+        public var interactive = false
+        /// Always boot, neither loading nor saving a machine's saved boot.
+        public var noSnapshot = false
         public init() {}
     }
 
@@ -46,7 +51,6 @@ public struct TestRunner {
         let started = Date()
         guard FileManager.default.fileExists(atPath: file) else { throw KilnError("test file '\(file)' does not exist") }
         let test = try TestFile.load(file)
-        let script = try TestScript(parsing: test.testScript)  // syntax errors before any build
         guard !test.nodes.isEmpty else { throw KilnError("\(file) defines no nodes (nodes.<machine> = { … })") }
         let hardware = try Hardware(options.hardware ?? test.hardware)
 
@@ -55,11 +59,22 @@ public struct TestRunner {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
             + test.nodes.enumerated().map { "192.168.1.\($0.offset + 1) \($0.element)\n" }.joined()
-        var specs: [MachineSpec] = []
-        var kvm: Accelerator?
+        var profiles: [String: String] = [:]
         for (i, node) in test.nodes.enumerated() {
             let profile = work + "/\(node).nix"
             try writeIfChanged(profile, test.nodeProfile(node, address: "192.168.1.\(i + 1)", hosts: hosts))
+            profiles[node] = profile
+        }
+        // The script (a function of the nodes' configurations is called now) and its syntax
+        // errors, before any build.
+        let text = try test.renderScript(nodeProfiles: profiles, hardware: hardware)
+        let script = TestScriptSource(text: text, file: test.path, firstLine: test.scriptFirstLine(text))
+        try PythonDriver.check(script)
+
+        var specs: [MachineSpec] = []
+        var kvm: Accelerator?
+        for node in test.nodes {
+            let profile = work + "/\(node).nix"
             let plan = try Pipeline(cacheDirectory: cacheDirectory).evaluate(profile: profile, hardware: hardware)
             let arch = plan.architecture
             guard Tool.which(arch.qemuBinary) != nil else {
@@ -91,7 +106,19 @@ public struct TestRunner {
                 }
                 machine.firmware = arch.uefiFirmware
             }
-            specs.append(MachineSpec(name: node, config: machine, consoleDevice: plan.kernel.console))
+            var slot: VMSnapshots.Slot?
+            if !options.noSnapshot {
+                // Everything that decides the machine's state when its backdoor first answers.
+                let fm = FileManager.default
+                let imageSize = (try? fm.attributesOfItem(atPath: image)[.size] as? UInt64).map { String($0) } ?? "?"
+                let qemuBuilt = Tool.which(arch.qemuBinary).flatMap { try? fm.attributesOfItem(atPath: $0)[.modificationDate] as? Date }
+                slot = VMSnapshots(cacheDirectory: cacheDirectory).slot(for: [
+                    "kiln-vm-snapshot-1", test.name, test.nodes.joined(separator: ","), node, built.generation.toplevel.description,
+                    built.generation.bootspec.commandLine, Hex.encode(Digest.sha256(built.generation.bootspec.initrdData)),
+                    machine.commandLine.joined(separator: " "), imageSize, "\(qemuBuilt?.timeIntervalSince1970 ?? 0)",
+                ])
+            }
+            specs.append(MachineSpec(name: node, config: machine, consoleDevice: plan.kernel.console, snapshotSlot: slot))
         }
 
         // Run.
@@ -100,11 +127,14 @@ public struct TestRunner {
                                 echoConsole: options.echoConsole)
         let runStart = Date()
         driver.logger.log("running test '\(test.name)' (\(test.nodes.joined(separator: ", ")))")
-        let failure = driver.run(script, allowedFailedUnits: test.allowedFailedUnits)
+        let failure = driver.run(script, interactive: options.interactive, allowedFailedUnits: test.allowedFailedUnits)
         let seconds = Date().timeIntervalSince(runStart)
-        for (m, t) in driver.firstSuccessTimes {
-            driver.logger.log(String(format: "%@: first successful command %.1f s after start", m, t))
+        for m in driver.machines {
+            guard let t = m.firstSuccessAfter else { continue }
+            driver.logger.log(String(format: "%@: first successful command %.1f s after start%@", m.name, t,
+                                     m.restoredFromSnapshot ? " (from its saved boot)" : ""))
         }
+        if !options.noSnapshot { VMSnapshots(cacheDirectory: cacheDirectory).trim() }
         if let junit = options.junit {
             let xml = driver.logger.junitXML(testName: test.name, failure: failure, seconds: seconds)
             do { try xml.write(toFile: junit, atomically: true, encoding: .utf8) } catch {

@@ -9,8 +9,11 @@ struct Test: ParsableCommand {
         commandName: "test",
         abstract: "Run a VM test: build its nodes, boot them in QEMU and run its test script.",
         discussion: """
-            A test file is { name = "…"; nodes.<machine> = <module>; testScript = '' … ''; } \
-            and may name its machine (hardware = "qemu-aarch64"; or a .nix file). \
+            A test file is written as NixOS writes them: { name = "…"; nodes.<machine> = <module>; \
+            testScript = '' … ''; } (or a function { pkgs, lib, ... }: { … }; testScript may be a \
+            function { nodes, ... }: '' … '' of the nodes' configurations), and may name its machine \
+            (hardware = "qemu-aarch64"; or a .nix file). The script runs in python3 with the NixOS \
+            test driver's API (README.md lists it). \
             Each node is built with Kiln's test module (a backdoor root shell on hvc0, the test LAN) \
             and gets 192.168.1.<n> in node order; /etc/hosts names every node. The run's directory \
             holds log.txt, each machine's console log and the screenshots.
@@ -37,6 +40,12 @@ struct Test: ParsableCommand {
     @Flag(help: "Show the machines' console output as it arrives.")
     var console = false
 
+    @Flag(help: "Open a Python prompt with the machines defined and none started (start_all(), <machine>.shell_interact(), run_tests()), like nixos-test-driver --interactive.")
+    var interactive = false
+
+    @Flag(help: "Always boot the machines: do not resume a machine from the boot saved by an earlier run of the same, unchanged machine, and save none.")
+    var noSnapshot = false
+
     @Flag(help: "Boot through the image's firmware and boot loader instead of loading the kernel and initrd directly (slower; the boot matrix tests loaders).")
     var bootLoader = false
 
@@ -53,6 +62,8 @@ struct Test: ParsableCommand {
         o.memory = memory
         o.echoConsole = console
         o.throughBootLoader = bootLoader
+        o.interactive = interactive
+        o.noSnapshot = noSnapshot
         do {
             try TestRunner(file: file, options: o).run()
         } catch let skip as TestRunner.Skipped {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KilnVMTest
+import KilnModules
 import KilnSupport
 
 /// Reading test files: the shipped VM tests load as before, and files of the wrong shape are
@@ -42,7 +43,7 @@ final class TestFileTests: XCTestCase {
             let t = try TestFile.load(tests + "/" + f)
             XCTAssertEqual(t.name, String(f.dropLast(4)), f)
             XCTAssertFalse(t.nodes.isEmpty, f)
-            XCTAssertFalse(t.testScript.isEmpty, f)
+            XCTAssertTrue(!t.testScript.isEmpty || t.scriptIsFunction, f)
         }
         XCTAssertEqual(try TestFile.load(tests + "/nginx.nix").nodes, ["client", "server"])
         XCTAssertEqual(try TestFile.load(tests + "/aarch64-smoke.nix").hardware, "qemu-aarch64")
@@ -67,6 +68,30 @@ final class TestFileTests: XCTestCase {
         // Without a name, the file's name.
         let unnamed = try TestFile.load(try write("unnamed.nix", "{ nodes.m = { }; testScript = \"\"; }"))
         XCTAssertEqual(unnamed.name, "unnamed")
+    }
+
+    /// The forms NixOS tests are written in: `machine = …` for one node, testScript a
+    /// function of the nodes' configurations, lint switches accepted.
+    func testNixOSForms() throws {
+        let single = try TestFile.load(try write("single.nix", """
+            { pkgs, lib, ... }: {
+              name = "single";
+              skipLint = true;
+              skipTypeCheck = true;
+              machine = { pkgs, ... }: { networking.hostName = "from-config"; };
+              testScript = { nodes, ... }: ''
+                start_all()
+                machine.succeed("hostname | grep -q ${nodes.machine.config.networking.hostName}")
+              '';
+            }
+            """))
+        XCTAssertEqual(single.nodes, ["machine"])
+        XCTAssertTrue(single.scriptIsFunction)
+        let profile = try write("machine-profile.nix", single.nodeProfile("machine", address: "192.168.1.1", hosts: ""))
+        let script = try single.renderScript(nodeProfiles: ["machine": profile], hardware: try Hardware(nil))
+        XCTAssertEqual(script, "start_all()\nmachine.succeed(\"hostname | grep -q from-config\")\n")
+        // The script's first line is the file's line 7.
+        XCTAssertEqual(single.scriptFirstLine(script), 7)
     }
 
     func testWrongShapes() throws {
