@@ -5,6 +5,7 @@ import KilnDeploy
 import KilnModules
 import KilnPlan
 import KilnSupport
+import KilnVMTest
 
 /// `kiln switch`, like `nixos-rebuild switch --target-host`.
 struct Switch: ParsableCommand {
@@ -127,6 +128,9 @@ struct GC: ParsableCommand {
     @Flag(help: "Without --target-host: delete libguestfs' appliance from the cache (it is built again when needed).")
     var appliance = false
 
+    @Flag(help: "Without --target-host: delete the boots `kiln test` saved to resume unchanged machines from (at most \(VMSnapshots.keep) are kept anyway).")
+    var vmSnapshots = false
+
     @Option(help: "Delete generations older than this many days (e.g. 30d).")
     var deleteOlderThan: String?
 
@@ -145,7 +149,9 @@ struct GC: ParsableCommand {
         if targetHost == nil && (deleteOlderThan != nil || keep != nil) { throw ValidationError("--delete-older-than and --keep are for a machine's generations (--target-host)") }
         if targetHost == nil && useRemoteSudo { throw ValidationError("--use-remote-sudo is for a machine's generations (--target-host)") }
         if targetHost != nil && !roots.isEmpty { throw ValidationError("--roots is for Kiln's own cache, not with --target-host") }
-        if targetHost != nil && (maxSize != nil || appliance) { throw ValidationError("--max-size and --appliance are for Kiln's own cache, not with --target-host") }
+        if targetHost != nil && (maxSize != nil || appliance || vmSnapshots) {
+            throw ValidationError("--max-size, --appliance and --vm-snapshots are for Kiln's own cache, not with --target-host")
+        }
         if let maxSize, ByteSize(parsing: maxSize) == nil {
             throw ValidationError("--max-size takes a size like 2G, 500M, 1024K or plain bytes, not '\(maxSize)'")
         }
@@ -156,7 +162,7 @@ struct GC: ParsableCommand {
     /// --max-size existed); a size bound alone reads no lock, whatever the current folder holds.
     var cacheRequest: CacheCollector.Request {
         let bound = maxSize.flatMap { ByteSize(parsing: $0) }
-        let useRoots = !roots.isEmpty || (bound == nil && !appliance)
+        let useRoots = !roots.isEmpty || (bound == nil && !appliance && !vmSnapshots)
         return CacheCollector.Request(roots: useRoots ? (roots.isEmpty ? [FileManager.default.currentDirectoryPath] : roots) : nil,
                                       maxBytes: bound?.bytes, appliance: appliance, dryRun: dryRun)
     }
@@ -164,6 +170,11 @@ struct GC: ParsableCommand {
     func run() throws {
         guard let targetHost else {
             let cache = KilnPaths.cacheDirectory
+            if vmSnapshots {
+                let bytes = VMSnapshots(cacheDirectory: cache).removeAll(dryRun: dryRun)
+                print("\(dryRun ? "would delete" : "deleted") the VM tests' saved boots, \(dryRun ? "freeing" : "freed") \(ByteSize(bytes: Int64(bytes)).mebibytes)")
+                if roots.isEmpty && maxSize == nil && !appliance { return }
+            }
             let request = cacheRequest
             Progress.shared.begin("collecting \(cache)")
             let r = try CacheCollector(cacheDirectory: cache).collect(request)

@@ -73,6 +73,46 @@ for t in "${tests[@]}"; do
 done
 while (( ${#pid_test[@]} > 0 )); do reap; done
 
+# Reruns, once every test ran (alone, so nothing else slows the machine): snapshot.nix again
+# resumes its machine from the boot the first run saved; --no-snapshot boots; the interactive
+# prompt drives a machine from stdin; kiln gc --vm-snapshots deletes the saved boots.
+check() {  # check NAME COMMAND...: runs it, counts it
+  if "${@:2}"; then passed=$((passed + 1)); echo "PASS $1"; else failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; fi
+}
+if [ $# -eq 0 ]; then
+  snap="$away/project/qemu-tests/snapshot.nix"
+  rerun() {
+    runas "$kiln" test "$snap" "$@" --out "$reports/snapshot-rerun$*" >"$reports/snapshot-rerun$*.out" 2>&1 || return 1
+    local first how=booted
+    first=$(sed -n 's/.*first successful command \([0-9.]*\) s after start.*/\1/p' "$reports/snapshot-rerun$*.out")
+    grep -q "from its saved boot" "$reports/snapshot-rerun$*.out" && how=saved
+    echo "$how ${first:-?}"
+  }
+  resumed() {
+    local how first; read -r how first < <(rerun) || return 1
+    echo "  rerun of snapshot.nix: $how, first command ${first:-?} s after start"
+    [ "$how" = saved ] && awk -v t="${first:-99}" 'BEGIN { exit !(t <= 3.0) }'
+  }
+  check "a rerun resumes its saved boot: first command within 3 s" resumed
+  booted() {
+    local how first; read -r how first < <(rerun --no-snapshot) || return 1
+    echo "  --no-snapshot: $how, first command ${first:-?} s after start"
+    [ "$how" = booted ]
+  }
+  check "kiln test --no-snapshot boots" booted
+  interactive() {
+    printf 'machine.start()\nprint(machine.succeed("echo interactive-$((6 * 7))"))\n' |
+      runas "$kiln" test --interactive "$snap" --out "$reports/interactive" >"$reports/interactive.out" 2>&1 &&
+      grep -q "interactive-42" "$reports/interactive.out"
+  }
+  check "kiln test --interactive runs what it reads" interactive
+  gc_snapshots() {
+    runas "$kiln" gc --vm-snapshots | grep -q "deleted the VM tests' saved boots" &&
+      [ ! -e "${KILN_CACHE_DIR:-/nonexistent}/vm-snapshots" ]
+  }
+  [ -n "${KILN_CACHE_DIR:-}" ] && check "kiln gc --vm-snapshots deletes them" gc_snapshots
+fi
+
 echo "vm tests: $skipped skipped in $(( $(date +%s) - start )) s; reports in $reports"
 echo "$passed passed, $failed failed"
 (( failed == 0 ))
