@@ -125,6 +125,17 @@ in
       example = "example.org";
       description = "The host's domain; with it /etc/hosts names the host by its full name too, and resolv.conf searches it.";
     };
+    fqdn = mkOption {
+      type = types.str;
+      default = fqdn;
+      defaultText = "hostName.domain, or hostName without a domain";
+      description = "The host's full name (read it, do not set it): tests and modules use it, as in NixOS.";
+    };
+    fqdnOrHostName = mkOption {
+      type = types.str;
+      default = fqdn;
+      description = "The same as fqdn (NixOS keeps both names).";
+    };
     search = mkOption {
       type = types.listOf types.str;
       default = [ ];

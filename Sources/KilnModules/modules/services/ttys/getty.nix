@@ -52,6 +52,11 @@ in
       environment.etc."systemd/system/getty@.service.d/kiln.conf".text = dropin "${common} --noclear - $TERM";
       environment.etc."systemd/system/serial-getty@.service.d/kiln.conf".text = dropin "${common} --keep-baud 115200,57600,38400,9600 - $TERM";
     })
+    {
+      # A login prompt on the first virtual console, as Debian (its preset) and NixOS enable
+      # it; the unit itself skips machines without virtual consoles (ConditionPathExists=/dev/tty0).
+      environment.etc."systemd/system/getty.target.wants/getty@tty1.service".source = "/lib/systemd/system/getty@.service";
+    }
     (lib.mkIf (cfg.greetingLine != "") {
       environment.etc."issue".text = cfg.greetingLine + "\n\n";
     })
