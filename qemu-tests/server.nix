@@ -29,6 +29,7 @@
       settings.max_connections = 42;
     };
     services.postgresqlBackup = { enable = true; databases = [ "kiln" ]; };
+    services.fail2ban = { enable = true; maxretry = 4; ignoreIP = [ "10.0.2.2" ]; };
   };
   testScript = ''
     start_all()
@@ -117,5 +118,19 @@
         relaxed.succeed("systemctl is-active postgresqlBackup-kiln.timer")
         relaxed.succeed("systemctl start postgresqlBackup-kiln.service")
         assert "CREATE DATABASE kiln" in relaxed.succeed("zcat /var/backup/postgresql/kiln.sql.gz")
+
+    with subtest("services.fail2ban: the sshd jail reads the journal, and a ban reaches nftables"):
+        relaxed.wait_for_unit("fail2ban.service")
+        relaxed.wait_until_succeeds("fail2ban-client ping", timeout=60)
+        assert "sshd" in relaxed.succeed("fail2ban-client status"), relaxed.succeed("fail2ban-client status")
+        jail = relaxed.succeed("fail2ban-client get sshd maxretry; fail2ban-client get sshd ignoreip")
+        assert "4" in jail and "10.0.2.2" in jail, jail
+        relaxed.succeed("fail2ban-client set sshd banip 192.0.2.7")
+        status = relaxed.succeed("fail2ban-client status sshd")
+        assert "192.0.2.7" in status and "_SYSTEMD_UNIT=sshd.service" in status, status
+        rules = relaxed.succeed("nft list ruleset")
+        assert "addr-set-sshd" in rules and "192.0.2.7" in rules, rules
+        relaxed.succeed("fail2ban-client set sshd unbanip 192.0.2.7")
+        assert "192.0.2.7" not in relaxed.succeed("nft list set inet f2b-table addr-set-sshd")
   '';
 }

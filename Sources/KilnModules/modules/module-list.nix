@@ -30,6 +30,7 @@
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
   ./services/scheduling/cron.nix
+  ./services/security/fail2ban.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
   ./services/system/journald.nix
