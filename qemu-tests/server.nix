@@ -30,6 +30,15 @@
     };
     services.postgresqlBackup = { enable = true; databases = [ "kiln" ]; };
     services.fail2ban = { enable = true; maxretry = 4; ignoreIP = [ "10.0.2.2" ]; };
+    services.mysql = {
+      enable = true;
+      package = pkgs.mariadb;
+      settings.mysqld.max_connections = 42;
+      initialDatabases = [ { name = "shop"; schema = ./mysql-shop.sql; } ];
+      initialScript = ./mysql-initial.sql;
+      ensureDatabases = [ "kiln" ];
+      ensureUsers = [ { name = "alice"; ensurePermissions = { "kiln.*" = "ALL PRIVILEGES"; "shop.items" = "SELECT"; }; } ];
+    };
   };
   testScript = ''
     start_all()
@@ -132,5 +141,18 @@
         assert "addr-set-sshd" in rules and "192.0.2.7" in rules, rules
         relaxed.succeed("fail2ban-client set sshd unbanip 192.0.2.7")
         assert "192.0.2.7" not in relaxed.succeed("nft list set inet f2b-table addr-set-sshd")
+
+    with subtest("services.mysql: install on first start, initialDatabases and initialScript once, ensureUsers, settings"):
+        relaxed.wait_for_unit("mysql.service")
+        mysql = "runuser -u alice -- mariadb -N -e "
+        assert relaxed.succeed(mysql + "'SELECT CURRENT_USER()'").strip() == "alice@localhost"
+        relaxed.succeed(mysql + "'CREATE TABLE kiln.t (x INT); INSERT INTO kiln.t VALUES (7)'")
+        assert relaxed.succeed(mysql + "'SELECT name FROM shop.items'").strip() == "kiln"
+        relaxed.fail(mysql + "'SELECT * FROM shop.runs'")
+        assert relaxed.succeed("mariadb -N -e 'SELECT @@max_connections'").strip() == "42"
+        assert relaxed.succeed("mariadb -N -e 'SELECT count(*) FROM shop.runs'").strip() == "1"
+        relaxed.succeed("systemctl restart mysql.service")
+        assert relaxed.succeed("mariadb -N -e 'SELECT count(*) FROM shop.runs'").strip() == "1"
+        assert relaxed.succeed(mysql + "'SELECT x FROM kiln.t'").strip() == "7"
   '';
 }

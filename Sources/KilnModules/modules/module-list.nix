@@ -24,6 +24,7 @@
   ./programs/zsh.nix
   ./security/sudo.nix
   ./services/backup/postgresql-backup.nix
+  ./services/databases/mysql.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/logging/logrotate.nix
