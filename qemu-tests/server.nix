@@ -39,6 +39,12 @@
       ensureDatabases = [ "kiln" ];
       ensureUsers = [ { name = "alice"; ensurePermissions = { "kiln.*" = "ALL PRIVILEGES"; "shop.items" = "SELECT"; }; } ];
     };
+    services.prometheus = {
+      enable = true;
+      globalConfig.scrape_interval = "5s";
+      scrapeConfigs = [ { job_name = "node"; static_configs = [ { targets = [ "localhost:9100" ]; labels.role = "kiln-test"; } ]; } ];
+      exporters.node = { enable = true; disabledCollectors = [ "timex" ]; };
+    };
   };
   testScript = ''
     start_all()
@@ -154,5 +160,19 @@
         relaxed.succeed("systemctl restart mysql.service")
         assert relaxed.succeed("mariadb -N -e 'SELECT count(*) FROM shop.runs'").strip() == "1"
         assert relaxed.succeed(mysql + "'SELECT x FROM kiln.t'").strip() == "7"
+
+    with subtest("services.prometheus: the node exporter serves metrics, and prometheus scrapes them"):
+        relaxed.wait_for_unit("prometheus-node-exporter.service")
+        relaxed.wait_for_open_port(9100)
+        metrics = relaxed.succeed("curl -fsS http://localhost:9100/metrics")
+        assert "node_load1" in metrics and "node_timex_" not in metrics, "the node exporter's collectors are not as configured"
+        relaxed.succeed("promtool check config /etc/prometheus/prometheus.yml")
+        relaxed.wait_for_unit("prometheus.service")
+        relaxed.wait_for_open_port(9090)
+        relaxed.wait_until_succeeds("curl -fsS http://localhost:9090/api/v1/targets | grep -q '\"health\":\"up\"'", timeout=120)
+        targets = relaxed.succeed("curl -fsS http://localhost:9090/api/v1/targets")
+        assert '"scrapeUrl":"http://localhost:9100/metrics"' in targets and '"job":"node"' in targets, targets
+        load = relaxed.succeed("curl -fsS --get --data-urlencode query=node_load1 http://localhost:9090/api/v1/query")
+        assert '"role":"kiln-test"' in load, load
   '';
 }

@@ -28,6 +28,8 @@
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/logging/logrotate.nix
+  ./services/monitoring/prometheus/default.nix
+  ./services/monitoring/prometheus/exporters.nix
   ./services/networking/firewall.nix
   ./services/networking/ssh/sshd.nix
   ./services/scheduling/cron.nix
