@@ -45,6 +45,13 @@
       scrapeConfigs = [ { job_name = "node"; static_configs = [ { targets = [ "localhost:9100" ]; labels.role = "kiln-test"; } ]; } ];
       exporters.node = { enable = true; disabledCollectors = [ "timex" ]; };
     };
+    services.mosquitto = {
+      enable = true;
+      listeners = [ {
+        users.sensor = { password = "mqtt-secret"; acl = [ "readwrite kiln/#" ]; };
+        users.reader = { password = "read-only"; acl = [ "read kiln/#" ]; };
+      } ];
+    };
   };
   testScript = ''
     start_all()
@@ -174,5 +181,20 @@
         assert '"scrapeUrl":"http://localhost:9100/metrics"' in targets and '"job":"node"' in targets, targets
         load = relaxed.succeed("curl -fsS --get --data-urlencode query=node_load1 http://localhost:9090/api/v1/query")
         assert '"role":"kiln-test"' in load, load
+
+    with subtest("services.mosquitto: configured users publish and subscribe as their ACL allows, others are refused"):
+        relaxed.wait_for_unit("mosquitto.service")
+        relaxed.wait_for_open_port(1883)
+        sensor = "-h localhost -u sensor -P mqtt-secret -t kiln/test"
+        relaxed.succeed(f"mosquitto_pub {sensor} -r -m hello")
+        assert relaxed.succeed(f"mosquitto_sub {sensor} -C 1 -W 20").strip() == "hello"
+        # A publish the ACL forbids is dropped by the broker, so the retained message stays.
+        relaxed.succeed("mosquitto_pub -h localhost -u reader -P read-only -t kiln/test -r -m overwritten")
+        assert relaxed.succeed("mosquitto_sub -h localhost -u reader -P read-only -t kiln/test -C 1 -W 20").strip() == "hello"
+        for who in ["-u nobody -P guess", "-u sensor -P wrong", ""]:
+            status, out = relaxed.execute(f"mosquitto_sub -h localhost {who} -t kiln/test -C 1 -W 10 2>&1")
+            assert status != 0 and "not authorised" in out, f"{who}: {status} {out}"
+        passwd = relaxed.succeed("cat /var/lib/mosquitto/passwd-0")
+        assert "mqtt-secret" not in passwd and "sensor:$7$" in passwd and "reader:$7$" in passwd, passwd
   '';
 }
