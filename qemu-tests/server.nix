@@ -29,6 +29,29 @@
       settings.max_connections = 42;
     };
     services.postgresqlBackup = { enable = true; databases = [ "kiln" ]; };
+    services.fail2ban = { enable = true; maxretry = 4; ignoreIP = [ "10.0.2.2" ]; };
+    services.mysql = {
+      enable = true;
+      package = pkgs.mariadb;
+      settings.mysqld.max_connections = 42;
+      initialDatabases = [ { name = "shop"; schema = ./mysql-shop.sql; } ];
+      initialScript = ./mysql-initial.sql;
+      ensureDatabases = [ "kiln" ];
+      ensureUsers = [ { name = "alice"; ensurePermissions = { "kiln.*" = "ALL PRIVILEGES"; "shop.items" = "SELECT"; }; } ];
+    };
+    services.prometheus = {
+      enable = true;
+      globalConfig.scrape_interval = "5s";
+      scrapeConfigs = [ { job_name = "node"; static_configs = [ { targets = [ "localhost:9100" ]; labels.role = "kiln-test"; } ]; } ];
+      exporters.node = { enable = true; disabledCollectors = [ "timex" ]; };
+    };
+    services.mosquitto = {
+      enable = true;
+      listeners = [ {
+        users.sensor = { password = "mqtt-secret"; acl = [ "readwrite kiln/#" ]; };
+        users.reader = { password = "read-only"; acl = [ "read kiln/#" ]; };
+      } ];
+    };
   };
   testScript = ''
     start_all()
@@ -117,5 +140,61 @@
         relaxed.succeed("systemctl is-active postgresqlBackup-kiln.timer")
         relaxed.succeed("systemctl start postgresqlBackup-kiln.service")
         assert "CREATE DATABASE kiln" in relaxed.succeed("zcat /var/backup/postgresql/kiln.sql.gz")
+
+    with subtest("services.fail2ban: the sshd jail reads the journal, and a ban reaches nftables"):
+        relaxed.wait_for_unit("fail2ban.service")
+        relaxed.wait_until_succeeds("fail2ban-client ping", timeout=60)
+        assert "sshd" in relaxed.succeed("fail2ban-client status"), relaxed.succeed("fail2ban-client status")
+        jail = relaxed.succeed("fail2ban-client get sshd maxretry; fail2ban-client get sshd ignoreip")
+        assert "4" in jail and "10.0.2.2" in jail, jail
+        relaxed.succeed("fail2ban-client set sshd banip 192.0.2.7")
+        status = relaxed.succeed("fail2ban-client status sshd")
+        assert "192.0.2.7" in status and "_SYSTEMD_UNIT=sshd.service" in status, status
+        rules = relaxed.succeed("nft list ruleset")
+        assert "addr-set-sshd" in rules and "192.0.2.7" in rules, rules
+        relaxed.succeed("fail2ban-client set sshd unbanip 192.0.2.7")
+        assert "192.0.2.7" not in relaxed.succeed("nft list set inet f2b-table addr-set-sshd")
+
+    with subtest("services.mysql: install on first start, initialDatabases and initialScript once, ensureUsers, settings"):
+        relaxed.wait_for_unit("mysql.service")
+        mysql = "runuser -u alice -- mariadb -N -e "
+        assert relaxed.succeed(mysql + "'SELECT CURRENT_USER()'").strip() == "alice@localhost"
+        relaxed.succeed(mysql + "'CREATE TABLE kiln.t (x INT); INSERT INTO kiln.t VALUES (7)'")
+        assert relaxed.succeed(mysql + "'SELECT name FROM shop.items'").strip() == "kiln"
+        relaxed.fail(mysql + "'SELECT * FROM shop.runs'")
+        assert relaxed.succeed("mariadb -N -e 'SELECT @@max_connections'").strip() == "42"
+        assert relaxed.succeed("mariadb -N -e 'SELECT count(*) FROM shop.runs'").strip() == "1"
+        relaxed.succeed("systemctl restart mysql.service")
+        assert relaxed.succeed("mariadb -N -e 'SELECT count(*) FROM shop.runs'").strip() == "1"
+        assert relaxed.succeed(mysql + "'SELECT x FROM kiln.t'").strip() == "7"
+
+    with subtest("services.prometheus: the node exporter serves metrics, and prometheus scrapes them"):
+        relaxed.wait_for_unit("prometheus-node-exporter.service")
+        relaxed.wait_for_open_port(9100)
+        metrics = relaxed.succeed("curl -fsS http://localhost:9100/metrics")
+        assert "node_load1" in metrics and "node_timex_" not in metrics, "the node exporter's collectors are not as configured"
+        relaxed.succeed("promtool check config /etc/prometheus/prometheus.yml")
+        relaxed.wait_for_unit("prometheus.service")
+        relaxed.wait_for_open_port(9090)
+        relaxed.wait_until_succeeds("curl -fsS http://localhost:9090/api/v1/targets | grep -q '\"health\":\"up\"'", timeout=120)
+        targets = relaxed.succeed("curl -fsS http://localhost:9090/api/v1/targets")
+        assert '"scrapeUrl":"http://localhost:9100/metrics"' in targets and '"job":"node"' in targets, targets
+        load = relaxed.succeed("curl -fsS --get --data-urlencode query=node_load1 http://localhost:9090/api/v1/query")
+        assert '"role":"kiln-test"' in load, load
+
+    with subtest("services.mosquitto: configured users publish and subscribe as their ACL allows, others are refused"):
+        relaxed.wait_for_unit("mosquitto.service")
+        relaxed.wait_for_open_port(1883)
+        sensor = "-h localhost -u sensor -P mqtt-secret -t kiln/test"
+        relaxed.succeed(f"mosquitto_pub {sensor} -r -m hello")
+        assert relaxed.succeed(f"mosquitto_sub {sensor} -C 1 -W 20").strip() == "hello"
+        # A publish the ACL forbids is dropped by the broker, so the retained message stays.
+        relaxed.succeed("mosquitto_pub -h localhost -u reader -P read-only -t kiln/test -r -m overwritten")
+        assert relaxed.succeed("mosquitto_sub -h localhost -u reader -P read-only -t kiln/test -C 1 -W 20").strip() == "hello"
+        for who in ["-u nobody -P guess", "-u sensor -P wrong", ""]:
+            status, out = relaxed.execute(f"mosquitto_sub -h localhost {who} -t kiln/test -C 1 -W 10 2>&1")
+            assert status != 0 and "not authorised" in out, f"{who}: {status} {out}"
+        passwd = relaxed.succeed("cat /var/lib/mosquitto/passwd-0")
+        assert "mqtt-secret" not in passwd and "sensor:$7$" in passwd and "reader:$7$" in passwd, passwd
   '';
 }

@@ -24,12 +24,17 @@
   ./programs/zsh.nix
   ./security/sudo.nix
   ./services/backup/postgresql-backup.nix
+  ./services/databases/mysql.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/logging/logrotate.nix
+  ./services/monitoring/prometheus/default.nix
+  ./services/monitoring/prometheus/exporters.nix
   ./services/networking/firewall.nix
+  ./services/networking/mosquitto.nix
   ./services/networking/ssh/sshd.nix
   ./services/scheduling/cron.nix
+  ./services/security/fail2ban.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
   ./services/system/journald.nix

@@ -1,0 +1,137 @@
+# services.mysql (NixOS: nixos/modules/services/databases/mysql.nix), with Debian's MariaDB
+# run directly from /etc/my.cnf (Debian's /etc/mysql tree belongs to its maintainer scripts,
+# which Kiln does not run). The first start runs mariadb-install-db in dataDir, which makes
+# root and the service user MariaDB accounts that log in by Unix socket; that start then
+# creates initialDatabases and runs initialScript. Every start creates ensureDatabases and
+# ensureUsers (socket-authenticated, as in NixOS) and grants their ensurePermissions. The
+# unit is mysql.service, as in NixOS; it takes the place of Debian's mysql.service link.
+{ config, lib, pkgs, ... }:
+let
+  inherit (lib) types mkOption;
+  inherit (builtins) concatStringsSep replaceStrings;
+  cfg = config.services.mysql;
+
+  # Values as in NixOS's ini format: lists become one line per element.
+  value = types.oneOf [ types.bool types.int types.str (types.listOf (types.oneOf [ types.int types.str ])) ];
+  myCnf = lib.generators.toINI { listsAsDuplicateKeys = true; } cfg.settings;
+
+  client = "/usr/bin/mariadb --socket=/run/mysqld/mysqld.sock -u ${cfg.user} -N";
+  mysqldOptions = "--user=${cfg.user} --datadir=${cfg.dataDir} --basedir=/usr";
+  ident = s: "`${replaceStrings [ "`" ] [ "``" ] s}`";
+  literal = s: "'${replaceStrings [ "\\" "'" ] [ "\\\\" "\\'" ] s}'";
+  account = name: "${literal name}@'localhost'";
+
+  initialDatabaseSql = db: "CREATE DATABASE ${ident db.name};\n"
+    + lib.optionalString (db.schema != null) "USE ${ident db.name};\n${builtins.readFile db.schema}\n";
+  ensureSql = concatStringsSep "" (map (d: "CREATE DATABASE IF NOT EXISTS ${ident d};\n") cfg.ensureDatabases)
+    + concatStringsSep "" (map (u: "CREATE USER IF NOT EXISTS ${account u.name} IDENTIFIED VIA unix_socket;\n"
+        + concatStringsSep "" (lib.mapAttrsToList (on: what: "GRANT ${what} ON ${on} TO ${account u.name};\n") u.ensurePermissions))
+      cfg.ensureUsers);
+in
+{
+  options.services.mysql = {
+    enable = lib.mkEnableOption "the MySQL server (Debian's MariaDB)";
+    package = mkOption {
+      type = types.package;
+      default = pkgs.mariadb-server;
+      defaultText = lib.literalExpression "pkgs.mariadb-server";
+      description = "The server package (NixOS has no default; pkgs.mariadb means the same here).";
+    };
+    user = mkOption { type = types.str; default = "mysql"; description = "The account mysqld runs as."; };
+    group = mkOption { type = types.str; default = "mysql"; description = "The group mysqld runs as."; };
+    dataDir = mkOption { type = types.str; default = "/var/lib/mysql"; description = "Where the databases live."; };
+    settings = mkOption {
+      type = types.attrsOf (types.attrsOf value);
+      default = { };
+      example = { mysqld = { key_buffer_size = "6G"; table_cache = 1600; log-error = "/var/log/mysql_err.log"; }; };
+      description = "/etc/my.cnf, by section (mysqld, client, ...); lists become one line per element.";
+    };
+    initialDatabases = mkOption {
+      type = types.listOf (types.submodule {
+        options = {
+          name = mkOption { type = types.str; description = "The database's name."; };
+          schema = mkOption { type = types.nullOr types.path; default = null; description = "An SQL file run in the new database."; };
+        };
+      });
+      default = [ ];
+      example = [ { name = "foodatabase"; schema = "./foodatabase.sql"; } ];
+      description = "Databases created on the first start, each with its schema.";
+    };
+    initialScript = mkOption { type = types.nullOr types.path; default = null; description = "SQL run once, after the first start's initialDatabases."; };
+    ensureDatabases = mkOption { type = types.listOf types.str; default = [ ]; description = "Databases created at every start when missing."; };
+    ensureUsers = mkOption {
+      type = types.listOf (types.submodule {
+        options = {
+          name = mkOption { type = types.str; description = "The account (user@localhost, authenticated as the Unix user of the same name)."; };
+          ensurePermissions = mkOption {
+            type = types.attrsOf types.str;
+            default = { };
+            example = { "database.*" = "ALL PRIVILEGES"; "*.*" = "SELECT, LOCK TABLES"; };
+            description = "Privileges granted at every start, by what they are on.";
+          };
+        };
+      });
+      default = [ ];
+      description = "Accounts created at every start when missing, and their grants.";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    services.mysql.settings.mysqld = {
+      datadir = cfg.dataDir;
+      port = lib.mkDefault 3306;
+    };
+
+    environment.systemPackages = [ cfg.package ];
+    users.users = lib.mkIf (cfg.user == "mysql") { mysql = { isSystemUser = true; group = cfg.group; description = "MySQL server user"; }; };
+    users.groups = lib.mkIf (cfg.group == "mysql") { mysql = { }; };
+    environment.etc."my.cnf".text = "# Generated by Kiln from services.mysql.settings.\n" + myCnf;
+    environment.etc."mysql/kiln-initial.sql" = lib.mkIf (cfg.initialDatabases != [ ] || cfg.initialScript != null) {
+      text = concatStringsSep "" (map initialDatabaseSql cfg.initialDatabases)
+        + lib.optionalString (cfg.initialScript != null) (builtins.readFile cfg.initialScript);
+    };
+    environment.etc."mysql/kiln-ensure.sql" = lib.mkIf (ensureSql != "") { text = ensureSql; };
+    systemd.tmpfiles.rules = [ "d ${cfg.dataDir} 0700 ${cfg.user} ${cfg.group} -" ];
+
+    systemd.services.mysql = {
+      description = "MySQL Server";
+      wantedBy = [ "multi-user.target" ];
+      after = [ "network.target" ];
+      unitConfig.RequiresMountsFor = cfg.dataDir;
+      restartTriggers = [ myCnf ];
+      preStart = ''
+        if [ ! -e ${cfg.dataDir}/mysql ]; then
+          rm -f ${cfg.dataDir}/mysql_init
+          /usr/bin/mariadb-install-db --defaults-file=/etc/my.cnf ${mysqldOptions}
+          touch ${cfg.dataDir}/mysql_init
+        fi
+      '';
+      postStart = ''
+        until [ -S /run/mysqld/mysqld.sock ]; do sleep 0.2; done
+        if [ -e ${cfg.dataDir}/mysql_init ]; then
+          ${lib.optionalString (cfg.initialDatabases != [ ] || cfg.initialScript != null) "${client} < /etc/mysql/kiln-initial.sql"}
+          rm -f ${cfg.dataDir}/mysql_init
+        fi
+        ${lib.optionalString (ensureSql != "") "${client} < /etc/mysql/kiln-ensure.sql"}
+      '';
+      serviceConfig = {
+        Type = "notify";
+        User = cfg.user;
+        Group = cfg.group;
+        ExecStart = "/usr/sbin/mariadbd --defaults-file=/etc/my.cnf ${mysqldOptions}";
+        ExecReload = "/bin/kill -HUP $MAINPID";
+        RuntimeDirectory = "mysqld";
+        RuntimeDirectoryMode = "0755";
+        # mariadbd stops on SIGTERM after flushing its tables; a kill would cost a recovery.
+        KillSignal = "SIGTERM";
+        SendSIGKILL = false;
+        TimeoutSec = 600;
+        UMask = "0007";
+        LimitNOFILE = 32768;
+        ProtectSystem = "full";
+        ProtectHome = true;
+        PrivateTmp = true;
+      };
+    };
+  };
+}
