@@ -37,10 +37,17 @@ else
 fi
 cd "$away/cwd"
 
-# Machines a test boots: its distinct `nodes.NAME` (at least 1).
+# Machines a test boots: its distinct `nodes.NAME`, or the names one level inside a
+# `nodes = { … };` block (at least 1).
 nodes_of() {
   local n
-  n=$(grep -oE '^[[:space:]]*nodes\.[A-Za-z_][A-Za-z0-9_]*' "$1" | sort -u | wc -l)
+  n=$( { grep -oE '^[[:space:]]*nodes\.[A-Za-z_][A-Za-z0-9_]*' "$1" | sed 's/.*nodes\.//'
+         awk 'match($0, /^ *nodes = \{ *$/) { inside = 1; indent = RLENGTH - length("nodes = {"); next }
+              inside && match($0, /^ *\};?/) && RLENGTH - 2 <= indent { inside = 0 }
+              inside && match($0, /^ *[A-Za-z_][A-Za-z0-9_]* = /) {
+                name = $0; sub(/^ */, "", name); sub(/ .*/, "", name)
+                if (index($0, name) == indent + 3) print name
+              }' "$1"; } | sort -u | wc -l)
   echo $(( n > 0 ? n : 1 ))
 }
 
