@@ -1,5 +1,6 @@
 # profiles/server.nix in a VM: sshd and nginx come up from their NixOS options, the web
-# root is served, alice logs in on the console with her password, and sudo behaves as
+# root is served, alice logs in on the console with her password (a wrong one is refused)
+# and logs out, and sudo behaves as
 # security.sudo.wheelNeedsPassword says (a second node turns it off). The second node also
 # carries the programs.* a workstation sets, each checked doing its job.
 {
@@ -79,16 +80,30 @@
         status, found = server.execute("grep -rlsI wonderland /etc/static/ /etc/passwd /etc/shadow")
         assert status == 1 and found.strip() == "", f"the plaintext password is in {found}"
 
-    with subtest("alice logs in on the console with her password"):
+    with subtest("a wrong password is refused on the console"):
         server.wait_for_unit("serial-getty@ttyS0.service")
         server.wait_for_console_text("server login: ")
         server.send_console("alice\n")
         server.wait_for_console_text("Password: ")
+        server.send_console("not-the-password\n")
+        server.wait_for_console_text("Login incorrect")
+
+    with subtest("alice logs in on the console with her password"):
+        server.wait_for_console_text("login: ")
+        server.send_console("alice\n")
+        server.wait_for_console_text("Password: ")
         server.send_console("wonderland\n")
         server.wait_for_console_text(r"\$ ")
-        server.send_console("id -nG > /tmp/alice-groups\n")
+        server.send_console("echo logged-in-as-$(id -un)-$((6 * 7)) > /tmp/login-proof; id -nG > /tmp/alice-groups\n")
         server.wait_for_file("/tmp/alice-groups")
+        assert server.succeed("cat /tmp/login-proof").strip() == "logged-in-as-alice-42"
+        assert "alice" in server.succeed("stat -c %U /tmp/login-proof")
         assert "wheel" in server.succeed("cat /tmp/alice-groups").split()
+
+    with subtest("logging out ends the session"):
+        server.send_console("exit\n")
+        server.wait_for_console_text("server login: ")
+        server.screenshot("console")
 
     with subtest("sudo asks wheel for a password by default"):
         status, out = server.execute("su - alice -c 'sudo -n true' 2>&1")
