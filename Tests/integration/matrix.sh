@@ -71,6 +71,10 @@ combos=(
   "aarch64-grub-ext4|aarch64-grub-ext4|aarch64|uefi"
   "aarch64-systemd-boot-btrfs|aarch64-systemd-boot-btrfs|aarch64|uefi"
 )
+# Rebuilt from the same lock and compared with the first build: one of each architecture,
+# boot loader and root filesystem (the other three repeat those: the same writers, the
+# same code paths), which saves the suite about half a minute.
+reproduce=" x86_64-grub-ext4 aarch64-systemd-boot-ext4 x86_64-grub-btrfs "
 if [ -n "${MATRIX_ONLY:-}" ]; then
   mapfile -t combos < <(printf '%s\n' "${combos[@]}" | grep -E "$MATRIX_ONLY")
 fi
@@ -230,21 +234,23 @@ for c in "${combos[@]}"; do
     "$(( $(stat -c %s "$img") >> 20 ))" "$(( $(stat -c %b "$img") * 512 >> 20 ))"
 
   t0=$(now)
-  kiln build "$p" --hardware "qemu-$hw" --output "$work/out/again.raw" >/dev/null 2>&1
-  timing "rebuild $profile" "$(since "$t0") s"
-  check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
-  case $profile in
-    *btrfs)
-      # Bit-identical outside the root partition; the root holds the same files and metadata.
-      extract "$work/out/again.raw" 3 "$work/root2.img"
-      first=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}')
-      check "$profile: rebuild identical before the root partition" cmp -n $((first * 512)) "$img" "$work/out/again.raw"
-      btrfs_listing "$work/root2.img" >"$work/listing2"
-      check "$profile: rebuild has the same files, contents, owners, modes (btrfs is not bit-reproducible)" \
-        cmp "$work/listing1" "$work/listing2"
-      rm -f "$work/root2.img" ;;
-    *) check "$profile: rebuild is bit-identical" cmp "$img" "$work/out/again.raw" ;;
-  esac
+  if [[ $reproduce == *" $profile "* ]]; then
+    kiln build "$p" --hardware "qemu-$hw" --output "$work/out/again.raw" >/dev/null 2>&1
+    timing "rebuild $profile" "$(since "$t0") s"
+    check "$profile: the rebuild reuses the lock file unchanged" cmp "$p.lock" "$work/$profile.lock.first"
+    case $profile in
+      *btrfs)
+        # Bit-identical outside the root partition; the root holds the same files and metadata.
+        extract "$work/out/again.raw" 3 "$work/root2.img"
+        first=$(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}')
+        check "$profile: rebuild identical before the root partition" cmp -n $((first * 512)) "$img" "$work/out/again.raw"
+        btrfs_listing "$work/root2.img" >"$work/listing2"
+        check "$profile: rebuild has the same files, contents, owners, modes (btrfs is not bit-reproducible)" \
+          cmp "$work/listing1" "$work/listing2"
+        rm -f "$work/root2.img" ;;
+      *) check "$profile: rebuild is bit-identical" cmp "$img" "$work/out/again.raw" ;;
+    esac
+  fi
   rm -f "$work/out/again.raw" "$work/root.img" "$work/esp.img"
   for c2 in "${combos[@]}"; do [ "$(cut -d'|' -f2 <<<"$c2")" = "$profile" ] && queue+=("$c2"); done
   pump 1
