@@ -104,7 +104,18 @@ public struct Pipeline {
         }
         let index = try loadedIndex ?? apt.loadIndex()
         progress.begin("resolving \(roots.count) packages")
-        let closure = try Resolver(index: index).resolve(requests(plan))
+        let closure: [PackageRecord]
+        do {
+            closure = try Resolver(index: index).resolve(requests(plan))
+        } catch let e as ResolveError {
+            // A profile written for NixOS may use a nixpkgs name Kiln does not map yet: offer
+            // the nixpkgs names close to it beside the Debian ones.
+            guard let name = e.unknownPackage,
+                  let request = requests(plan).first(where: { $0.name == name }),
+                  let table = try? ProfileEvaluator.nixpkgsNames() else { throw e }
+            let nixpkgs = closestNames(to: name, among: table.keys).compactMap { n in table[n].map { (name: n, debian: $0) } }
+            throw ResolveError.unknown(request, debianNames: index.suggestions(for: name), nixpkgsNames: nixpkgs)
+        }
         let lock = LockFile(architecture: architecture, roots: roots, closure: closure)
         progress.end("\(closure.count) packages")
         try lock.write(path)

@@ -161,6 +161,19 @@ public struct ProfileEvaluator: Sendable {
         ])))
     }
 
+    /// nixpkgs-names.nix as a table: nixpkgs attribute name → the Debian package it means
+    /// (for "did you mean" hints on an unknown package).
+    public static func nixpkgsNames() throws -> [String: String] {
+        try ProfileEvaluator(profile: nil).withEvaluator { ev in
+            guard case .attrs(let names) = try ev.evalFile(Embedded.modulesDirectory + "/nixpkgs-names.nix") else { return [:] }
+            var table: [String: String] = [:]
+            for name in names.sortedNames {
+                if let debian = try names[name].map({ try ev.force($0) })?.stringValue { table[name] = debian }
+            }
+            return table
+        }
+    }
+
     /// Every declared option, as `lib.optionsDocList` lists them: name, type,
     /// default, description, declaring files. JSON text, for `kiln options`.
     public func optionsJSON() throws -> String {

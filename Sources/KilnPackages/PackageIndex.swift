@@ -161,10 +161,20 @@ public struct PackageIndex: Sendable {
 
     /// Package names close to `name`, for "did you mean" hints.
     public func suggestions(for name: String, limit: Int = 3) -> [String] {
-        let candidates = byName.keys.filter { $0.hasPrefix(String(name.prefix(3))) || name.hasPrefix($0) }
-        return candidates.sorted { editDistance($0, name) < editDistance($1, name) || (editDistance($0, name) == editDistance($1, name) && $0 < $1) }
-            .prefix(limit).filter { editDistance($0, name) <= max(2, name.count / 3) }
+        closestNames(to: name, among: byName.keys, limit: limit)
     }
+}
+
+/// The names of `candidates` close to `name` (sharing its first three letters, or a prefix of
+/// it), nearest first: what "did you mean" offers.
+public func closestNames<S: Sequence>(to name: String, among candidates: S, limit: Int = 3) -> [String] where S.Element == String {
+    let prefix = String(name.prefix(3)), bound = max(2, name.count / 3)
+    var scored: [(name: String, distance: Int)] = []
+    for c in candidates where c.hasPrefix(prefix) || name.hasPrefix(c) {
+        scored.append((c, editDistance(c, name)))
+    }
+    scored.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
+    return scored.prefix(limit).filter { $0.distance <= bound }.map(\.name)
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {

@@ -11,7 +11,24 @@ public struct PackageRequest: Sendable, Hashable {
 /// The resolver could not satisfy a request or a dependency.
 public struct ResolveError: UserFacingError {
     public var message: String
+    /// The package no Debian package answers, when that is the error (for callers that know
+    /// more names to suggest, as the nixpkgs ones).
+    public var unknownPackage: String?
     public var userMessage: String { message }
+
+    public init(message: String, unknownPackage: String? = nil) {
+        self.message = message; self.unknownPackage = unknownPackage
+    }
+
+    /// An unknown package's error with what to try instead: Debian names close to it, and
+    /// nixpkgs attribute names close to it with the Debian package each means.
+    public static func unknown(_ request: PackageRequest, debianNames: [String], nixpkgsNames: [(name: String, debian: String)] = []) -> ResolveError {
+        var hints = debianNames.map { "'\($0)'" }
+        hints += nixpkgsNames.filter { n in !debianNames.contains(n.name) }.map { "'\($0.name)' (nixpkgs; Debian's \($0.debian))" }
+        return ResolveError(message: "unknown package '\(request.name)', asked for by \(request.requestedBy): no Debian package of that name"
+            + " for this architecture in the APT indexes"
+            + (hints.isEmpty ? "" : "\nhint: did you mean \(hints.joined(separator: ", "))?"), unknownPackage: request.name)
+    }
 }
 
 /// Kiln's own deterministic resolver: Depends and Pre-Depends with alternatives, version
@@ -49,10 +66,7 @@ public struct Resolver {
             } else if let rec = index.providersOf(req.name).sorted(by: { $0.name < $1.name }).first {
                 choose(rec, why: req.name)
             } else {
-                let hints = index.suggestions(for: req.name)
-                throw ResolveError(message: "unknown package '\(req.name)', asked for by \(req.requestedBy): no Debian package of that name"
-                    + " for this architecture in the APT indexes"
-                    + (hints.isEmpty ? "" : "\nhint: did you mean \(hints.map { "'\($0)'" }.joined(separator: ", "))?"))
+                throw ResolveError.unknown(req, debianNames: index.suggestions(for: req.name))
             }
         }
 
