@@ -67,6 +67,9 @@ final class PythonDriverTests: XCTestCase {
     func testUnknownMachineAndExceptions() throws {
         let (failure, _) = try run("x = {}\nx['missing']\n", firstLine: 3)
         XCTAssertEqual(failure?.components(separatedBy: "\n").first, "\(directory)/test.nix:4: KeyError: 'missing'")
+        // sys.exit() ends the script: passed with 0, failed otherwise.
+        XCTAssertNil(try run("import sys\nsys.exit(0)\nassert False\n").0)
+        XCTAssertEqual(try run("import sys\nsys.exit(3)\n").0, "the script called sys.exit(3)")
     }
 
     func testSyntaxErrorBeforeAnyBuild() throws {

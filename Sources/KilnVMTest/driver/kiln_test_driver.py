@@ -813,6 +813,11 @@ def main() -> int:
         return 0
     try:
         exec(compiled, g)
+    except SystemExit as e:
+        # sys.exit() ends the script; a status other than 0 (or None) fails it.
+        if e.code not in (None, 0):
+            conn.call("finish", error=format_failure(e) if not isinstance(e.code, int) else f"the script called sys.exit({e.code})")
+            return 1
     except BaseException as e:
         conn.call("finish", error=format_failure(e))
         return 1
