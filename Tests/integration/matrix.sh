@@ -139,12 +139,21 @@ grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
     timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
     sleep 10
-    if wait_ssh "$port" 420 && [ "$(ssh_to "$port" sfdisk -d /dev/vda)" = "$table" ] \
-       && [ "$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')" = "$size" ] \
-       && [ -z "$(ssh_to "$port" systemctl list-units --failed --no-legend --plain)" ]; then
+    local why=""
+    if ! wait_ssh "$port" 420; then why="no SSH after the reboot"
+    else
+      [ "$(ssh_to "$port" sfdisk -d /dev/vda)" = "$table" ] || why="the partition table changed; "
+      local size2; size2=$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')
+      [ "$size2" = "$size" ] || why+="the filesystem is $size2 bytes, not $size; "
+      # A unit may still be starting right after SSH answers: wait for the boot to end.
+      ssh_to "$port" "timeout 120 systemctl is-system-running --wait" >/dev/null 2>&1 || true
+      local failed; failed=$(ssh_to "$port" systemctl list-units --failed --no-legend --plain)
+      [ -z "$failed" ] || why+="failed units: $failed"
+    fi
+    if [ -z "$why" ]; then
       echo "ok a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit)"
     else
-      echo "no a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit)"
+      echo "no a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit): $why"
     fi
   fi
 }
