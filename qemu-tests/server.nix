@@ -2,7 +2,9 @@
 # root is served, alice logs in on the console with her password (a wrong one is refused)
 # and logs out, and sudo behaves as
 # security.sudo.wheelNeedsPassword says (a second node turns it off). The second node also
-# carries the programs.* a workstation sets, each checked doing its job.
+# carries the programs.* a workstation sets, each checked doing its job, and
+# security.sudo.extraRules in every form NixOS accepts. Each generated configuration file
+# that has a checker passes it on the machine, as NixOS checks them at build time.
 {
   name = "server";
   nodes.server = import ../profiles/server.nix;
@@ -19,6 +21,15 @@
     programs.htop = { enable = true; settings.tree_view = true; };
     programs.bash.shellAliases.hello = "echo hello from bash.bashrc";
     users.users.bob = { isNormalUser = true; hashedPasswordFile = "/root/bob-hash"; };
+    # bob's rule is the one the script uses; the others are there for visudo to judge, each
+    # form once (uid 1000 is alice, whose sudo as root they must not change).
+    security.sudo.extraRules = [
+      { users = [ "bob" ]; runAs = "root"; commands = [ { command = "/usr/bin/id"; options = [ "NOPASSWD" ]; } ]; }
+      { users = [ 1000 ]; groups = [ "users" 100 ]; host = "relaxed"; runAs = ":users";
+        commands = [ "/usr/bin/true" { command = ''/usr/bin/env ""''; options = [ "SETENV" "NOEXEC" "LOG_INPUT" "LOG_OUTPUT" ]; } ]; }
+      { groups = [ "wheel" ]; commands = [ { command = "/usr/bin/uptime"; options = [ "PASSWD" "EXEC" "NOSETENV" "NOLOG_INPUT" "NOLOG_OUTPUT" ]; } ]; }
+    ];
+    security.sudo.extraConfig = "Defaults:bob !lecture";
     services.cron = { enable = true; systemCronJobs = [ "* * * * * root date >> /tmp/cron-ran" ]; };
     services.logrotate = { enable = true; settings."/var/log/kiln-test.log" = { rotate = 3; missingok = true; compress = true; }; };
     services.redis.servers."" = { enable = true; settings.maxmemory = "32mb"; };
@@ -211,5 +222,28 @@
             assert status != 0 and "not authorised" in out, f"{who}: {status} {out}"
         passwd = relaxed.succeed("cat /var/lib/mosquitto/passwd-0")
         assert "mqtt-secret" not in passwd and "sensor:$7$" in passwd and "reader:$7$" in passwd, passwd
+
+    with subtest("security.sudo.extraRules: bob may run id as root without a password, and nothing else"):
+        assert relaxed.succeed("su - bob -c 'sudo -n /usr/bin/id -u'").strip() == "0"
+        for refused in ["sudo -n /usr/bin/whoami", "sudo -n -u alice /usr/bin/id -u"]:
+            status, out = relaxed.execute(f"su - bob -c '{refused}' 2>&1")
+            # sudo -n refuses as it would ask for the password first, so as not to tell bob which commands exist.
+            assert status != 0 and ("password is required" in out or "not allowed" in out), f"{refused} as bob: {status} {out}"
+
+    with subtest("each generated configuration file passes its program's check"):
+        for machine in [server, relaxed]:
+            # -O and -P: also root's ownership and mode 0440, which sudo insists on.
+            out = machine.succeed("visudo -c -s -O -P -f /etc/sudoers 2>&1")
+            assert "parsed OK" in out, out
+            machine.succeed("sshd -t -f /etc/ssh/sshd_config")
+            out = machine.succeed("nginx -t -c /etc/nginx/nginx.conf -e stderr 2>&1")
+            assert "test is successful" in out, out
+            machine.succeed("nft -c -f /etc/kiln/firewall.nft")
+        assert "configuration test is successful" in relaxed.succeed("fail2ban-client -t 2>&1")
+        relaxed.succeed("logrotate -d /etc/logrotate.d/kiln")
+        relaxed.succeed("runuser -u postgres -- /usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15 -C config_file")
+        # The checks can fail: visudo refuses the same file with a broken rule added.
+        relaxed.succeed("cp /etc/sudoers /tmp/sudoers.bad && echo 'bob ALL=(root' >> /tmp/sudoers.bad")
+        relaxed.fail("visudo -c -f /tmp/sudoers.bad")
   '';
 }
