@@ -145,10 +145,7 @@ boot_nocloud() {
       ssh_to "$port" "HOSTNAME_WANTED=cloudy; $remote_checks"
       grown_check "$port" "$before"
       keys1=$(ssh_to "$port" cat /etc/ssh/ssh_host_ed25519_key.pub); size1=$(ssh_to "$port" df -B1 --output=size / | tail -n 1)
-      timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-        root@127.0.0.1 systemctl reboot --no-block
-      sleep 10
-      if wait_ssh "$port" 420; then
+      if reboot_and_wait "$port" 420; then
         keys2=$(ssh_to "$port" cat /etc/ssh/ssh_host_ed25519_key.pub); size2=$(ssh_to "$port" df -B1 --output=size / | tail -n 1)
         [ -n "$keys1" ] && [ "$keys1" = "$keys2" ] && echo "ok after a reboot the SSH host key is the same" || echo "no after a reboot the SSH host key is the same"
         [ "$size1" = "$size2" ] && echo "ok after a reboot the root filesystem's size is the same" || echo "no after a reboot the root filesystem's size is the same ($size1, $size2)"

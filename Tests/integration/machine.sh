@@ -17,6 +17,21 @@ wait_ssh() {
   done
   return 1
 }
+# reboot_and_wait PORT LIMIT: reboots the machine and waits, at most LIMIT seconds, until a
+# new boot takes the key. A new boot is told by its boot_id: on a busy host the old system
+# still answers SSH for a while as it shuts down.
+reboot_and_wait() {
+  local port=$1 limit=$2 boot1 boot2 t0=$SECONDS
+  boot1=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id)
+  timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
+  while [ $((SECONDS - t0)) -lt "$limit" ]; do
+    boot2=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
+    [ -n "$boot2" ] && [ "$boot2" != "$boot1" ] && return 0
+    sleep 3
+  done
+  return 1
+}
 # The start of a script run on the machine: t NAME COMMAND prints "ok NAME" or "no NAME",
 # which the suite turns into PASS and FAIL lines.
 remote_t='t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }'

@@ -136,20 +136,8 @@ grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
   else echo "no autoResize: the root filesystem grew by more than 1.5 GiB (image partition $before bytes, filesystem now ${size:-?})"; fi
   if [ "$3" = x86_64-grub-uefi ]; then
     table=$(ssh_to "$port" sfdisk -d /dev/vda)
-    local boot1 boot2="" t0
-    boot1=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id)
-    timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
-    # The old system may still answer SSH while it shuts down (slowly, on a busy host): wait
-    # for a new boot, not for any answer.
-    t0=$SECONDS
-    while [ $((SECONDS - t0)) -lt 420 ]; do
-      boot2=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
-      [ -n "$boot2" ] && [ "$boot2" != "$boot1" ] && break
-      sleep 3
-    done
     local why=""
-    if [ -z "$boot2" ] || [ "$boot2" = "$boot1" ]; then why="no SSH from a new boot within 420 s of the reboot"
+    if ! reboot_and_wait "$port" 420; then why="no SSH from a new boot within 420 s of the reboot"
     else
       [ "$(ssh_to "$port" sfdisk -d /dev/vda)" = "$table" ] || why="the partition table changed; "
       local size2; size2=$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')

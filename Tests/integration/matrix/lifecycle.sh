@@ -18,11 +18,8 @@ lifecycle() {
   t() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1"; fi; }
   ks() { runas env KILN_CACHE_DIR="$cache" KILN_SSH_OPTS="$opts" "$work/bin/kiln" "$@"; }
   on() { ssh_to "$port" "$@" 2>/dev/null; }
-  reboot_into() {  # waits for the machine to come back; prints the booted generation's path
-    timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
-    sleep 10
-    wait_ssh "$port" 420 && on readlink -f /run/booted-system
+  reboot_into() {  # waits for the machine's next boot; prints the booted generation's path
+    reboot_and_wait "$port" 420 && on readlink -f /run/booted-system
   }
   # Each generation profile is the machine's profile plus the change.
   for g in 2 3; do
