@@ -25,8 +25,12 @@ reboot_and_wait() {
   boot1=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id)
   timeout 30 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o ConnectTimeout=5 root@127.0.0.1 systemctl reboot --no-block
+  # Each try is bounded: a connection made while the old system goes down can hang (QEMU's
+  # user network keeps its host side open when the guest vanishes).
+  sleep 3
   while [ $((SECONDS - t0)) -lt "$limit" ]; do
-    boot2=$(ssh_to "$port" cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
+    boot2=$(timeout 10 ssh -q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o ConnectTimeout=5 -o ServerAliveInterval=2 -o ServerAliveCountMax=2 root@127.0.0.1 cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
     [ -n "$boot2" ] && [ "$boot2" != "$boot1" ] && return 0
     sleep 3
   done
