@@ -201,7 +201,4 @@ public final class Driver: @unchecked Sendable {
         let (_, out) = try m.execute("systemctl status --no-pager --lines=15 -- '\(unit)' 2>&1 || true", timeout: 30)
         return String(decoding: out, as: UTF8.self).split(separator: "\n").map { "    > " + $0 }.joined(separator: "\n")
     }
-
-    /// Seconds from each machine's start to its first successful command.
-    public var firstSuccessTimes: [(String, Double)] { machines.compactMap { m in m.firstSuccessAfter.map { (m.name, $0) } } }
 }

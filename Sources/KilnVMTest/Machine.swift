@@ -431,16 +431,4 @@ public final class TestMachine: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw failure("QEMU wrote no screenshot to \(path)") }
         return path
     }
-
-    /// Copies a file out of the guest into `<run>/<machine>/<targetDir>/`.
-    public func copyFromVM(_ source: String, targetDirectory: String) throws -> String {
-        let quoted = "'" + source.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        let (status, data) = try execute("cat -- \(quoted)")
-        guard status == 0 else { throw failure("cannot copy \(source) out of the machine: cat exited with \(status)") }
-        let dir = outputDirectory + "/\(name)" + (targetDirectory.isEmpty ? "" : "/" + targetDirectory)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let dest = dir + "/" + URL(fileURLWithPath: source).lastPathComponent
-        guard FileManager.default.createFile(atPath: dest, contents: data) else { throw KilnError("cannot write \(dest)") }
-        return dest
-    }
 }

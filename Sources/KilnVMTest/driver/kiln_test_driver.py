@@ -25,7 +25,6 @@ syntax errors name the test file's own lines.
 import ast
 import base64
 import code
-import io
 import json
 import operator
 import os
@@ -708,7 +707,6 @@ class Driver:
         self.out_dir = hello["outputDirectory"]
         self.test_name = hello["testName"]
         self.machines = [Machine(self, n) for n in hello["machines"]]
-        self.test_script_code = None
 
     def start_all(self) -> None:
         with self.logger.nested("starting all machines"):
@@ -727,7 +725,6 @@ class Driver:
             yield True
         except BaseException as e:
             self.conn.call("subtest_end", name=name, error=format_failure(e))
-            e.__dict__["_kiln_reported"] = True
             raise
         self.conn.call("subtest_end", name=name, error=None)
 
