@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CParted", pkgConfig: "libparted", providers: [.apt(["libparted-dev"])]),
+        .systemLibrary(name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
+        .systemLibrary(name: "CIsoburn", pkgConfig: "libisoburn-1", providers: [.apt(["libisoburn-dev"])]),
         .systemLibrary(name: "CGuestfs", pkgConfig: "libguestfs", providers: [.apt(["libguestfs-dev"])]),
         // mimalloc replaces malloc/free in the kiln executable (ELF interposition): the
         // evaluator allocates and frees millions of small thunks, frames and sets, and
@@ -73,7 +75,8 @@ let package = Package(
         .target(name: "KilnSystem", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CCrypt",
                                                    .product(name: "Crypto", package: "swift-crypto")]),
         // Filesystems, partition table, ESP, output formats.
-        .target(name: "KilnImage", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CExt2fs", "CParted"]),
+        .target(name: "KilnImage", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CExt2fs", "CParted", "CSquashfs", "CIsoburn",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
         // Boot loaders, one file each behind one protocol, fed the generations' bootspecs.
         .target(name: "KilnBoot", dependencies: ["KilnPlan", "KilnStore", "KilnSystem", "KilnImage", "KilnSupport", "KilnPrimitives"]),
         // The stages in order, for the CLI and the tests.

@@ -161,6 +161,14 @@ enum GrubEFI {
         guard !uuid.isEmpty, uuid.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
             throw KilnError("GRUB: root filesystem UUID '\(uuid)' is not a UUID")
         }
+        return try makeImage(architecture: architecture, moduleDirectory: moduleDirectory, search: "--fs-uuid \(uuid)",
+                             workDirectory: workDirectory)
+    }
+
+    /// - Parameter search: how the early config finds the filesystem holding /boot/grub
+    ///   (`search` arguments: "--fs-uuid UUID", "--label LABEL").
+    static func makeImage(architecture: Architecture, moduleDirectory: String, search: String, extraModules: [String] = [],
+                          workDirectory: String) throws -> [UInt8] {
         let target = architecture.grubEFITarget
         let fm = FileManager.default
         for name in ["kernel.img", "moddep.lst"] + required.sorted().map({ $0 + ".mod" })
@@ -168,9 +176,9 @@ enum GrubEFI {
             throw KilnError("GRUB for \(target): '\(moduleDirectory)/\(name)' is missing",
                             hint: "the lock file's grub-efi package should hold usr/lib/grub/\(target)")
         }
-        let present = modules.filter { fm.fileExists(atPath: moduleDirectory + "/" + $0 + ".mod") }
+        let present = (modules + extraModules).filter { fm.fileExists(atPath: moduleDirectory + "/" + $0 + ".mod") }
         let early = workDirectory + "/early-\(architecture.efi).cfg"
-        let cfg = "search --no-floppy --fs-uuid --set=root \(uuid)\nset prefix=($root)/boot/grub\n"
+        let cfg = "search --no-floppy --set=root \(search)\nset prefix=($root)/boot/grub\n"
         guard fm.createFile(atPath: early, contents: Data(cfg.utf8)) else { throw KilnError("cannot write '\(early)'") }
         let out = workDirectory + "/grub-\(architecture.efi).efi"
         try Tool.run(["grub-mkimage", "-O", target, "-d", moduleDirectory, "-c", early,

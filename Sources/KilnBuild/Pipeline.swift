@@ -85,7 +85,7 @@ public struct Pipeline {
         let path = profile + ".lock"
         let loader = plan.bootLoaderInstaller
         let architecture = plan.architecture.debian
-        let roots = (plan.packageNames + Self.initrdPackages + loader.packages).sorted()
+        let roots = Array(Set(plan.packageNames + Self.initrdPackages + loader.packages + Self.isoPackages(plan))).sorted()
         let apt = APTSource(cacheDirectory: cacheDirectory, architecture: architecture)
         let progress = Progress.shared
         var loadedIndex: PackageIndex?
@@ -139,7 +139,20 @@ public struct Pipeline {
         requests.append(PackageRequest(name: plan.kernel.package, requestedBy: "option boot.kernelPackage"))
         for p in Self.initrdPackages { requests.append(PackageRequest(name: p, requestedBy: "Kiln's initrd")) }
         for p in loader.packages { requests.append(PackageRequest(name: p, requestedBy: "option \(loader.packagesOption)")) }
+        if let iso = plan.isoImage {
+            for p in iso.storeContents { requests.append(PackageRequest(name: p, requestedBy: "option isoImage.storeContents")) }
+            if !loader.packages.contains(plan.architecture.grubEFIPackage) {
+                requests.append(PackageRequest(name: plan.architecture.grubEFIPackage, requestedBy: "the ISO's UEFI boot (installer/cd-dvd/iso-image.nix)"))
+            }
+        }
         return requests
+    }
+
+    /// What a live ISO needs besides the system: GRUB for UEFI (its BIOS GRUB is the host's,
+    /// as a disk's is) and `isoImage.storeContents`.
+    static func isoPackages(_ plan: SystemPlan) -> [String] {
+        guard let iso = plan.isoImage else { return [] }
+        return [plan.architecture.grubEFIPackage] + iso.storeContents
     }
 
     /// A build uses a lock only after checking it against the signed index and the profile
@@ -181,6 +194,10 @@ public struct Pipeline {
 
         let plan = try evaluated ?? evaluate(profile: request.profile, hardware: request.hardware)
         let format = try OutputFormat.choose(explicit: request.format, output: request.output, accepted: plan.imageFormats)
+        if format == .iso, plan.isoImage == nil {
+            throw KilnError("\(request.profile) is not a live system, so it cannot be written as an ISO",
+                            hint: "import the ISO module, as NixOS's ISOs do: imports = [ (modulesPath + \"/installer/cd-dvd/iso-image.nix\") ]; (or start from profiles/installer.nix)")
+        }
         let lock = try lock(plan: plan, profile: request.profile)
         // A store file that does not match its manifest stops the image writer; its object is
         // unpacked again from the verified .deb and the image written again (once per object).
@@ -188,7 +205,9 @@ public struct Pipeline {
         while true {
             do {
                 let objects = try realise(lock)
-                let generation = try writeImage(plan: plan, lock: lock, objects: objects, request: request, format: format, to: out)
+                let generation = format == .iso
+                    ? try writeISO(plan: plan, lock: lock, objects: objects, request: request, to: out)
+                    : try writeImage(plan: plan, lock: lock, objects: objects, request: request, format: format, to: out)
                 try out.commit()
                 return BuildResult(plan: plan, generation: generation, format: format)
             } catch let e as ContentMismatch {
@@ -260,6 +279,67 @@ public struct Pipeline {
             Progress.shared.end()
         }
         return generation
+    }
+
+    /// Writes a live ISO: the generation's whole root in a squashfs, the kernel, initrd and
+    /// GRUB for BIOS and UEFI, `isoImage.contents`, and the installer's system image.
+    private func writeISO(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject], request: BuildRequest,
+                          to out: AtomicOutput) throws -> Generation {
+        guard let iso = plan.isoImage else { throw KilnError("internal error: writeISO without isoImage") }
+        let work = try KilnPaths.makeTemporaryDirectory("kiln-iso")
+        defer {
+            _ = try? Tool.run(["chmod", "-R", "u+rwX", work], check: false)
+            try? FileManager.default.removeItem(atPath: work)
+        }
+        let identity = ImageIdentity(seed: request.seed, hostName: plan.hostName)
+        let generation = try buildGeneration(plan: plan, lock: lock, objects: objects, identity: identity)
+        let tree = work + "/tree"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: tree + "/kiln", withIntermediateDirectories: true)
+        let storeContents = lock.closure(of: iso.storeContents).compactMap { objects[$0.name] }
+        try SquashfsWriter.write(ImageRoot.nodes(generation, extraPackages: storeContents), to: tree + "/kiln/root.squashfs",
+                                 options: SquashfsOptions(zstdLevel: iso.zstdLevel, timestamp: identity.timestamp),
+                                 progress: Progress.shared)
+        if let system = iso.installerSystem {
+            try addInstallerSystem(system, request: request, tree: tree, work: work)
+        }
+        for c in iso.contents {
+            guard c.target.hasPrefix("/"), !c.target.split(separator: "/").contains(".."), c.target != "/" else {
+                throw KilnError("isoImage.contents: target '\(c.target)' must be an absolute path on the ISO, without '..'")
+            }
+            guard fm.fileExists(atPath: c.source) else { throw KilnError("isoImage.contents: source '\(c.source)' does not exist") }
+            let dest = tree + c.target
+            try fm.createDirectory(atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Tool.run(["cp", "-R", "--no-preserve=mode,ownership,timestamps", "-L", c.source, dest])
+        }
+        let boot = try LiveISO.prepareBoot(plan: plan, iso: iso, bootspec: generation.bootspec, packages: objects, tree: tree,
+                                           seed: identity.seed, timestamp: identity.timestamp, workDirectory: work)
+        try ISOWriter.write(ISOSpec(volumeID: iso.volumeID, tree: tree, biosBoot: boot.biosBoot, efiImage: boot.efiImage,
+                                    timestamp: identity.timestamp), to: out.temporaryPath, progress: Progress.shared)
+        return generation
+    }
+
+    /// `installer.system`: built as a raw disk for the same machine, compressed onto the ISO
+    /// with what kiln-install needs to know about it.
+    private func addInstallerSystem(_ profile: String, request: BuildRequest, tree: String, work: String) throws {
+        Progress.shared.note("building the system the installer carries (installer.system): \(profile)")
+        let raw = work + "/system.raw"
+        let result = try build(BuildRequest(profile: profile, hardware: request.hardware, output: raw, format: .raw, seed: request.seed))
+        let dir = tree + "/kiln/install"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        Progress.shared.begin("compressing the installer's system image (zstd)")
+        // A fixed thread count: zstd's output depends on it, the same lock must give the same ISO.
+        try Tool.run(["zstd", "-q", "-6", "-T2", raw, "-o", dir + "/system.raw.zst"])
+        Progress.shared.end()
+        var st = stat()
+        guard stat(raw, &st) == 0 else { throw KilnError("cannot stat '\(raw)'") }
+        let loader = result.plan.bootLoader
+        let firmware = loader.bootsBIOS && loader.bootsUEFI ? "bios+uefi" : loader.bootsBIOS ? "bios" : "uefi"
+        let info = "size=\(st.st_size)\nfirmware=\(firmware)\nroot_partition=\(DiskAssembler.rootPartition)\nroot_filesystem=\(result.plan.rootFilesystem.rawValue)\nsystem=\(result.generation.toplevel.path)\n"
+        guard FileManager.default.createFile(atPath: dir + "/system.info", contents: Data(info.utf8)) else {
+            throw KilnError("cannot write '\(dir)/system.info'")
+        }
+        try FileManager.default.removeItem(atPath: raw)
     }
 
     /// The cache's gc lock, shared: `kiln gc` waits until this build is done with the store.

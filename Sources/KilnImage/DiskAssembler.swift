@@ -131,6 +131,14 @@ public enum DiskAssembler {
         Hex.encode(SeededUUID.make(seed: seed, purpose: "esp-serial").prefix(4)).uppercased()
     }
 
+    /// A FAT image just big enough for `files`, for an ISO's UEFI boot entry (made as a disk's
+    /// ESP is: mkfs.vfat --invariant and mtools, dates from `timestamp`).
+    public static func makeEFIImage(_ path: String, files: [ESPFile], seed: [UInt8], timestamp: UInt32, workDirectory: String) throws {
+        let bytes = files.reduce(UInt64(0)) { $0 + ($1.size + 4095) / 4096 * 4096 }
+        try makeESP(path, sizeMiB: Int((bytes + (1 << 20) + mib - 1) / mib), seed: seed, timestamp: timestamp, files: files,
+                    fatBits: nil, label: "KILN_EFI", workDirectory: workDirectory)
+    }
+
     /// The ESP size for `files`: room for them twice over (a new generation's kernel beside the
     /// old one) plus 16 MiB, at least 64 MiB, in whole MiB.
     public static func espSizeMiB(for files: [ESPFile]) -> Int {
@@ -141,9 +149,11 @@ public enum DiskAssembler {
     /// A FAT32 filesystem, reproducible: --invariant fixes everything mkfs.vfat would otherwise
     /// take from the clock, the serial comes from the seed, and mtools stamps the files it adds
     /// with SOURCE_DATE_EPOCH (in UTC). Files are added in sorted order, directories first.
+    /// - Parameter fatBits: 32 for a disk's ESP; nil lets mkfs.vfat pick for the size (an
+    ///   ISO's small EFI image gets FAT12 or FAT16).
     static func makeESP(_ path: String, sizeMiB: Int, seed: [UInt8], timestamp: UInt32, files: [ESPFile] = [],
-                        workDirectory: String) throws {
-        try Tool.run(["mkfs.vfat", "--invariant", "-F", "32", "-i", espSerial(seed: seed), "-n", "ESP",
+                        fatBits: Int? = 32, label: String = "ESP", workDirectory: String) throws {
+        try Tool.run(["mkfs.vfat", "--invariant"] + (fatBits.map { ["-F", String($0)] } ?? []) + ["-i", espSerial(seed: seed), "-n", label,
                       "-C", path, String(sizeMiB * 1024)],
                      environment: ["SOURCE_DATE_EPOCH": String(timestamp)])
         guard !files.isEmpty else { return }
@@ -207,6 +217,8 @@ public enum FormatConverter {
                               raw, out.temporaryPath])
                 try fixVMDKDescriptor(out.temporaryPath, seed: seed,
                                       extentName: name ?? URL(fileURLWithPath: output).lastPathComponent)
+            case .iso:
+                throw KilnError("an ISO is written from the system, not converted from a disk image")
             case .gce:
                 let dir = try KilnPaths.makeTemporaryDirectory("kiln-gce")
                 defer { try? FileManager.default.removeItem(atPath: dir) }

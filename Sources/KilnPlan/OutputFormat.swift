@@ -5,7 +5,9 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
     /// raw: the disk as is (sparse). qcow2: QEMU's format. vhd: fixed-size VHD as Azure takes it
     /// (virtual size a whole number of MiB). vmdk: streamOptimized (VMware, vSphere import).
     /// gce: `disk.raw` in a gzip-compressed GNU tar, as Google Compute Engine imports it.
-    case raw, qcow2, vhd, vmdk, gce
+    /// iso: a hybrid ISO 9660 image (CD and USB, BIOS and UEFI) holding a live system; only
+    /// for a configuration that imports the ISO module.
+    case raw, qcow2, vhd, vmdk, gce, iso
 
     /// The `-f` name qemu-img and QEMU use for the format, if they read it directly.
     public var qemuFormat: String? {
@@ -15,6 +17,7 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
         case .vhd: return "vpc"
         case .vmdk: return "vmdk"
         case .gce: return nil
+        case .iso: return "raw"
         }
     }
 
@@ -33,6 +36,7 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
         case "vhd": self = .vhd
         case "vmdk": self = .vmdk
         case "gz", "tgz": self = .gce
+        case "iso": self = .iso
         default: return nil
         }
     }

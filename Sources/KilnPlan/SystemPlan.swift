@@ -28,6 +28,9 @@ public struct SystemPlan: Codable, Sendable {
     public var imageFormats: [OutputFormat] = []
     /// `specialisation.<name>`: variants of this system, each a whole plan.
     public var specialisations: [String: SystemPlan] = [:]
+    /// `isoImage.*`, when the configuration imports the ISO module (installer/cd-dvd/iso-image.nix):
+    /// only such a system can be written as an ISO, and it boots as a live system.
+    public var isoImage: ISOImage?
 
     public init(hostName: String, architecture: Architecture, firmware: [Firmware], bootLoader: BootLoader,
                 bootLoaderTimeout: Int = 1, rootFilesystem: RootFilesystem = .ext4, kernel: Kernel,
@@ -43,6 +46,33 @@ public struct SystemPlan: Codable, Sendable {
     public var packageNames: [String] {
         Array(Set(packages.map(\.name) + [kernel.package] + specialisations.values.flatMap(\.packageNames))).sorted()
     }
+}
+
+/// A live ISO's settings (`isoImage.*`, NixOS's names) and the system an installer carries.
+public struct ISOImage: Codable, Sendable, Hashable {
+    /// The ISO 9660 volume label, which stage 1 finds the medium by (at most 32 characters).
+    public var volumeID: String
+    /// The file name NixOS would give it (`kiln build` writes where --output says).
+    public var isoName: String
+    /// Extra files on the ISO: `source` on the build host, `target` absolute on the ISO.
+    public var contents: [ISOContent]
+    /// Packages whose store paths go into the live system's store beside the system's own.
+    public var storeContents: [String]
+    /// zstd's level for the squashfs (`isoImage.squashfsCompression`, "zstd -Xcompression-level N").
+    public var zstdLevel: Int
+    /// `installer.system`: the profile whose image the ISO carries for kiln-install.
+    public var installerSystem: String?
+
+    public init(volumeID: String, isoName: String, contents: [ISOContent] = [], storeContents: [String] = [],
+                zstdLevel: Int = 6, installerSystem: String? = nil) {
+        self.volumeID = volumeID; self.isoName = isoName; self.contents = contents; self.storeContents = storeContents
+        self.zstdLevel = zstdLevel; self.installerSystem = installerSystem
+    }
+}
+
+public struct ISOContent: Codable, Sendable, Hashable {
+    public var source: String
+    public var target: String
 }
 
 /// The kernel and what stage 1 loads.

@@ -31,12 +31,13 @@ enum EtcTree {
             """)
         // The root is the one file system Kiln itself makes: its line comes first, then the
         // entries of fileSystems and swapDevices (the modules' fstab).
+        // A live system's root is stage 1's overlay, and it has no ESP.
         let fs = plan.rootFilesystem
-        var lines = "UUID=\(identity.rootUUID) / \(fs.rawValue) rw,relatime 0 \(fs.fsckPass)\n"
+        var lines = plan.isoImage != nil ? "" : "UUID=\(identity.rootUUID) / \(fs.rawValue) rw,relatime 0 \(fs.fsckPass)\n"
         // systemd-boot reads its entries and the kernels from the ESP: the running system
         // keeps it at /boot to write them for every generation (no fsck: dosfstools is not
         // part of every system).
-        if plan.bootLoader == .systemdBoot {
+        if plan.bootLoader == .systemdBoot && plan.isoImage == nil {
             lines += "PARTUUID=\(identity.espPartitionUUID) /boot vfat umask=0077 0 0\n"
         }
         etc.data("fstab", lines + (plan.etc.first { $0.path == "fstab" }?.text ?? ""))

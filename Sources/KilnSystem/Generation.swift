@@ -91,7 +91,7 @@ public struct GenerationBuilder {
                                            required: plan.kernel.initrdModules + plan.kernel.modules + plan.rootFilesystem.kernelModules,
                                            workDirectory: work)
         let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
-        let tools = MachineTools.object(bash: bash)
+        let tools = MachineTools.object(bash: bash, installer: plan.isoImage?.installerSystem != nil)
         var sw = SystemPath.make(sortedPackages)
         SystemPath.link(&sw, "lib/modules", to: SystemPath.modulesTarget)
         for name in tools.entries.keys.sorted() where name.hasPrefix("bin/") && name != "bin" {

@@ -5,11 +5,15 @@ import KilnStore
 public enum ImageRoot {
     /// Every entry, sorted by path (parents before children), plus `extra` entries (a boot
     /// loader's files under /boot). The store's registration and manifests are included.
-    public static func nodes(_ generation: Generation, extra: [FileNode] = []) -> [FileNode] {
+    /// - Parameter extraPackages: store objects the store holds besides the generation's
+    ///   closure (a live ISO's `isoImage.storeContents`).
+    public static func nodes(_ generation: Generation, extra: [FileNode] = [], extraPackages: [StoreObject] = []) -> [FileNode] {
         var nodes = skeleton(toplevel: generation.toplevel) + EtcTree.activatedNodes(generation.etc, toplevel: generation.toplevel)
         nodes += extra
-        nodes += Registration.nodes(generation.allPackages.map(\.manifest) + generation.allGenerated.map { $0.manifest() })
-        for obj in generation.allPackages {
+        let inClosure = Set(generation.allPackages.map(\.storePath))
+        let packages = generation.allPackages + extraPackages.filter { !inClosure.contains($0.storePath) }
+        nodes += Registration.nodes(packages.map(\.manifest) + generation.allGenerated.map { $0.manifest() })
+        for obj in packages {
             for e in obj.manifest.entries {
                 let path = obj.storeFile(e.path)
                 switch e.kind {

@@ -45,6 +45,12 @@ let
     in lib.checkAssertWarn v.assertions v.warnings v.system.build.plan;
 in
 {
+  options.system.build.isoImagePlan = lib.mkOption {
+    internal = true;
+    default = null;
+    description = "The ISO settings of the plan, set by installer/cd-dvd/iso-image.nix when a configuration imports it.";
+  };
+
   options.system.build.plan = lib.mkOption {
     internal = true;
     readOnly = true;
@@ -76,7 +82,7 @@ in
       inherit packages;
       imageFormats = config.image.formats;
       specialisations = lib.mapAttrs variant config.specialisation;
-    };
+    } // lib.optionalAttrs (config.system.build.isoImagePlan != null) { isoImage = config.system.build.isoImagePlan; };
 
     assertions = [
       {

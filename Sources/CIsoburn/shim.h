@@ -1,0 +1,1 @@
+#include <libisoburn/xorriso.h>
