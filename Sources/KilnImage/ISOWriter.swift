@@ -38,7 +38,19 @@ public enum ISOWriter {
         guard !spec.volumeID.isEmpty, spec.volumeID.utf8.count <= 32 else {
             throw KilnError("isoImage.volumeID '\(spec.volumeID)' must have 1 to 32 characters (ISO 9660's limit)")
         }
-        var args = ["xorriso", "-report_about", "SORRY", "-abort_on", "FAILURE", "-as", "mkisofs",
+        // Every date from the timestamp (what SOURCE_DATE_EPOCH does for the xorriso program,
+        // which a library caller must say itself): volume dates and the volume UUID, file
+        // dates from the mtimes `write` set, the GPT's disk GUID from the volume UUID.
+        var time = time_t(spec.timestamp)
+        var tm = tm()
+        gmtime_r(&time, &tm)
+        let uuid = String(format: "%04d%02d%02d%02d%02d%02d00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)
+        var args = ["xorriso", "-report_about", "SORRY", "-abort_on", "FAILURE",
+                    "-volume_date", "uuid", uuid, "-volume_date", "all_file_dates", "set_to_mtime",
+                    "-volume_date", "c", "=\(spec.timestamp)", "-volume_date", "m", "=\(spec.timestamp)",
+                    "-volume_date", "x", "default", "-volume_date", "f", "default",
+                    "-iso_nowtime", "=\(spec.timestamp)", "-boot_image", "any", "gpt_disk_guid=volume_date_uuid",
+                    "-as", "mkisofs", "--modification-date=" + uuid,
                     "-iso-level", "3", "-full-iso9660-filenames", "-joliet", "-joliet-long", "-rational-rock",
                     "-volid", spec.volumeID, "-appid", "Kiln", "-publisher", "Kiln", "-sysid", "LINUX",
                     "-c", "boot/boot.cat"]
@@ -56,6 +68,8 @@ public enum ISOWriter {
 
     public static func write(_ spec: ISOSpec, to output: String, progress: KilnSupport.Progress?) throws {
         let args = try arguments(spec, output: output)
+        // The El Torito catalog goes to /boot/boot.cat.
+        try FileManager.default.createDirectory(atPath: spec.tree + "/boot", withIntermediateDirectories: true)
         try setDates(under: spec.tree, to: spec.timestamp)
         progress?.begin("writing the ISO (libisoburn)")
         lock.lock()

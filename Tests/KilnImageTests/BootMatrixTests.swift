@@ -116,7 +116,7 @@ final class BootMatrixTests: XCTestCase {
 
     func testOutputFormatsAreReproducibleAndValid() throws {
         let raw = try makeDisk("f", bios: true)
-        for format in OutputFormat.allCases where format != .raw {
+        for format in OutputFormat.allCases where format != .raw && format != .iso {  // an ISO is written from a system (LiveMediaTests)
             let a = dir + "/1/disk.\(format.rawValue)", b = dir + "/2/disk.\(format.rawValue)"
             for p in [a, b] {
                 try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
