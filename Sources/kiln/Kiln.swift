@@ -270,7 +270,7 @@ struct Run: ParsableCommand {
     var format: String?
 
     /// The formats QEMU boots directly (a gce tarball holds a disk.raw).
-    static let bootableFormats = OutputFormat.allCases.filter { $0.qemuFormat != nil }
+    static let bootableFormats = OutputFormat.allCases.filter { $0.qemuFormat != nil && $0 != .iso }
 
     @Option(help: "Log in on the console as USER:PASSWORD (non-interactive mode).")
     var login: String?
@@ -312,6 +312,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: image) else { throw KilnError("image '\(image)' does not exist") }
+        if (format.flatMap { OutputFormat(rawValue: $0) } ?? OutputFormat(fileName: image)) == .iso {
+            throw KilnError("kiln run boots disk images; '\(image)' is an ISO",
+                            hint: "boot it as a CD: qemu-system-x86_64 -m 1536 -cdrom \(image) -serial mon:stdio (aarch64: see the README's ISO section)")
+        }
         // Kiln's format names, as kiln build takes them; QEMU calls some by others (vhd is vpc).
         let fmt = try format.flatMap { OutputFormat(rawValue: $0)?.qemuFormat } ?? Self.format(of: image)
         let disk = try DiskInfo.inspect(image, format: fmt)
