@@ -407,6 +407,7 @@ public struct Pipeline {
         var builder = GenerationBuilder(plan: plan, identity: identity, packages: objects.filter { systemNames.contains($0.key) },
                                         kernelPackage: kernel, busybox: busybox)
         builder.number = number
+        builder.bytecodeCache = cacheDirectory + "/python-bytecode"
         builder.specialisation = specialisation
         builder.variants = variants
         builder.installBootloader = { [loader = plan.bootLoaderInstaller] bash in loader.installScript(bash: bash) }

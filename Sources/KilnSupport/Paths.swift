@@ -90,7 +90,8 @@ public enum KilnPaths {
             removeOwned(temporaryBase + "/" + name)
         }
         // "<name>.tmp-<pid>", ".download-<pid>", "<name>.old-<pid>" in the cache.
-        for dir in [cacheDirectory, cacheDirectory + "/store", cacheDirectory + "/debs", cacheDirectory + "/appliance"] {
+        for dir in [cacheDirectory, cacheDirectory + "/store", cacheDirectory + "/debs", cacheDirectory + "/appliance",
+                    cacheDirectory + "/python-bytecode"] {
             for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
                 guard let pid = leftoverPID(name), !isAlive(pid) else { continue }
                 removeOwned(dir + "/" + name)

@@ -49,6 +49,9 @@ public struct GenerationBuilder {
     public let packages: [String: StoreObject]
     public let kernelPackage: StoreObject
     public let busybox: StoreObject
+    /// Where compiled Python bytecode is kept between builds (`PythonBytecode`); nil: the
+    /// system path gets none.
+    public var bytecodeCache: String?
     /// The generation's number (an image holds generation 1).
     public var number = 1
     /// The variant this builds (its boot entry's title and its toplevel's name say so).
@@ -94,6 +97,7 @@ public struct GenerationBuilder {
         let tools = MachineTools.object(bash: bash, installer: plan.isoImage?.installerSystem != nil)
         var sw = SystemPath.make(sortedPackages)
         SystemPath.link(&sw, "lib/modules", to: SystemPath.modulesTarget)
+        if let bytecodeCache { try PythonBytecode.add(to: &sw, packages: sortedPackages, cacheDirectory: bytecodeCache) }
         for name in tools.entries.keys.sorted() where name.hasPrefix("bin/") && name != "bin" {
             SystemPath.link(&sw, name, to: tools.storePath.path + "/" + name)
         }
