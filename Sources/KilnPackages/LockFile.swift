@@ -56,7 +56,7 @@ public struct LockFile: Codable, Sendable, Equatable {
     }
 
     /// Builds a lock from a resolved closure; each package's `depends` lists the chosen
-    /// packages that satisfy its dependencies.
+    /// packages that satisfy its dependencies (not those `Resolver.excluded` names).
     public init(architecture: String, roots: [String], closure: [PackageRecord]) {
         let byName = Dictionary(closure.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var providers: [String: [String]] = [:]
@@ -64,6 +64,10 @@ public struct LockFile: Codable, Sendable, Equatable {
         packages = closure.map { rec in
             var deps = Set<String>()
             for group in rec.depends {
+                // A group the resolver treats as satisfied gives no reference either: whether
+                // systemd-sysv or procps is in a closure depends on the profile, and a store
+                // object's references must not (one object serves every closure it is in).
+                if group.contains(where: { Resolver.excluded.contains($0.name) }) { continue }
                 for rel in group {
                     if let d = byName[rel.name], rel.constraint?.allows(d.version) ?? true { deps.insert(d.name); break }
                     if let p = providers[rel.name]?.sorted().first { deps.insert(p); break }

@@ -25,7 +25,9 @@ in
     };
     isoName = mkOption {
       type = types.str;
-      default = "kiln-${if config.networking.hostName == "" then "live" else config.networking.hostName}-${architecture}.iso";
+      default = let host = if config.networking.hostName == "" then "live" else config.networking.hostName;
+        in "${lib.optionalString (!lib.hasPrefix "kiln" host) "kiln-"}${host}-${architecture}.iso";
+      defaultText = lib.literalExpression ''"kiln-''${config.networking.hostName}-''${architecture}.iso" (no second "kiln-" when the host name has it)'';
       description = "The ISO's file name, as NixOS names it; `kiln build` writes where --output says.";
     };
     contents = mkOption {
