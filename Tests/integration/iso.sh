@@ -62,6 +62,18 @@ el_torito() { xorriso -indev "$1" -report_el_torito plain 2>&1; }
 lacks() { ! grep -Eq "$1" <<<"$2"; }
 # iso_files ISO DIR: the regular files under DIR on the ISO, one path a line.
 iso_files() { xorriso -indev "$1" -find "$2" -type f 2>/dev/null | sed -n "s/^'\(.*\)'$/\1/p"; }
+# iso_diff A B: where two ISOs differ: how many bytes, and the files (or the system area, or
+# the UEFI image appended after the ISO 9660 filesystem) whose 2048-byte blocks hold them.
+iso_diff() {
+  local blocks
+  blocks=$(cmp -l "$1" "$2" 2>/dev/null | awk '{print int(($1 - 1) / 2048)}' | uniq)
+  echo "$(cmp -l "$1" "$2" 2>/dev/null | wc -l) bytes differ, in $(wc -l <<<"$blocks") blocks; where:"
+  xorriso -indev "$1" -find / -type f -exec report_lba -- 2>/dev/null \
+    | awk -F, '/^File data lba/ {print $2 + 0, $2 + $3 - 1, $5}' >"$work/extents"
+  while read -r b; do
+    awk -v b="$b" '$1 <= b && b <= $2 {sub(/^[^ ]+ [^ ]+ /, ""); print; f = 1} END {if (!f) print (b < 16 ? "(system area: MBR, GPT)" : "(no file: descriptors, directories, El Torito or the appended UEFI image)")}' "$work/extents"
+  done <<<"$blocks" | sort | uniq -c | sort -rn | head -8
+}
 iso_checks() {  # NAME ISO ARCH
   local name=$1 iso=$2 arch=$3 report label sq listing boot cfgs
   report=$(el_torito "$iso")
@@ -100,7 +112,8 @@ iso_checks() {  # NAME ISO ARCH
   fi
   rm -f "$sq"
   boot=$(iso_files "$iso" /boot)
-  check "$name: /boot on the ISO has a kernel and an initrd" sh -c 'grep -qiE "vmlinuz|bzImage|/linux[^/]*$|kernel" <<<"$0" && grep -qi initrd <<<"$0"' "$boot"
+  check "$name: /boot on the ISO has a kernel and an initrd" \
+    bash -c 'grep -qiE "vmlinuz|bzImage|/linux[^/]*$|kernel" <<<"$0" && grep -qi initrd <<<"$0"' "$boot"
   # The UEFI boot image: a FAT filesystem with the removable-media loader.
   local efi=BOOTX64.EFI; [ "$arch" = aarch64 ] && efi=BOOTAA64.EFI
   rm -rf "$work/bootimg" && mkdir "$work/bootimg"
@@ -156,7 +169,7 @@ qemu_console() {
 # In a boot's log: "ok NAME" / "no NAME: why" lines, TIMING and NOTE lines.
 say() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "no $1${3:+: $3}"; fi; }
 step_out() { cat "$work/$1/$2.out" 2>/dev/null; }
-step_rc() { tr -d ' \n' <"$work/$1/$2.rc" 2>/dev/null; }
+step_rc() { cat "$work/$1/$2.rc" 2>/dev/null | tr -d ' \n'; }
 mark() { awk -v m="$2" '$1 == m {print $2}' "$work/$1/marks" 2>/dev/null; }
 # reached DIR LABEL WHAT: "ok" when the console script got to its mark "shell"; otherwise a
 # "no" with console.py's reason (the checks after it would only repeat that failure).
@@ -180,9 +193,11 @@ boot_state() {  # DIR NAME
 timing_line() {  # LABEL SECONDS WHAT
   [ -n "$2" ] && printf 'TIMING %-34s %s s (%s)\n' "$1" "$2" "$3"
 }
-# The steps every live boot starts with. The first quiets the kernel on the console, so its
-# messages do not land in the commands' output.
-live_steps='run 10 quiet echo 1 >/proc/sys/kernel/printk
+# The first step of every console session: the kernel's messages off the console (they would
+# land in the commands' output), and no pager (systemctl's would wait for a key).
+quiet='run 10 quiet echo 1 >/proc/sys/kernel/printk; export SYSTEMD_PAGER=cat PAGER=cat SYSTEMD_COLORS=0'
+# The steps every live boot starts with.
+live_steps="$quiet"'
 run 30 fstype findmnt -no FSTYPE /
 run 30 write touch /nix/store/kiln-write-test && test -f /nix/store/kiln-write-test
 run 30 cmdline cat /proc/cmdline
@@ -234,10 +249,10 @@ boot_uefi_install() {
     qemu_console "$d" qemu-system-x86_64 -bios /usr/share/ovmf/OVMF.fd \
       -device qemu-xhci -drive "if=none,id=usb,file=$work/out/live.iso,format=raw,readonly=on" \
       -device usb-storage,drive=usb,bootindex=0 \
-      -drive "file=$disk,format=qcow2,if=virtio" -nic user,model=virtio-net-pci <<'EOF'
+      -drive "file=$disk,format=qcow2,if=virtio" -nic user,model=virtio-net-pci <<EOF
 expect 300 root@kiln-installer:~#
 mark shell
-run 10 quiet echo 1 >/proc/sys/kernel/printk
+$quiet
 run 30 efi test -d /sys/firmware/efi
 run 30 fstype findmnt -no FSTYPE /
 mark install-start
@@ -258,11 +273,11 @@ EOF
       "exit $(step_rc "$d" install): $(step_out "$d" install | tail -15)"
     say "x86_64 UEFI USB: kiln-install's last line says installed" \
       "step_out $d install | grep -v '^\s*\$' | tail -1 | grep -q '^kiln-install: installed'" "$(step_out "$d" install | tail -3)"
-    echo "NOTE kiln-install's output (last 12 lines):"; step_out "$d" install | tail -12 | sed 's/^/NOTE   /'
+    echo "NOTE kiln-install's messages:"; step_out "$d" install | grep '^kiln-install' | sed 's/^/NOTE   /'
 
     if [ "$(step_rc "$d" install)" = 0 ]; then
       qemu_console "$d2" qemu-system-x86_64 -bios /usr/share/ovmf/OVMF.fd \
-        -drive "file=$disk,format=qcow2,if=virtio" -nic user,model=virtio-net-pci <<'EOF'
+        -drive "file=$disk,format=qcow2,if=virtio" -nic user,model=virtio-net-pci <<EOF
 expect 300 installed login:
 mark login
 sendline root
@@ -270,8 +285,8 @@ expect 30 Password:
 sendline kiln-installed
 expect 60 root@installed:~#
 mark shell
-run 10 quiet echo 1 >/proc/sys/kernel/printk
-run 30 answer echo ok-$((6*7))
+$quiet
+run 30 answer echo ok-\$((6*7))
 run 30 hostname hostname
 run 30 size df -B1 --output=size /
 run 30 efi test -d /sys/firmware/efi
@@ -345,7 +360,10 @@ if kiln build "$x86" --hardware qemu-x86_64 --output "$work/out/live.iso" >"$wor
   t0=$(now)
   if kiln build "$x86" --hardware qemu-x86_64 --output "$work/out/again.iso" >"$work/again.build.log" 2>&1; then
     printf 'TIMING %-34s %s s\n' "rebuild x86_64 installer ISO" "$(since "$t0")"
-    check "x86_64 ISO: a rebuild is bit-identical (cmp)" cmp "$work/out/live.iso" "$work/out/again.iso"
+    if cmp -s "$work/out/live.iso" "$work/out/again.iso"; then pass "x86_64 ISO: a rebuild is bit-identical (cmp)"
+    else
+      fail "x86_64 ISO: a rebuild is bit-identical (cmp)" "$(iso_diff "$work/out/live.iso" "$work/out/again.iso")"
+    fi
   else
     fail "x86_64 ISO: a rebuild is bit-identical (cmp)" "the rebuild failed: $(tail -5 "$work/again.build.log")"
   fi

@@ -12,7 +12,7 @@ one step a line (blank lines and lines starting with # are skipped):
   send TEXT               send TEXT; escapes \\n \\r \\t \\\\ \\xHH are decoded
   sendline TEXT           send TEXT and a newline
   run TIMEOUT NAME CMD    run CMD in the shell at the prompt; its output (between two unique
-                          markers, \\r\\n turned into \\n) goes to OUTDIR/NAME.out and its
+                          markers, line ends made \\n) goes to OUTDIR/NAME.out and its
                           exit status to OUTDIR/NAME.rc
   mark NAME               append "NAME SECONDS" to OUTDIR/marks: seconds since --t0 (QEMU's
                           start; default: when console.py started)
@@ -172,7 +172,8 @@ def main():
                 # the text after the begin marker; the match ends at the end marker).
                 text = m.string[:m.start()]
                 with open(os.path.join(outdir, name + ".out"), "w") as f:
-                    f.write(text.replace("\r\n", "\n").replace("\r", ""))
+                    # A lone \r (a progress line redrawn) starts a line too.
+                    f.write(re.sub(r"\r+\n", "\n", text).replace("\r", "\n"))
                 with open(os.path.join(outdir, name + ".rc"), "w") as f:
                     f.write(m.group(1) + "\n")
             elif op == "mark":
