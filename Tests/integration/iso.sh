@@ -224,7 +224,7 @@ mark shell
 $live_steps
 run 120 small kiln-install --disk /dev/vda --yes
 run 120 mounted kiln-install --disk /dev/sr0 --yes
-sendline poweroff
+sendline systemctl poweroff
 eof 120
 EOF
     timing_line "boot x86_64 BIOS CD" "$(mark "$d" shell)" "QEMU start to the autologin root prompt on ttyS0"
@@ -259,7 +259,7 @@ mark install-start
 run 900 install kiln-install --disk /dev/vda --yes
 mark install-end
 run 60 sync sync
-sendline poweroff
+sendline systemctl poweroff
 eof 180
 EOF
     timing_line "boot x86_64 UEFI USB" "$(mark "$d" shell)" "QEMU start to the autologin root prompt on ttyS0"
@@ -292,7 +292,7 @@ run 30 size df -B1 --output=size /
 run 30 efi test -d /sys/firmware/efi
 run 200 state timeout 180 systemctl is-system-running --wait
 run 30 failed systemctl list-units --failed --no-legend --plain
-sendline poweroff
+sendline systemctl poweroff
 eof 180
 EOF
       timing_line "boot the installed disk (UEFI)" "$(mark "$d2" login)" "QEMU start to the login prompt on ttyS0"
@@ -337,7 +337,7 @@ boot_aarch64() {
 expect 480 root@kiln-installer:~#
 mark shell
 $live_steps
-sendline poweroff
+sendline systemctl poweroff
 eof 180
 EOF
     timing_line "boot aarch64 UEFI CD" "$(mark "$d" shell)" "QEMU start to the autologin root prompt on ttyAMA0"
