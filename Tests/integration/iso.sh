@@ -74,7 +74,7 @@ iso_diff() {
     awk -v b="$b" '$1 <= b && b <= $2 {sub(/^[^ ]+ [^ ]+ /, ""); print; f = 1} END {if (!f) print (b < 16 ? "(system area: MBR, GPT)" : "(no file: descriptors, directories, El Torito or the appended UEFI image)")}' "$work/extents"
   done <<<"$blocks" | sort | uniq -c | sort -rn | head -8
 }
-iso_checks() {  # NAME ISO ARCH
+iso_checks() {  # NAME ISO ARCH PROFILE
   local name=$1 iso=$2 arch=$3 report label sq listing boot cfgs
   report=$(el_torito "$iso")
   if [ "$arch" = x86_64 ]; then
