@@ -5,8 +5,9 @@
 #   the store suite (damaged caches and locks, parallel builds, kill -9 at every stage),
 #   the boot matrix (every loader x firmware x architecture x filesystem, booted as a user
 #   boots an image and checked over SSH from the host, and every output format), the cloud
-#   presets (booted with a NoCloud seed and an emulated EC2 metadata service) and the VM
-#   tests of qemu-tests/ through `kiln test`.
+#   presets (booted with a NoCloud seed and an emulated EC2 metadata service), the installer
+#   ISO (booted as a BIOS CD, a UEFI USB stick that installs to a disk, an arm64 CD) and the
+#   VM tests of qemu-tests/ through `kiln test`.
 # Every suite runs even if an earlier one failed; the last line sums them up.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -78,6 +79,7 @@ suite integration Tests/integration/run.sh "$bin"
 suite store Tests/integration/store.sh "$bin"
 suite matrix Tests/integration/matrix.sh "$bin"
 suite cloud Tests/integration/cloud.sh "$bin"
+suite iso Tests/integration/iso.sh "$bin"
 suite vm-tests Tests/integration/vm-tests.sh "$bin"
 
 rm -rf "$log"
