@@ -3,11 +3,23 @@
 # and logs out, and sudo behaves as
 # security.sudo.wheelNeedsPassword says (a second node turns it off). The second node also
 # carries the programs.* a workstation sets, each checked doing its job, and
-# security.sudo.extraRules in every form NixOS accepts. Each generated configuration file
+# security.sudo.extraRules in every form NixOS accepts, and a WireGuard tunnel between the
+# two nodes in both of NixOS's forms. Each generated configuration file
 # that has a checker passes it on the machine, as NixOS checks them at build time.
 {
   name = "server";
-  nodes.server = import ../profiles/server.nix;
+  nodes.server = {
+    imports = [ ../profiles/server.nix ];
+    # A tunnel to the second node in wg-quick's form, the key in the configuration.
+    networking.firewall.allowedUDPPorts = [ 51820 ];
+    networking.wg-quick.interfaces.wg0 = {
+      address = [ "10.100.0.1/24" ];
+      listenPort = 51820;
+      privateKey = "ANdU0J6VNOV1P592kmwD3ER3PvwDQ58bjVed0uF6y3E=";
+      peers = [ { publicKey = "CVlnSxRvW5Snd2vf8JnYVH4KHPa4AOX1a/htb+g6THM="; allowedIPs = [ "10.100.0.2/32" ]; endpoint = "relaxed:51820"; } ];
+      postUp = "touch /run/wg0-post-up";
+    };
+  };
   nodes.relaxed = { lib, pkgs, ... }: {
     imports = [ ../profiles/server.nix ];
     networking.hostName = lib.mkForce "relaxed";
@@ -56,6 +68,15 @@
       globalConfig.scrape_interval = "5s";
       scrapeConfigs = [ { job_name = "node"; static_configs = [ { targets = [ "localhost:9100" ]; labels.role = "kiln-test"; } ]; } ];
       exporters.node = { enable = true; disabledCollectors = [ "timex" ]; };
+    };
+    # The other end, in networking.wireguard's form, the key in a file on the machine.
+    networking.firewall.allowedUDPPorts = [ 51820 ];
+    environment.etc."wg/relaxed.key" = { text = "eL7SW8JP4pm0WW/d6XfhK8KOpKUXqFTeQpjsWhgKBGk="; mode = "0400"; };
+    networking.wireguard.interfaces.wg0 = {
+      ips = [ "10.100.0.2/24" ];
+      listenPort = 51820;
+      privateKeyFile = "/etc/wg/relaxed.key";
+      peers = [ { publicKey = "l/VZsE429ga2/sPqXSDPquPkIzwQxphfhXyFXzKQz3s="; allowedIPs = [ "10.100.0.1/32" ]; endpoint = "server:51820"; persistentKeepalive = 5; } ];
     };
     services.mosquitto = {
       enable = true;
@@ -229,6 +250,19 @@
             status, out = relaxed.execute(f"su - bob -c '{refused}' 2>&1")
             # sudo -n refuses as it would ask for the password first, so as not to tell bob which commands exist.
             assert status != 0 and ("password is required" in out or "not allowed" in out), f"{refused} as bob: {status} {out}"
+
+    with subtest("WireGuard: wg-quick on one node, networking.wireguard (key from a file) on the other, ping through the tunnel"):
+        server.wait_for_unit("wg-quick-wg0.service")
+        relaxed.wait_for_unit("wireguard-wg0.service")
+        relaxed.wait_until_succeeds("ping -c 1 -W 2 10.100.0.1", timeout=60)
+        server.succeed("ping -c 1 -W 2 10.100.0.2")
+        handshake = server.succeed("wg show wg0 latest-handshakes").split()
+        assert len(handshake) == 2 and handshake[1] != "0", handshake
+        server.succeed("test -e /run/wg0-post-up")
+        assert relaxed.succeed("wg show wg0 private-key").strip() == "eL7SW8JP4pm0WW/d6XfhK8KOpKUXqFTeQpjsWhgKBGk="
+        assert "PrivateKey" not in relaxed.succeed("cat /etc/wireguard/wg0.conf")
+        for machine in [server, relaxed]:
+            assert machine.succeed("stat -L -c %a /etc/wireguard/wg0.conf").strip() == "600"
 
     with subtest("each generated configuration file passes its program's check"):
         for machine in [server, relaxed]:

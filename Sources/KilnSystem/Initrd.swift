@@ -52,8 +52,8 @@ enum Initrd {
         done
         fail() { echo "kiln stage 1: $*"; echo "kiln stage 1: starting a rescue shell"; exec sh; }
         [ -n "$init" ] || fail "no init= on the kernel command line"
-        # find SPEC WHAT: the device findfs names for SPEC, waiting up to 30 s for it to appear.
-        find() {
+        # wait_for_device SPEC WHAT: the device findfs names for SPEC (in $dev), waiting up to 30 s.
+        wait_for_device() {
           dev=
           i=0
           while [ $i -lt 300 ]; do
@@ -66,7 +66,7 @@ enum Initrd {
           # A live system (an ISO): the medium by its label, its squashfs read-only under a
           # tmpfs (overlayfs) as the root; with copytoram the squashfs is copied to RAM first
           # and the medium let go.
-          find "LABEL=$live" "the live medium"
+          wait_for_device "LABEL=$live" "the live medium"
           mkdir -p /medium /lower /rw
           mount -t iso9660 -o ro "$dev" /medium || fail "cannot mount the live medium $dev"
           squashfs=/medium/kiln/root.squashfs
@@ -89,7 +89,7 @@ enum Initrd {
           mount --move /rw /mnt-root/run/kiln/rw
         else
           [ -n "$root" ] || fail "no root= on the kernel command line"
-          find "$root" "root device"
+          wait_for_device "$root" "root device"
           mount -t \(rootFilesystem.rawValue) -o rw "$dev" /mnt-root || fail "cannot mount $dev"
           # The store is read-only on the running system (kiln-receive and kiln-gc remount it
           # writable while they change it).

@@ -83,6 +83,12 @@ enum SystemPath {
         ("bin/editor", ["bin/vim.basic", "bin/vim.tiny", "bin/nano"]),
         ("bin/vi", ["bin/vim.basic", "bin/vim.tiny"]),
         ("bin/view", ["bin/vim.basic", "bin/vim.tiny"]),
+        // systemd-sysv's links, which the resolver leaves out (Kiln's stage 2 starts systemd
+        // itself): systemctl acts as the command it is called by, as on NixOS.
+        ("sbin/reboot", ["bin/systemctl"]),
+        ("sbin/poweroff", ["bin/systemctl"]),
+        ("sbin/halt", ["bin/systemctl"]),
+        ("sbin/shutdown", ["bin/systemctl"]),
     ]
 
     /// Where the running system finds the kernel's modules: the booted generation's tree

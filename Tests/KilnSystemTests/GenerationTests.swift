@@ -134,6 +134,11 @@ final class GenerationTests: XCTestCase {
         XCTAssertNil(sw.entries["var/lib/x"], "state is not part of the system path")
         XCTAssertNotNil(sw.entries["share/doc/x"])
         XCTAssertNil(sw.entries["etc/bash.bashrc"], "/etc has its own tree")
+        // systemd-sysv's commands, which the resolver leaves out: systemctl under their names.
+        for name in ["reboot", "poweroff", "halt", "shutdown"] {
+            guard case .symlink(let t)? = sw.entries["sbin/" + name]?.kind else { return XCTFail("no sbin/\(name)") }
+            XCTAssertEqual(t, ctl)
+        }
     }
 
     func testRelativeLinksResolveInsideTheirPackageOrFromTheRoot() {

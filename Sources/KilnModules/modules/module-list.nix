@@ -32,6 +32,7 @@
   ./services/monitoring/prometheus/exporters.nix
   ./services/networking/firewall.nix
   ./services/networking/mosquitto.nix
+  ./services/networking/wireguard.nix
   ./services/networking/ssh/sshd.nix
   ./services/scheduling/cron.nix
   ./services/security/fail2ban.nix

@@ -8,7 +8,7 @@ let
     "login" "mksh" "nftables" "nginx" "openssh-client" "openssh-server" "sudo" "systemd" "tcsh"
     "tzdata" "udev" "util-linux" "vim" "zsh" "cloud-init" "linux-image-cloud-amd64" "wget" "tree" "bash-completion" "zsh-autosuggestions" "zsh-syntax-highlighting" "neovim" "git" "git-lfs" "tmux" "htop" "mtr-tiny" "gnupg" "gpg-agent" "pinentry-curses" "systemd-timesyncd" "cron" "logrotate" "redis-server" "redis-tools" "postgresql-15" "postgresql-client-15"
     "fail2ban" "python3-systemd" "mariadb-server"
-    "prometheus" "prometheus-node-exporter" "mosquitto" "mosquitto-clients"
+    "prometheus" "prometheus-node-exporter" "mosquitto" "mosquitto-clients" "wireguard-tools"
     # environment.corePackages and defaultPackages, services.dbus, services.resolved
     "acl" "attr" "bzip2" "cpio" "diffutils" "findutils" "gawk" "libc-bin" "grep" "patch" "sed" "tar" "gzip"
     "xz-utils" "less" "libcap2-bin" "ncurses-bin" "netcat-openbsd" "whois" "procps" "mount" "time" "debianutils"
