@@ -52,6 +52,10 @@
       initialScript = ./postgresql-initial.sql;
       settings.max_connections = 42;
     };
+    # NixOS's 120 s start timeout covers initdb, which runs in ExecStartPre. On this node it
+    # shares one emulated CPU (TCG) with MariaDB's install, Prometheus and the rest starting at
+    # once, beside another QEMU: initdb alone took 140 s in a CI run and systemd killed it.
+    systemd.services.postgresql.serviceConfig.TimeoutSec = lib.mkForce 600;
     services.postgresqlBackup = { enable = true; databases = [ "kiln" ]; };
     services.fail2ban = { enable = true; maxretry = 4; ignoreIP = [ "10.0.2.2" ]; };
     services.mysql = {
