@@ -55,4 +55,75 @@
   firefox = "firefox-esr"; firefox-esr = "firefox-esr"; chromium = "chromium"; thunderbird = "thunderbird";
   libreoffice = "libreoffice"; vlc = "vlc"; mpv = "mpv"; gimp = "gimp"; inkscape = "inkscape";
   alacritty = "alacritty"; kitty = "kitty"; xterm = "xterm"; keepassxc = "keepassxc"; xclip = "xclip";
+  # Shells and command-line tools
+  fish = "fish"; dash = "dash"; direnv = "direnv"; exa = "exa"; duf = "duf"; zoxide = "zoxide";
+  glances = "glances"; neofetch = "neofetch"; hyperfine = "hyperfine"; ranger = "ranger"; mc = "mc";
+  nnn = "nnn"; vifm = "vifm"; micro = "micro"; kakoune = "kakoune"; joe = "joe"; ed = "ed"; less = "less";
+  most = "most"; watch = "procps"; killall = "psmisc"; age = "age"; pwgen = "pwgen"; xxd = "xxd";
+  hexyl = "hexyl"; gron = "gron"; miller = "miller"; dos2unix = "dos2unix"; rename = "rename"; entr = "entr";
+  inotify-tools = "inotify-tools"; at = "at"; cowsay = "cowsay"; figlet = "figlet"; lolcat = "lolcat";
+  fortune = "fortune-mod"; asciinema = "asciinema"; byobu = "byobu";
+  # Networking
+  ncat = "ncat"; arp-scan = "arp-scan"; arping = "arping"; bmon = "bmon"; iftop = "iftop";
+  nethogs = "nethogs"; vnstat = "vnstat"; speedtest-cli = "speedtest-cli"; httpie = "httpie";
+  sshpass = "sshpass"; autossh = "autossh"; openconnect = "openconnect"; dnsmasq = "dnsmasq";
+  unbound = "unbound"; knot-dns = "knot"; ldns = "ldnsutils"; nload = "nload"; ipcalc = "ipcalc";
+  sipcalc = "sipcalc"; lftp = "lftp"; tftp-hpa = "tftp-hpa"; stunnel = "stunnel4"; squid = "squid";
+  privoxy = "privoxy"; tor = "tor"; torsocks = "torsocks"; proxychains = "proxychains4";
+  lighttpd = "lighttpd";
+  # Disks, filesystems and images
+  ddrescue = "gddrescue"; testdisk = "testdisk"; f2fs-tools = "f2fs-tools"; mergerfs = "mergerfs";
+  snapper = "snapper"; btrbk = "btrbk"; duperemove = "duperemove"; compsize = "btrfs-compsize";
+  gparted = "gparted"; fio = "fio"; rmlint = "rmlint"; fdupes = "fdupes"; jdupes = "jdupes";
+  squashfsTools = "squashfs-tools"; cdrkit = "genisoimage"; xorriso = "xorriso"; libisoburn = "xorriso";
+  mtools = "mtools";
+  # Languages and development
+  nodejs_18 = "nodejs"; nim = "nim"; elixir = "elixir"; erlang = "erlang"; ghc = "ghc";
+  cabal-install = "cabal-install"; stack = "haskell-stack"; ocaml = "ocaml"; opam = "opam"; sbcl = "sbcl";
+  racket = "racket"; guile = "guile-3.0"; tcl = "tcl"; R = "r-base"; octave = "octave";
+  gfortran = "gfortran"; clang-tools = "clangd"; lldb = "lldb"; valgrind = "valgrind"; ccache = "ccache";
+  bear = "bear"; cppcheck = "cppcheck"; universal-ctags = "universal-ctags"; global = "global";
+  doxygen = "doxygen"; graphviz = "graphviz"; pandoc = "pandoc"; hugo = "hugo"; sassc = "sassc";
+  maven = "maven"; gradle = "gradle"; ant = "ant"; kotlin = "kotlin"; scala = "scala";
+  leiningen = "leiningen"; clojure = "clojure"; composer = "composer"; gopls = "gopls"; delve = "delve";
+  protobuf = "protobuf-compiler"; mariadb-client = "mariadb-client"; postgresql_15 = "postgresql-15";
+  pgcli = "pgcli"; mycli = "mycli"; bison = "bison"; flex = "flex"; m4 = "m4"; libtool = "libtool";
+  gettext = "gettext"; patchelf = "patchelf"; nasm = "nasm"; yasm = "yasm"; dtc = "device-tree-compiler";
+  ubootTools = "u-boot-tools"; openocd = "openocd"; minicom = "minicom"; picocom = "picocom";
+  avrdude = "avrdude";
+  # Containers, virtual machines, cloud
+  podman-compose = "podman-compose"; lxc = "lxc"; virt-manager = "virt-manager"; virt-viewer = "virt-viewer";
+  libguestfs = "libguestfs-tools"; vagrant = "vagrant"; ansible = "ansible";
+  cloud-utils = "cloud-image-utils"; cloud-init = "cloud-init"; awscli2 = "awscli";
+  # Monitoring and security
+  collectd = "collectd"; netdata = "netdata"; monit = "monit"; sysstat = "sysstat"; atop = "atop";
+  nmon = "nmon"; lnav = "lnav"; goaccess = "goaccess"; lynis = "lynis"; clamav = "clamav"; aide = "aide";
+  audit = "auditd"; sshguard = "sshguard"; yubikey-manager = "yubikey-manager"; pcsclite = "pcscd";
+  opensc = "opensc"; tpm2-tools = "tpm2-tools"; mkcert = "mkcert";
+  # Desktop: sound, Wayland and X tools, applications
+  pavucontrol = "pavucontrol"; pulseaudio = "pulseaudio"; pipewire = "pipewire"; wireplumber = "wireplumber";
+  alsa-utils = "alsa-utils"; brightnessctl = "brightnessctl"; feh = "feh"; zathura = "zathura";
+  evince = "evince"; okular = "okular"; rofi = "rofi"; dmenu = "suckless-tools"; i3 = "i3-wm"; sway = "sway";
+  waybar = "waybar"; foot = "foot"; wofi = "wofi"; grim = "grim"; slurp = "slurp";
+  wl-clipboard = "wl-clipboard"; xdotool = "xdotool"; scrot = "scrot"; flameshot = "flameshot";
+  redshift = "redshift"; picom = "picom"; dunst = "dunst"; libnotify = "libnotify-bin"; arandr = "arandr";
+  obs-studio = "obs-studio"; audacity = "audacity"; kdenlive = "kdenlive"; blender = "blender";
+  krita = "krita"; darktable = "darktable"; shotwell = "shotwell"; qbittorrent = "qbittorrent";
+  gedit = "gedit"; kate = "kate"; geany = "geany"; filezilla = "filezilla"; remmina = "remmina";
+  gnome-tweaks = "gnome-tweaks"; dconf-editor = "dconf-editor";
+  networkmanagerapplet = "network-manager-gnome"; blueman = "blueman"; bluez = "bluez";
+  # Fonts
+  dejavu_fonts = "fonts-dejavu-core"; noto-fonts = "fonts-noto-core";
+  noto-fonts-emoji = "fonts-noto-color-emoji"; liberation_ttf = "fonts-liberation";
+  fira-code = "fonts-firacode"; font-awesome = "fonts-font-awesome"; hack-font = "fonts-hack";
+  jetbrains-mono = "fonts-jetbrains-mono";
+  # Nix itself (Debian's nix-bin: a user's tool on the machine; Kiln does not use it), Git helpers
+  nix = "nix-bin"; git-crypt = "git-crypt"; pre-commit = "pre-commit"; hub = "hub";
+  # Mail, web, chat and media
+  mutt = "mutt"; neomutt = "neomutt"; aerc = "aerc"; isync = "isync"; msmtp = "msmtp"; notmuch = "notmuch"; w3m = "w3m";
+  lynx = "lynx"; elinks = "elinks"; irssi = "irssi"; weechat = "weechat"; newsboat = "newsboat";
+  yt-dlp = "yt-dlp"; ffmpeg = "ffmpeg"; imagemagick = "imagemagick"; ghostscript = "ghostscript";
+  poppler_utils = "poppler-utils"; qpdf = "qpdf"; exiftool = "libimage-exiftool-perl";
+  mediainfo = "mediainfo"; sox = "sox"; lame = "lame"; flac = "flac"; poetry = "python3-poetry";
+  pipx = "pipx"; black = "black";
 }
