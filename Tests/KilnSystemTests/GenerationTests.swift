@@ -224,6 +224,9 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(byPath["/etc/hostname"]?.kind, .symlink(target: "/etc/static/hostname"))
         XCTAssertEqual(byPath["/tmp"]?.mode, 0o1777)
         XCTAssertEqual(byPath[a.toplevel.path + "/init"]?.mode, 0o755)
+        // Empty, not missing: systemd makes a new ID without treating the boot as a first boot.
+        XCTAssertEqual(byPath["/etc/machine-id"]?.kind, .data([]))
+        XCTAssertEqual(byPath["/etc/machine-id"]?.mode, 0o444)
     }
 
     func testAGenerationCarriesItsSwitchToolsAndVariants() throws {

@@ -92,8 +92,9 @@ lifecycle() {
       "on '$gen2/specialisation/quiet/bin/switch-to-configuration test' && [ \"\$(on cat /etc/kiln-variant)\" = quiet ] && on '$gen2/bin/switch-to-configuration test' && ! on test -e /etc/kiln-variant"
   fi
   # A reboot into the new default: on the aarch64 systemd-boot machine (the x86_64 GRUB
-  # machine's four reboots go to its trial and to gc below, which boot GRUB's default entry
-  # after install-bootloader rewrote it; the x86_64 systemd-boot machine's to its trial).
+  # machine's three reboots go to its trial, its fallback and gc below, which boot GRUB's
+  # default entry after install-bootloader rewrote it; the x86_64 systemd-boot machine's to
+  # its trial).
   local id1 hk1; id1=$(on cat /etc/machine-id); hk1=$(on cat /etc/ssh/ssh_host_ed25519_key.pub)
   if [ "$name" = aarch64-systemd-boot-ext4 ]; then
   t0=$(now)
