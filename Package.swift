@@ -64,12 +64,12 @@ let package = Package(
         .target(name: "NixLang", dependencies: ["CNixLangSupport", "KilnPrimitives", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-enable-lexical-lifetimes=false", "-Xfrontend", "-assume-single-threaded"])]),
         // Profile + machine + shipped modules -> SystemPlan. The modules and machine
         // descriptions are embedded in the executable (embed.txt, Plugins/EmbedFiles).
-        .target(name: "KilnModules", dependencies: ["NixLang", "KilnPlan", "KilnSupport"], exclude: ["modules", "embed.txt"],
+        .target(name: "KilnModules", dependencies: ["NixLang", "KilnPlan", "KilnStore", "KilnPrimitives", "KilnSupport"], exclude: ["modules", "embed.txt"],
                 plugins: ["EmbedFiles"]),
         // APT indexes -> resolved, locked closure; .deb fetching.
         .target(name: "KilnPackages", dependencies: ["KilnSupport", "KilnPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         // Store paths, .deb unpacking, manifests, file trees of store objects.
-        .target(name: "KilnStore", dependencies: ["KilnSupport", "KilnPrimitives", "KilnPackages", "CArchive",
+        .target(name: "KilnStore", dependencies: ["KilnPlan", "KilnSupport", "KilnPrimitives", "KilnPackages", "CArchive",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         // A generation from a plan and store objects: accounts, /etc, initrd, stage scripts, sw, toplevel.
         .target(name: "KilnSystem", dependencies: ["KilnPlan", "KilnStore", "KilnSupport", "KilnPrimitives", "CCrypt",
@@ -103,7 +103,7 @@ let package = Package(
 
         .testTarget(name: "KilnPrimitivesTests", dependencies: ["KilnPrimitives"]),
         .testTarget(name: "NixLangTests", dependencies: ["NixLang"]),
-        .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan"]),
+        .testTarget(name: "KilnModulesTests", dependencies: ["KilnModules", "KilnPlan", "KilnStore"]),
         .testTarget(name: "KilnPlanTests", dependencies: ["KilnPlan", "KilnSupport"]),
         .testTarget(name: "KilnPackagesTests", dependencies: ["KilnPackages", "KilnSupport"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives", "KilnPackages"]),

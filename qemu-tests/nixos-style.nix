@@ -34,7 +34,31 @@ in
       };
       networking.firewall.allowedTCPPorts = [ port ];
     };
-    client = { ... }: { };
+    # What the configuration's own Nix code writes into the store: the trivial builders,
+    # a file beside this test, and packages named only inside strings (hello).
+    client = { pkgs, ... }: {
+      environment.systemPackages = [
+        (pkgs.writeShellScriptBin "greet" ''
+          echo "$(${pkgs.hello}/bin/hello -g 'greetings, written')"
+          cat ${pkgs.writeText "greeting.txt" "written text\n"}
+        '')
+        (pkgs.writeShellApplication {
+          name = "count-args";
+          runtimeInputs = [ pkgs.jq ];
+          text = ''jq -n --arg n "$#" '$n' '';
+        })
+      ];
+      environment.etc."issue.d/written.issue".source = ./nixos-style-issue.txt;
+      environment.etc."farm".source = pkgs.linkFarm "farm" { jq = "${pkgs.jq}/bin/jq"; };
+      systemd.services.written = {
+        wantedBy = [ "multi-user.target" ];
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+          ExecStart = "${pkgs.writeShellScript "written-start" "echo started > /run/written"}";
+        };
+      };
+    };
   };
 
   testScript = { nodes, ... }: ''
@@ -81,6 +105,21 @@ in
             assert "exit code 22" in str(e), str(e)
         else:
             raise AssertionError("fetching a missing page succeeded")
+
+    with subtest("store objects the configuration wrote: pkgs.write*, linkFarm, a file beside the test"):
+        client.wait_for_unit("written.service")
+        assert client.succeed("cat /run/written") == "started\n"
+        out = client.succeed("greet")
+        assert out == "greetings, written\nwritten text\n", out
+        assert client.succeed("count-args a b").strip() == '"2"'
+        assert client.succeed("/etc/farm/jq -n 3").strip() == "3"
+        assert client.succeed("cat /etc/issue.d/written.issue") == "Written beside the test, copied into the store.\n"
+        for f in ["/run/current-system/sw/bin/greet", "/etc/issue.d/written.issue"]:
+            assert client.succeed(f"readlink -f {f}").startswith("/nix/store/"), f
+        client.fail("echo x > $(readlink -f /etc/issue.d/written.issue)")
+        greet = client.succeed("readlink -f /run/current-system/sw/bin/greet").strip()
+        greet_object = "/".join(greet.split("/")[:4])
+        client.succeed(f"grep -q '^{greet_object} ' /nix/var/kiln/registration")
 
     with subtest("files copied in from the host, and out again"):
         with tempfile.TemporaryDirectory() as d:

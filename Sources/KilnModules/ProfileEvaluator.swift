@@ -26,16 +26,42 @@ public struct ProfileEvaluator: Sendable {
     /// The plan of this profile on this machine.
     public func plan() throws -> SystemPlan {
         try withEvaluator { ev in
-            guard let plan = try Self.field(ev, try moduleResult(ev), "plan") else {
+            let written = WrittenObjects(io: KilnEvalIO())
+            guard let plan = try Self.field(ev, try moduleResult(ev, written: written), "plan") else {
                 throw ConfigError(message: "internal: the module system gives no plan")
             }
             let json = try ev.toJSON(plan)
             do {
-                return try JSONDecoder().decode(SystemPlan.self, from: Data(json.utf8))
+                var decoded = try JSONDecoder().decode(SystemPlan.self, from: Data(json.utf8))
+                try Self.addWritten(ev, written, plan, to: &decoded)
+                return decoded
             } catch let DecodingError.keyNotFound(key, ctx) {
                 throw ConfigError(message: "internal: the modules' plan lacks '\(Self.path(ctx.codingPath + [key]))'")
             } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
                 throw ConfigError(message: "internal: the modules' plan has an unexpected value at '\(Self.path(ctx.codingPath))': \(ctx.debugDescription)")
+            }
+        }
+    }
+
+    /// The written objects and Debian packages the plan's strings name (their context), its
+    /// variants' apart: each generation gets what its own configuration names.
+    private static func addWritten(_ ev: Evaluator, _ written: WrittenObjects, _ value: Value, to plan: inout SystemPlan) throws {
+        guard case .attrs(let a) = value else { return }
+        var context = Set<String>()
+        for name in a.sortedNames where name != "specialisations" {
+            if let t = a[name] { _ = try ev.toJSON(try ev.force(t), context: &context) }
+        }
+        let (objects, packages) = written.gather(context)
+        plan.writtenObjects = objects.isEmpty ? nil : objects
+        let wanted = Set(plan.packages.map(\.name))
+        for p in packages where !wanted.contains(p) {
+            plan.packages.append(PackageWant(name: p, option: "\"${pkgs.\(p)}\"", file: "a string of the configuration"))
+        }
+        if let t = a["specialisations"], case .attrs(let variants) = try ev.force(t) {
+            for name in variants.sortedNames {
+                guard let v = variants[name], var variant = plan.specialisations[name] else { continue }
+                try addWritten(ev, written, try ev.force(v), to: &variant)
+                plan.specialisations[name] = variant
             }
         }
     }
@@ -117,7 +143,13 @@ public struct ProfileEvaluator: Sendable {
     /// The module system's result for this profile: `{ config; options; packageRequests; plan; }`,
     /// unevaluated beyond its outer set, so `kiln eval PROFILE -A config.x` forces only x.
     public func moduleResult(_ ev: Evaluator) throws -> Value {
+        try moduleResult(ev, written: WrittenObjects(io: KilnEvalIO()))
+    }
+
+    func moduleResult(_ ev: Evaluator, written: WrittenObjects) throws -> Value {
         let dir = Embedded.modulesDirectory
+        // A path used in a string becomes a store object of the generation, as in Nix.
+        ev.copyPathToStore = written.copyPath
         let lib = try ev.evalFile(dir + "/lib.nix")
         let evalModules = try ev.evalFile(dir + "/eval-modules.nix")
         // pkgs.NAME is Debian's package NAME, or the one nixpkgs-names.nix says a nixpkgs
@@ -125,11 +157,14 @@ public struct ProfileEvaluator: Sendable {
         guard case .attrs(let nixpkgsNames) = try ev.evalFile(dir + "/nixpkgs-names.nix") else {
             throw ConfigError(message: "\(dir)/nixpkgs-names.nix must be an attribute set")
         }
+        // A package in a string ("${pkgs.hello}/bin/hello") is where its files are on the
+        // running system, and the string's context adds it to the system.
         func package(_ debian: String) -> Value {
             Value.attrs(AttrSet([
                 "_type": Thunk(value: .str("package")),
                 "pname": Thunk(value: .str(debian)),
                 "name": Thunk(value: .str(debian)),
+                "outPath": Thunk(value: .string(NixString(WrittenObjects.packagesPath, context: [WrittenObjects.packagePrefix + debian]))),
             ]))
         }
         func packageSet(_ debianName: @escaping @Sendable (String) -> String) -> Value {
@@ -140,7 +175,17 @@ public struct ProfileEvaluator: Sendable {
             "perlPackages": packageSet { "lib" + $0.lowercased().replacingOccurrences(of: "::", with: "-") + "-perl" },
             "nodePackages": packageSet { "node-" + $0.lowercased() },
         ]
+        let builders = Thunk(lazy: {
+            try ev.call(try ev.evalFile(dir + "/pkgs/trivial-builders.nix"), .attrs(AttrSet([
+                "lib": Thunk(value: lib), "writeObject": Thunk(value: written.primop()),
+                "refuse": Thunk(value: .native(name: "refuse") { ev, message in
+                    throw NixError(.other, try ev.coerceToString(try ev.force(message)).value)
+                }),
+            ])))
+        })
         let pkgs = Value.attrs(AttrSet([:], fallback: { name in
+            if name == "lib" { return lib }
+            if case .attrs(let b) = try ev.force(builders), let t = b[name] { return try ev.force(t) }
             if let set = sets[name] { return set }
             if let mapped = nixpkgsNames[name], let debian = try ev.force(mapped).stringValue { return package(debian) }
             return package(name)

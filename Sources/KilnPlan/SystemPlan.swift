@@ -31,6 +31,12 @@ public struct SystemPlan: Codable, Sendable {
     /// `isoImage.*`, when the configuration imports the ISO module (installer/cd-dvd/iso-image.nix):
     /// only such a system can be written as an ISO, and it boots as a live system.
     public var isoImage: ISOImage?
+    /// The store objects its strings name that its own Nix code made (`WrittenObject`),
+    /// gathered from the plan's string context when it is read; sorted by path.
+    public var writtenObjects: [WrittenObject]?
+    /// `environment.systemPackages` entries that are written objects (`pkgs.writeShellScriptBin`
+    /// & co.): their store paths, linked into the system path as packages are.
+    public var systemObjects: [String] = []
 
     public init(hostName: String, architecture: Architecture, firmware: [Firmware], bootLoader: BootLoader,
                 bootLoaderTimeout: Int = 1, rootFilesystem: RootFilesystem = .ext4, kernel: Kernel,

@@ -95,7 +95,18 @@ public struct GenerationBuilder {
                                            workDirectory: work)
         let bash = try storeFile("bash", ["bin/bash", "usr/bin/bash"])
         let tools = MachineTools.object(bash: bash, installer: plan.isoImage?.installerSystem != nil)
+        // What the configuration's Nix code wrote (pkgs.writeText & co., the profile's files
+        // used in strings), each at the store path evaluation named.
+        let writtenObjects = plan.writtenObjects ?? []
+        let written = try writtenObjects.map { w -> GeneratedObject in
+            let g = GeneratedObject(w)
+            guard g.storePath.path == w.path else {
+                throw KilnError("internal: the written object '\(w.name)' builds as \(g.storePath.path), but evaluation named it \(w.path)")
+            }
+            return g
+        }
         var sw = SystemPath.make(sortedPackages)
+        SystemPath.add(plan.systemObjects.compactMap { p in writtenObjects.first { $0.path == p } }, to: &sw)
         SystemPath.link(&sw, "lib/modules", to: SystemPath.modulesTarget)
         if let bytecodeCache { try PythonBytecode.add(to: &sw, packages: sortedPackages, cacheDirectory: bytecodeCache) }
         for name in tools.entries.keys.sorted() where name.hasPrefix("bin/") && name != "bin" {
@@ -129,7 +140,7 @@ public struct GenerationBuilder {
                                 commandLine: "init=\(toplevel.path)/init " + kernelParams, specialisation: specialisation)
         bootspec.created = identity.timestamp
         progress.end("\(toplevel.path)")
-        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, modules, tools, sw, etc, top],
+        return Generation(toplevel: toplevel, bootspec: bootspec, generated: [kernel, initrd, modules, tools, sw, etc, top] + written,
                           packages: sortedPackages, etc: etc, specialisations: variants)
     }
 

@@ -1,3 +1,4 @@
+import KilnPlan
 import KilnStore
 
 /// The system path (`sw`): a symlink forest of every package of the closure, in the
@@ -96,6 +97,21 @@ enum SystemPath {
     static let modulesTarget = "/run/booted-system/kernel-modules/lib/modules"
 
     /// Makes `rel` a link to `target`, replacing whatever packages put there.
+    /// Adds the files and links of written objects listed in environment.systemPackages
+    /// (pkgs.writeShellScriptBin & co.), in the same layout. They win over a package's file
+    /// of the same path: the configuration wrote them for that place.
+    static func add(_ objects: [WrittenObject], to sw: inout GeneratedObject) {
+        for o in objects {
+            for e in o.entries {
+                if case .directory = e.content { continue }
+                var rel = e.path
+                if rel.hasPrefix("usr/") { rel.removeFirst(4) }
+                guard let top = rel.split(separator: "/").first, !skippedTops.contains(String(top)), !sw.isDirectory(rel) else { continue }
+                sw.symlink(rel, o.path + "/" + e.path)
+            }
+        }
+    }
+
     static func link(_ sw: inout GeneratedObject, _ rel: String, to target: String) {
         for key in sw.entries.keys where key == rel || key.hasPrefix(rel + "/") { sw.remove(key) }
         sw.symlink(rel, target)

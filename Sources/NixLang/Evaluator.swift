@@ -292,6 +292,25 @@ public final class Evaluator: @unchecked Sendable {
         }
     }
 
+    /// Renders a value like `builtins.toJSON`, adding the string context of everything in it
+    /// to `context` (what a string names in the store: Kiln gathers its objects from it).
+    public func toJSON(_ v: Value, context: inout Set<String>) throws -> String {
+        var ctx = context
+        let out = try entry {
+            var out = ""
+            try jsonValue(v, &out, &ctx)
+            return out
+        }
+        context = ctx
+        return out
+    }
+
+    /// A value as a string with its context, as string interpolation coerces it (paths are
+    /// copied to the store through `copyPathToStore` when `copyToStore`).
+    public func coerceToString(_ v: Value, copyToStore: Bool = true) throws -> NixString {
+        try coerceToString(v, span: nil, coerceMore: false, copyToStore: copyToStore)
+    }
+
     /// Renders a value exactly as `nix-instantiate --eval --strict` prints it.
     public func printValue(_ v: Value) throws -> String {
         try entry {

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import KilnModules
 import KilnPlan
+import KilnStore
 
 final class ProfileEvaluatorTests: XCTestCase {
     private var dir = ""
@@ -94,6 +95,46 @@ final class ProfileEvaluatorTests: XCTestCase {
         XCTAssertThrowsError(try ProfileEvaluator(profile: p).plan()) { e in
             let text = (e as? ConfigError)?.userMessage ?? "\(e)"
             XCTAssertTrue(text.contains("nosuch"), text)
+        }
+    }
+
+    /// pkgs.write* and a profile's own file used in a string become written objects at the
+    /// store paths their strings name; a package used in a string joins the system; only what
+    /// the plan's strings reach is gathered; builders that would run code refuse.
+    func testWrittenObjectsAndPackagesInStrings() throws {
+        try "hello\n".write(toFile: dir + "/motd", atomically: true, encoding: .utf8)
+        let p = try profile("""
+            { pkgs, ... }:
+            let
+              unused = pkgs.writeText "unused" "never named";
+              note = pkgs.writeText "note.txt" "a note\n";
+            in {
+              environment.systemPackages = [ (pkgs.writeShellScriptBin "hi" "cat ${note}; ${pkgs.hello}/bin/hello") ];
+              environment.etc."motd".source = ./motd;
+              environment.etc."farm".source = pkgs.linkFarm "farm" [ { name = "jq"; path = "${pkgs.jq}/bin/jq"; } ];
+            }
+            """)
+        let c = try ProfileEvaluator(profile: p).plan()
+        let written = c.writtenObjects ?? []
+        XCTAssertEqual(written.map(\.name).sorted(), ["farm", "hi", "motd", "note.txt"])
+        for w in written { XCTAssertEqual(GeneratedObject(w).storePath.path, w.path, w.name) }
+        let hi = try XCTUnwrap(written.first { $0.name == "hi" })
+        XCTAssertEqual(c.systemObjects, [hi.path])
+        XCTAssertEqual(hi.entries.map(\.path), ["bin/hi"])
+        XCTAssertEqual(hi.entries.first?.executable, true)
+        let note = try XCTUnwrap(written.first { $0.name == "note.txt" })
+        XCTAssertEqual(hi.entries.first?.content, .text("#!/bin/bash\ncat \(note.path)/note.txt; /run/current-system/sw/bin/hello"))
+        let motd = try XCTUnwrap(written.first { $0.name == "motd" })
+        XCTAssertEqual(c.etc.first { $0.path == "motd" }?.source, motd.path + "/motd")
+        guard case .hostFile(let source, _)? = motd.entries.first?.content else { return XCTFail("motd is not a host file") }
+        XCTAssertEqual(source, dir + "/motd")
+        XCTAssertEqual(Set(c.packages.filter { $0.file == "a string of the configuration" }.map(\.name)), ["hello", "jq"])
+
+        let q = try profile("{ pkgs, ... }: { environment.etc.x.source = pkgs.runCommand \"x\" { } \"true\"; }", name: "q.nix")
+        XCTAssertThrowsError(try ProfileEvaluator(profile: q).plan()) { e in
+            let m = "\(e)"
+            XCTAssertTrue(m.contains("pkgs.runCommand: Kiln does not build from source"), m)
+            XCTAssertTrue(m.contains("q.nix:1:"), m)
         }
     }
 

@@ -1,6 +1,7 @@
 # One { name; file; option; } per package in every definition of environment.systemPackages
 # that survives mkIf/mkMerge/priorities (name is the package's pname, file the module that
-# defined it), from the option as evalModules returns it: the file says who asked for a
+# defined it), from the option as evalModules returns it (what pkgs.write* made is not a
+# Debian package: plan.nix lists those apart): the file says who asked for a
 # package when it cannot be had. Used by eval-modules.nix and system/plan.nix.
 lib: opt:
 builtins.concatMap (d:
@@ -10,5 +11,5 @@ builtins.concatMap (d:
     option = "environment.systemPackages";
     name = if builtins.isAttrs p && p ? pname then p.pname
       else throw "environment.systemPackages in ${d.file} holds something that is not a package: ${lib.generators.toPretty { } p}";
-  }) d.value
+  }) (builtins.filter (p: !(builtins.isAttrs p && p ? kilnWrittenObject)) d.value)
 ) opt.definitionsWithLocations

@@ -80,6 +80,9 @@ in
       groups = map (n: group config.users.groups.${n}) (sort (a: b: a < b) (attrNames config.users.groups));
       etc = lib.mapAttrsToList etcFile enabledEtc;
       inherit packages;
+      # What pkgs.writeShellScriptBin & co. made, linked into the system path like packages.
+      systemObjects = lib.unique (map (p: p.kilnWrittenObject)
+        (builtins.filter (p: builtins.isAttrs p && p ? kilnWrittenObject) config.environment.systemPackages));
       imageFormats = config.image.formats;
       specialisations = lib.mapAttrs variant config.specialisation;
     } // lib.optionalAttrs (config.system.build.isoImagePlan != null) { isoImage = config.system.build.isoImagePlan; };
