@@ -54,7 +54,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
 
-if [ $# -gt 0 ]; then names=("$@"); else
+all_cases=0; if [ $# -gt 0 ]; then names=("$@"); else all_cases=1
   names=(); for f in "$cases"/*.exp.json; do n=$(basename "$f" .exp.json); names+=("$n"); done
 fi
 
@@ -128,5 +128,13 @@ PY
     fi
   done
 done
+# The README's option table is generated from the modules (scripts/option-summary.sh).
+if [ "$all_cases" = 1 ]; then
+  if "$root/scripts/option-summary.sh" --check "$kiln" 2>"$tmp/why"; then
+    echo "PASS README option table"; pass=$((pass + 1))
+  else
+    echo "FAIL README option table"; sed 's/^/    /' "$tmp/why"; fail=$((fail + 1))
+  fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -165,6 +165,9 @@ struct Options: ParsableCommand {
     @Flag(help: "Print the list as JSON.")
     var json = false
 
+    @Flag(help: "Print a Markdown table of the option groups (the README's option summary).")
+    var summary = false
+
     func run() throws {
         if let profile { try Pipeline.checkProfile(profile) }
         let text = try ProfileEvaluator(profile: profile, hardware: Hardware(hardware)).optionsJSON()
@@ -172,6 +175,7 @@ struct Options: ParsableCommand {
         guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
             throw KilnError("internal: the option list is not a list")
         }
+        if summary { FileHandle.standardOutput.write(Data(Self.summary(list).utf8)); return }
         var out = ""
         for o in list {
             out += "\(o["name"] as? String ?? "?")\n"
@@ -188,6 +192,35 @@ struct Options: ParsableCommand {
             }
         }
         FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    /// Top-level names whose options are grouped one level deeper (`services.nginx`).
+    static let groupedDeeper: Set<String> = ["services", "programs", "networking", "security", "systemd", "boot", "environment",
+                                             "users", "hardware", "virtualisation", "nix", "nixpkgs"]
+
+    /// The visible options as a Markdown table: one row per group (`services.nginx`, `boot`),
+    /// with how many options it has and the names one level below it, in the modules' order.
+    static func summary(_ list: [[String: Any]]) -> String {
+        var order: [String] = []
+        var groups: [String: (count: Int, children: [String])] = [:]
+        for o in list where (o["visible"] as? Bool ?? true) && !(o["internal"] as? Bool ?? false) {
+            guard let loc = o["loc"] as? [String], let first = loc.first else { continue }
+            // services.nginx.enable is under `services.nginx`; boot.kernelParams under `boot`.
+            let depth = groupedDeeper.contains(first) && loc.count > 2 ? 2 : 1
+            let group = loc.prefix(depth).joined(separator: ".")
+            if groups[group] == nil { order.append(group); groups[group] = (0, []) }
+            groups[group]?.count += 1
+            if loc.count > depth, groups[group]?.children.contains(loc[depth]) == false { groups[group]?.children.append(loc[depth]) }
+        }
+        var out = "| Options | Count | Below it |\n|---|---:|---|\n"
+        for g in order.sorted() {
+            guard let info = groups[g] else { continue }
+            let below = info.children.map {
+                $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            }.joined(separator: ", ")
+            out += "| `\(g)` | \(info.count) | \(below) |\n"
+        }
+        return out
     }
 
     /// A default as JSON text, or a literalExpression's text as written.
