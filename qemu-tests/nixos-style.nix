@@ -50,6 +50,21 @@ in
       ];
       environment.etc."issue.d/written.issue".source = ./nixos-style-issue.txt;
       environment.etc."farm".source = pkgs.linkFarm "farm" { jq = "${pkgs.jq}/bin/jq"; };
+      # startAt makes a timer (its accuracy narrowed so the test need not wait a minute);
+      # DynamicUser gives a service an account that exists only while it runs.
+      systemd.services.ticker = {
+        startAt = "*:*:0/2";
+        path = [ pkgs.coreutils ];
+        script = "date +%s >> /var/lib/ticker/ticks";
+        serviceConfig.StateDirectory = "ticker";
+      };
+      systemd.timers.ticker.timerConfig.AccuracySec = "1s";
+      systemd.services.dynamic = {
+        wantedBy = [ "multi-user.target" ];
+        path = [ pkgs.coreutils ];
+        script = ''id -u > "$STATE_DIRECTORY/uid"'';
+        serviceConfig = { DynamicUser = true; StateDirectory = "dynamic"; Type = "oneshot"; RemainAfterExit = true; };
+      };
       systemd.services.written = {
         wantedBy = [ "multi-user.target" ];
         serviceConfig = {
@@ -120,6 +135,14 @@ in
         greet = client.succeed("readlink -f /run/current-system/sw/bin/greet").strip()
         greet_object = "/".join(greet.split("/")[:4])
         client.succeed(f"grep -q '^{greet_object} ' /nix/var/kiln/registration")
+
+    with subtest("startAt runs a service from a timer; DynamicUser gives it an account of its own"):
+        client.wait_for_unit("ticker.timer")
+        client.wait_until_succeeds("[ $(wc -l < /var/lib/ticker/ticks) -ge 2 ]", timeout=60)
+        client.wait_for_unit("dynamic.service")
+        uid = int(client.succeed("cat /var/lib/dynamic/uid"))
+        assert 61184 <= uid <= 65519, f"DynamicUser's uid {uid} is outside systemd's dynamic range"
+        client.fail(f"grep -q '^[^:]*:[^:]*:{uid}:' /etc/passwd")
 
     with subtest("files copied in from the host, and out again"):
         with tempfile.TemporaryDirectory() as d:

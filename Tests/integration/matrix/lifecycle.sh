@@ -63,6 +63,7 @@ lifecycle() {
   gen1=$(on readlink -f /run/current-system)
   pid_demo=$(on systemctl show -p MainPID --value kiln-demo.service)
   pid_sshd=$(on systemctl show -p MainPID --value sshd.service)
+  pid_keep=$(on systemctl show -p MainPID --value kiln-keep.service)
   local reg1; reg1=$(on grep -c . /nix/var/kiln/registration)
   t0=$(now)
   if ! ks switch "$dir/$profile-gen2.nix" --hardware "qemu-$hw" --target-host "$host" >"$out/switch2.log" 2>&1; then
@@ -77,7 +78,8 @@ lifecycle() {
   t "the new package is there" "on command -v hello"
   t "the changed unit was restarted with its new environment" "[ \"\$(on systemctl show -p MainPID --value kiln-demo.service)\" != '$pid_demo' ] && on systemctl show -p Environment kiln-demo.service | grep -q GREETING=two"
   t "the switch said which units it stopped and started" "grep -q 'stopping the following units: kiln-demo.service' '$out/switch2.log' && grep -q 'starting the following units:.*kiln-demo2.service' '$out/switch2.log'"
-  t "the new service runs" "on systemctl is-active -q kiln-demo2.service"
+  t "the new service runs, its script a store object the configuration wrote" "on systemctl is-active -q kiln-demo2.service && on \"systemctl show -p ExecStart kiln-demo2.service | grep -q '/nix/store/[a-z0-9]*-kiln-demo2/kiln-demo2'\""
+  t "a changed unit with restartIfChanged = false kept its PID, and the switch said so" "[ \"\$(on systemctl show -p MainPID --value kiln-keep.service)\" = '$pid_keep' ] && grep -q 'left alone (restartIfChanged = false): kiln-keep.service' '$out/switch2.log'"
   t "an unchanged unit kept its PID (sshd)" "[ \"\$(on systemctl show -p MainPID --value sshd.service)\" = '$pid_sshd' ]"
   t "generation 2 is registered (system-2-link, system -> it)" "[ \"\$(on readlink /nix/var/kiln/profiles/system)\" = system-2-link ]"
   t "the store is read-only, and no store path is world-writable" "on findmnt -no OPTIONS /nix/store | grep -q '^ro' && [ -z \"\$(on find /nix/store -mindepth 1 -perm -0002 -not -type l -print -quit)\" ]"

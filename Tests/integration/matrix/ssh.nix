@@ -9,9 +9,16 @@
   services.openssh.hostKeys = [ { type = "ed25519"; path = "/etc/ssh/ssh_host_ed25519_key"; } ];
   users.users.root.openssh.authorizedKeys.keyFiles = [ ./key.pub ];
   # A service the generations test changes (kiln switch must restart it) beside one it
-  # leaves alone (sshd must keep its PID).
+  # leaves alone (sshd must keep its PID), and one it changes but must not restart
+  # (restartIfChanged = false).
   systemd.services.kiln-demo = {
     wantedBy = [ "multi-user.target" ];
+    environment.GREETING = "one";
+    serviceConfig.ExecStart = "/run/current-system/sw/bin/sleep infinity";
+  };
+  systemd.services.kiln-keep = {
+    wantedBy = [ "multi-user.target" ];
+    restartIfChanged = false;
     environment.GREETING = "one";
     serviceConfig.ExecStart = "/run/current-system/sw/bin/sleep infinity";
   };
