@@ -6,6 +6,9 @@
 { pkgs, lib, ... }:
 let
   port = 8080;
+  # A node's address on the test LAN, from the /etc/hosts lines kiln test gives every node.
+  addressIn = config: name: builtins.head (builtins.head (builtins.filter (m: m != null)
+    (map (builtins.match "([0-9.]+) ${name}") (lib.splitString "\n" config.kiln.testing.hosts))));
 in
 {
   name = "nixos-style";
@@ -36,7 +39,18 @@ in
     };
     # What the configuration's own Nix code writes into the store: the trivial builders,
     # a file beside this test, and packages named only inside strings (hello).
-    client = { pkgs, ... }: {
+    # It is a NAT box too: its port 8081 forwards to the web server, and the machine
+    # reaches that port at its own address (loopbackIPs).
+    client = { config, lib, pkgs, ... }: {
+      networking.nat = {
+        enable = true;
+        externalInterface = "eth0";
+        forwardPorts = [ {
+          sourcePort = 8081;
+          destination = "${addressIn config "webserver"}:${toString port}";
+          loopbackIPs = [ config.kiln.testing.address ];
+        } ];
+      };
       environment.systemPackages = [
         (pkgs.writeShellScriptBin "greet" ''
           echo "$(${pkgs.hello}/bin/hello -g 'greetings, written')"
@@ -135,6 +149,14 @@ in
         greet = client.succeed("readlink -f /run/current-system/sw/bin/greet").strip()
         greet_object = "/".join(greet.split("/")[:4])
         client.succeed(f"grep -q '^{greet_object} ' /nix/var/kiln/registration")
+
+    with subtest("networking.nat forwards a port to the web server"):
+        client.wait_for_unit("nat.service")
+        client.succeed("nft -c -f /etc/kiln/nat.nft")
+        assert client.succeed("sysctl -n net.ipv4.conf.all.forwarding").strip() == "1"
+        info = json.loads(client.succeed(f"curl -fsS http://{addresses['client']}:8081/info.json"))
+        assert info["host"] == "webserver", info
+        client.succeed("nft list table ip kiln-nat | grep -q 'port forward from this machine'")
 
     with subtest("startAt runs a service from a timer; DynamicUser gives it an account of its own"):
         client.wait_for_unit("ticker.timer")

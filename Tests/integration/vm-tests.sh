@@ -23,6 +23,8 @@ trap 'rm -rf "$away"' EXIT
 mkdir -p "$away/bin" "$away/project" "$away/cwd"
 cp "$build/kiln" "$away/bin/kiln"
 cp -r "$repo/qemu-tests" "$repo/profiles" "$away/project/"
+# The corpus of configurations corpus.nix boots, at the same place relative to qemu-tests/.
+mkdir -p "$away/project/Tests" && cp -r "$repo/Tests/nixos-configs" "$away/project/Tests/"
 kiln="$away/bin/kiln"
 if [ $# -gt 0 ]; then
   tests=(); for t in "$@"; do tests+=("$away/project/qemu-tests/$(basename "$t")"); done

@@ -31,6 +31,7 @@
   ./services/monitoring/prometheus/default.nix
   ./services/monitoring/prometheus/exporters.nix
   ./services/networking/firewall.nix
+  ./services/networking/nat.nix
   ./services/networking/mosquitto.nix
   ./services/networking/wireguard.nix
   ./services/networking/ssh/sshd.nix

@@ -63,8 +63,9 @@ in
     };
 
     # The test LAN: a static address on the first Ethernet card (network-setup.service), no
-    # gateway, no DHCP; every node by name in /etc/hosts.
-    networking.useDHCP = lib.mkDefault false;
+    # gateway, no DHCP; every node by name in /etc/hosts. Above mkDefault: the
+    # hardware-configuration.nix nixos-generate-config writes says `lib.mkDefault true`.
+    networking.useDHCP = lib.mkOverride 900 false;
     networking.interfaces.eth0.ipv4.addresses = lib.mkIf (cfg.address != "") [ { address = cfg.address; prefixLength = 24; } ];
     networking.extraHosts = lib.concatStringsSep "" (map (l: l + "\n") hostLines);
 

@@ -2,9 +2,11 @@
 # from the options (mode 0440, as sudo demands), Debian's /etc/pam.d/sudo, and the setuid
 # /usr/bin/sudo the .deb ships (Kiln's store keeps its 04755 root:root).
 #
-# NixOS enables sudo by default; Kiln does not, so that a profile gets no package it did not
-# ask for (and a setuid-root program) and the images and lock files of existing profiles
-# stay as they are. Members of `wheel` (users.groups.wheel) may run anything as root.
+# NixOS enables sudo by default; Kiln only when some user is in `wheel` (or it is asked
+# for), so that a profile gets no package it did not ask for (and a setuid-root program),
+# while a NixOS configuration that makes a user an admin the usual way ("extraGroups =
+# [ "wheel" ]; # Enable 'sudo' for the user", as the installer's configuration.nix says)
+# gets the sudo it relies on. Members of `wheel` (users.groups.wheel) may run anything as root.
 #
 # The file is laid out as NixOS's, so that a configuration's rules land where they would
 # there: root's rule is fixed text ahead of every rule, wheel's rule sits at mkOrder 600
@@ -49,8 +51,9 @@ in
   options.security.sudo = {
     enable = mkOption {
       type = types.bool;
-      default = false;
-      description = "Whether to install sudo (NixOS: on by default; Kiln: off, so profiles get only what they ask for).";
+      default = lib.any (u: builtins.elem "wheel" u.extraGroups) (builtins.attrValues config.users.users);
+      defaultText = lib.literalExpression ''any user has "wheel" in users.users.<name>.extraGroups'';
+      description = "Whether to install sudo (NixOS: always on by default; Kiln: when some user is in wheel, so profiles without admins get no setuid program they did not ask for).";
     };
     package = lib.mkPackageOption pkgs "sudo" { };
     wheelNeedsPassword = mkOption {

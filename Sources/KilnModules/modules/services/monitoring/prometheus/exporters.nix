@@ -53,6 +53,9 @@ in
         ExecStart = "/usr/bin/prometheus-node-exporter ${lib.concatStringsSep " " flags}";
         User = cfg.user;
         Group = cfg.group;
+        # Debian's exporter reads its textfile collector's folder by default (the package's
+        # postinst makes it); without it the collector logs an error every scrape.
+        StateDirectory = "prometheus/node-exporter";
         Restart = "always";
         NoNewPrivileges = true;
         PrivateTmp = true;

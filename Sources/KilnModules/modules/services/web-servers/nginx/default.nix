@@ -39,7 +39,7 @@ let
         description = "Whether the proxied server is told the client's host, address and scheme.";
       };
       return = mkOption { type = types.nullOr (types.either types.str types.int); default = null; example = "301 https://example.org$request_uri"; description = "The return directive's arguments."; };
-      basicAuthFile = mkOption { type = types.nullOr types.str; default = null; description = "An htpasswd file that guards the location."; };
+      basicAuthFile = mkOption { type = types.nullOr types.path; default = null; description = "An htpasswd file that guards the location."; };
       extraConfig = mkOption { type = types.lines; default = ""; description = "More directives of the location."; };
       priority = mkOption { type = types.int; default = 1000; description = "Order of the location blocks: lower first, then by path."; };
     };
@@ -62,11 +62,11 @@ let
       addSSL = mkOption { type = types.bool; default = false; description = "Whether the server also listens with TLS (needs sslCertificate and sslCertificateKey)."; };
       onlySSL = mkOption { type = types.bool; default = false; description = "Whether the server listens only with TLS."; };
       forceSSL = mkOption { type = types.bool; default = false; description = "Whether plain HTTP requests are redirected to HTTPS."; };
-      sslCertificate = mkOption { type = types.nullOr types.str; default = null; description = "The TLS certificate's path on the machine."; };
-      sslCertificateKey = mkOption { type = types.nullOr types.str; default = null; description = "The TLS key's path on the machine."; };
+      sslCertificate = mkOption { type = types.nullOr types.path; default = null; description = "The TLS certificate: a path on the machine, or a file of the profile's directory (copied into the store)."; };
+      sslCertificateKey = mkOption { type = types.nullOr types.path; default = null; description = "The TLS key: a path on the machine, or a file of the profile's directory (copied into the store, where every user can read it)."; };
       enableACME = mkOption { type = types.bool; default = false; description = "Whether to get a certificate with ACME (not supported by Kiln yet)."; };
       http2 = mkOption { type = types.bool; default = true; description = "Whether TLS listeners speak HTTP/2."; };
-      basicAuthFile = mkOption { type = types.nullOr types.str; default = null; description = "An htpasswd file that guards the whole server."; };
+      basicAuthFile = mkOption { type = types.nullOr types.path; default = null; description = "An htpasswd file that guards the whole server."; };
     };
   };
 
@@ -130,7 +130,7 @@ let
         ${names}
       ${indent "  " (concatStringsSep "\n" (filter (s: s != "") [
         (lib.optionalString (v.root != null) "root ${toString v.root};")
-        (lib.optionalString (hasSSL v) "ssl_certificate ${toString v.sslCertificate};\nssl_certificate_key ${toString v.sslCertificateKey};")
+        (lib.optionalString (hasSSL v) "ssl_certificate ${v.sslCertificate};\nssl_certificate_key ${v.sslCertificateKey};")
         (lib.optionalString (v.basicAuthFile != null) "auth_basic \"restricted\";\nauth_basic_user_file ${v.basicAuthFile};")
         (concatStringsSep "\n" (map (l: locationText l.path l) (sortedLocations v)))
         v.extraConfig

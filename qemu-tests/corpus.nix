@@ -1,0 +1,76 @@
+# Two of the corpus's configurations (Tests/nixos-configs/), unchanged, booted side by side as
+# the machines they describe: the web host (TLS, a reverse proxy to an app the configuration
+# writes, fail2ban, SSH keys only) and the monitoring host that scrapes it (Prometheus with a
+# rule, Mosquitto with a hashed password). Every service either enables is checked doing its job.
+{ lib, ... }:
+let
+  corpus = ../Tests/nixos-configs;
+in
+{
+  name = "corpus";
+  nodes.web = { imports = [ (corpus + "/web-proxy/configuration.nix") ]; };
+  nodes.monitoring = { imports = [ (corpus + "/monitoring/configuration.nix") ]; };
+
+  testScript = ''
+    import json
+
+    start_all()
+    web.wait_for_unit("multi-user.target")
+    web_ip = monitoring.succeed("getent hosts web").split()[0]
+    # curl on the monitoring host checks the web host's TLS against the corpus's certificate.
+    monitoring.copy_from_host("${toString (corpus + "/web-proxy/tls/cert.pem")}", "/root/example.test.pem")
+    curl = f"curl -sS --cacert /root/example.test.pem --resolve www.example.test:80:{web_ip} --resolve www.example.test:443:{web_ip} --resolve app.example.test:443:{web_ip}"
+
+    with subtest("web: nginx serves the static site over TLS and redirects plain HTTP to it"):
+        web.wait_for_unit("nginx.service")
+        web.wait_for_open_port(443)
+        web.succeed("nginx -t")
+        redirect = monitoring.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://www.example.test/")
+        assert redirect == "301 https://www.example.test/", redirect
+        page = monitoring.succeed(f"{curl} -f https://www.example.test/")
+        assert "Served by web." in page, page
+        assert monitoring.succeed(f"{curl} -f -H 'Accept-Encoding: gzip' -o /dev/null -w '%{{content_type}}' https://www.example.test/").startswith("text/html")
+
+    with subtest("web: the app written by the configuration answers behind the proxy, and only there"):
+        web.wait_for_unit("hello-app.service")
+        web.wait_for_open_port(8000)
+        assert monitoring.succeed(f"{curl} -f https://app.example.test/orders") == "hello from the app, you asked for /orders\n"
+        assert monitoring.succeed(f"{curl} -f https://app.example.test/health") == "ok"
+        monitoring.fail(f"curl -sS --max-time 5 http://{web_ip}:8000/")
+        user = web.succeed("ps -o user= -C python3").strip()
+        assert user not in ("root", ""), f"the app runs as {user!r}, not a dynamic user"
+
+    with subtest("web: SSH takes keys only, the admins' module made ops a wheel user, fail2ban guards SSH"):
+        web.wait_for_unit("sshd.service")
+        sshd = web.succeed("sshd -T")
+        assert "passwordauthentication no" in sshd and "permitrootlogin without-password" in sshd, sshd
+        web.succeed("grep -q 'ops@laptop' /etc/ssh/authorized_keys.d/ops")
+        status, out = web.execute("runuser -u ops -- sudo -n id -un 2>&1")
+        assert status == 0 and out.strip() == "root", f"sudo as ops: {status} {out}"
+        web.wait_for_unit("fail2ban.service")
+        web.wait_until_succeeds("fail2ban-client status sshd", timeout=120)
+
+    with subtest("monitoring: Prometheus scrapes the web host and itself, with the site label and the HostDown rule"):
+        monitoring.wait_for_unit("prometheus.service")
+        monitoring.wait_for_open_port(9090)
+        monitoring.wait_until_succeeds(
+            "curl -fsS localhost:9090/api/v1/targets"
+            " | jq -e '[.data.activeTargets[] | select(.health == \"up\")] | length == 2'", timeout=180)
+        up = json.loads(monitoring.succeed("curl -fsS 'localhost:9090/api/v1/query?query=up%7Bsite%3D%22lab%22%7D'"))
+        instances = sorted(r["metric"]["instance"] for r in up["data"]["result"])
+        assert instances == ["localhost:9100", "web:9100"], instances
+        rules = json.loads(monitoring.succeed("curl -fsS localhost:9090/api/v1/rules"))
+        assert rules["data"]["groups"][0]["rules"][0]["name"] == "HostDown", rules
+
+    with subtest("monitoring: Mosquitto takes a sensor's reading with its hashed password, and refuses a wrong one"):
+        monitoring.wait_for_unit("mosquitto.service")
+        monitoring.wait_for_open_port(1883)
+        monitoring.succeed("(mosquitto_sub -h localhost -u sensor -P sensor-secret -t 'sensors/#' -C 1 -W 60 > /tmp/reading 2>&1 &)")
+        monitoring.wait_until_succeeds("mosquitto_pub -h localhost -u sensor -P sensor-secret -t sensors/temp -m 21.5 && grep -q 21.5 /tmp/reading", timeout=60)
+        monitoring.fail("mosquitto_pub -h localhost -u sensor -P wrong -t sensors/temp -m 0")
+
+    with subtest("monitoring: journald's cap and logrotate's configuration are in place"):
+        monitoring.succeed("systemd-analyze cat-config systemd/journald.conf | grep -qx 'SystemMaxUse=200M'")
+        monitoring.succeed("logrotate -d /etc/logrotate.conf")
+  '';
+}
