@@ -10,6 +10,7 @@ import KilnPrimitives
 /// its store path in its context, as in Nix, so the plan gathers exactly those its strings
 /// name (`gather`); a Debian package used in a string (`"${pkgs.hello}/bin/hello"`) carries
 /// `packagePrefix` + its name, and the plan adds that package to the system.
+/// Unchecked Sendable as NixLang's values are: one evaluation's, used on its thread only.
 final class WrittenObjects: @unchecked Sendable {
     /// Context element of a string that used a Debian package.
     static let packagePrefix = "kiln-package:"
@@ -33,7 +34,7 @@ final class WrittenObjects: @unchecked Sendable {
         return NixString(relative.isEmpty ? w.path : w.path + "/" + relative, context: mentions.union([w.path]))
     }
 
-    /// `writeObject { name; entries = [ { path; text | link | source; executable ? false; } ]; }`.
+    /// `writeObject { name; entries = [ { path; text | link; executable ? false; } ]; }`.
     func primop() -> Value {
         .native(name: "writeObject") { ev, arg in
             guard case .attrs(let a) = try ev.force(arg), let nameT = a["name"], let entriesT = a["entries"],

@@ -289,9 +289,10 @@ check "every Debian package nixpkgs-names.nix names is in the APT indexes ($(wc 
 cat >"$work/p/nixpkgs-names.nix" <<'EOF2'
 { pkgs, ... }: { environment.systemPackages = with pkgs; [ gnumake fd dig python3Packages.requests perlPackages.JSON nodePackages.ws ]; }
 EOF2
-out=$(kiln eval --strict --json "$work/p/nixpkgs-names.nix" -A config.environment.systemPackages 2>&1)
+# The plan's package list (as JSON a package is its outPath, /run/current-system/sw).
+out=$(kiln config "$work/p/nixpkgs-names.nix" 2>&1)
 check "nixpkgs names mean Debian's packages (gnumake: make, fd: fd-find, dig: bind9-dnsutils, python3Packages.requests: python3-requests, perlPackages.JSON: libjson-perl, nodePackages.ws: node-ws)" \
-  python3 -c 'import json, sys; sys.exit(not {"make", "fd-find", "bind9-dnsutils", "python3-requests", "libjson-perl", "node-ws"} <= {p["pname"] for p in json.loads(sys.argv[1])})' "$out"
+  python3 -c 'import json, sys; sys.exit(not {"make", "fd-find", "bind9-dnsutils", "python3-requests", "libjson-perl", "node-ws"} <= {p["name"] for p in json.loads(sys.argv[1])["packages"]})' "$out"
 
 echo "---- timings"
 cat "$work/timings"
