@@ -19,8 +19,8 @@ final class WrittenObjects: @unchecked Sendable {
 
     /// Store path → the object and the context of what it mentions.
     private var byPath: [String: (object: WrittenObject, context: Set<String>)] = [:]
-    /// Host path → the string `copyPath` gave it.
-    private var copied: [String: NixString] = [:]
+    /// Host path → the store path `copyPath` gave it.
+    private var copied: [String: String] = [:]
     private let io: EvalIO
 
     init(io: EvalIO) { self.io = io }
@@ -69,24 +69,20 @@ final class WrittenObjects: @unchecked Sendable {
     /// written object. A folder is the object; a file is the one entry of an object named
     /// after it, and the string names the file.
     func copyPath(_ path: String) throws -> String {
-        try copyPathWithContext(path).value
-    }
-
-    func copyPathWithContext(_ path: String) throws -> NixString {
         if let s = copied[path] { return s }
         let base = (path as NSString).lastPathComponent
-        let s: NixString
+        let s: String
         switch io.fileKind(path) {
         case nil:
             throw NixError(.io, "getting status of '\(path)': No such file or directory")
         case .directory?:
             var entries: [WrittenObject.Entry] = []
             try walk(path, "", into: &entries)
-            s = add(name: base, entries: entries, mentions: [])
+            s = add(name: base, entries: entries, mentions: []).value
         case .regular(let executable)?:
-            s = add(name: base, entries: [.init(path: base, content: try content(path), executable: executable)], mentions: [], relative: base)
+            s = add(name: base, entries: [.init(path: base, content: try content(path), executable: executable)], mentions: [], relative: base).value
         case .symlink(let target)?:
-            s = add(name: base, entries: [.init(path: base, content: .link(target))], mentions: [], relative: base)
+            s = add(name: base, entries: [.init(path: base, content: .link(target))], mentions: [], relative: base).value
         }
         copied[path] = s
         return s

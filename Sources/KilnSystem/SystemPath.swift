@@ -96,7 +96,6 @@ enum SystemPath {
     /// (after a switch, the running kernel is still the booted one's).
     static let modulesTarget = "/run/booted-system/kernel-modules/lib/modules"
 
-    /// Makes `rel` a link to `target`, replacing whatever packages put there.
     /// Adds the files and links of written objects listed in environment.systemPackages
     /// (pkgs.writeShellScriptBin & co.), in the same layout. They win over a package's file
     /// of the same path: the configuration wrote them for that place.
@@ -112,6 +111,7 @@ enum SystemPath {
         }
     }
 
+    /// Makes `rel` a link to `target`, replacing whatever packages put there.
     static func link(_ sw: inout GeneratedObject, _ rel: String, to target: String) {
         for key in sw.entries.keys where key == rel || key.hasPrefix(rel + "/") { sw.remove(key) }
         sw.symlink(rel, target)

@@ -199,21 +199,20 @@ struct Options: ParsableCommand {
                                              "users", "hardware", "virtualisation", "nix", "nixpkgs"]
 
     /// The visible options as a Markdown table: one row per group (`services.nginx`, `boot`),
-    /// with how many options it has and the names one level below it, in the modules' order.
+    /// sorted, with how many options it has and the names one level below it in the modules' order.
     static func summary(_ list: [[String: Any]]) -> String {
-        var order: [String] = []
         var groups: [String: (count: Int, children: [String])] = [:]
         for o in list where (o["visible"] as? Bool ?? true) && !(o["internal"] as? Bool ?? false) {
             guard let loc = o["loc"] as? [String], let first = loc.first else { continue }
             // services.nginx.enable is under `services.nginx`; boot.kernelParams under `boot`.
             let depth = groupedDeeper.contains(first) && loc.count > 2 ? 2 : 1
             let group = loc.prefix(depth).joined(separator: ".")
-            if groups[group] == nil { order.append(group); groups[group] = (0, []) }
+            if groups[group] == nil { groups[group] = (0, []) }
             groups[group]?.count += 1
             if loc.count > depth, groups[group]?.children.contains(loc[depth]) == false { groups[group]?.children.append(loc[depth]) }
         }
         var out = "| Options | Count | Below it |\n|---|---:|---|\n"
-        for g in order.sorted() {
+        for g in groups.keys.sorted() {
             guard let info = groups[g] else { continue }
             let below = info.children.map {
                 $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")

@@ -10,7 +10,7 @@
 # rather than at this one.
 { lib, writeObject, refuse }:
 let
-  inherit (builtins) isAttrs isList isString isPath attrNames baseNameOf map;
+  inherit (builtins) isAttrs isList baseNameOf map;
 
   # What a builder returns: a derivation-like set. `kilnWrittenObject` is the object's root
   # (linked into the system path when listed in environment.systemPackages); `kilnEntries`
@@ -41,7 +41,7 @@ let
       o = object' name root (if destination == "" then "${root}/${name}" else root) entries;
     in o // { meta = o.meta // meta; };
 
-  shellScript = name: text: "#!/bin/bash\n${text}";
+  shellScript = text: "#!/bin/bash\n${text}";
 
   # nixpkgs' writeShellApplication runs shellcheck at build time; Kiln checks nothing here
   # (no build step runs code), and the script's own `set` options are NixOS's.
@@ -83,9 +83,9 @@ rec {
   writeTextDir = path: text: writeTextFile { name = baseNameOf path; inherit text; destination = "/${path}"; };
   writeScript = name: text: writeTextFile { inherit name text; executable = true; };
   writeScriptBin = name: text: writeTextFile { inherit name text; executable = true; destination = "/bin/${name}"; };
-  writeShellScript = name: text: writeTextFile { inherit name; text = shellScript name text; executable = true; };
+  writeShellScript = name: text: writeTextFile { inherit name; text = shellScript text; executable = true; };
   writeShellScriptBin = name: text:
-    writeTextFile { inherit name; text = shellScript name text; executable = true; destination = "/bin/${name}"; };
+    writeTextFile { inherit name; text = shellScript text; executable = true; destination = "/bin/${name}"; };
 
   writeStringReferencesToFile = noBuilder "writeStringReferencesToFile";
 
