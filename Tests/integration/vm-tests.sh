@@ -106,12 +106,17 @@ if [ $# -eq 0 ]; then
     grep -q "from its saved boot" "$reports/snapshot-rerun$*.out" && how=saved
     echo "$how ${first:-?}"
   }
+  # Measured against the first run's cold boot on this same machine, not a fixed number of
+  # seconds: a resumed machine answered in 1.5-3.3 s and a cold one in 9-28 s across runs, so
+  # a fixed 3 s line failed a CI run (3.3 s) that had resumed as it should.
   resumed() {
-    local how first; read -r how first < <(rerun) || return 1
-    echo "  rerun of snapshot.nix: $how, first command ${first:-?} s after start"
-    [ "$how" = saved ] && awk -v t="${first:-99}" 'BEGIN { exit !(t <= 3.0) }'
+    local how first cold
+    cold=$(sed -n 's/.*first successful command \([0-9.]*\) s after start$/\1/p' "$reports/snapshot.out" | head -1)
+    read -r how first < <(rerun) || return 1
+    echo "  rerun of snapshot.nix: $how, first command ${first:-?} s after start (cold boot: ${cold:-?} s)"
+    [ "$how" = saved ] && awk -v t="${first:-99}" -v c="${cold:-12}" 'BEGIN { exit !(t <= c / 2) }'
   }
-  check "a rerun resumes its saved boot: first command within 3 s" resumed
+  check "a rerun resumes its saved boot: first command in under half the cold boot's time" resumed
   # One boot for two checks: --no-snapshot must boot, and --interactive runs what it reads.
   interactive() {
     printf 'machine.start()\nprint(machine.succeed("echo interactive-$((6 * 7))"))\n' |
