@@ -28,8 +28,12 @@
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/logging/logrotate.nix
+  ./services/mail/dovecot.nix
+  ./services/mail/postfix.nix
   ./services/monitoring/prometheus/default.nix
   ./services/monitoring/prometheus/exporters.nix
+  ./services/network-filesystems/nfsd.nix
+  ./services/network-filesystems/samba.nix
   ./services/networking/firewall.nix
   ./services/networking/nat.nix
   ./services/networking/mosquitto.nix

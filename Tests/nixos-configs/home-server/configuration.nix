@@ -1,0 +1,93 @@
+# The home server: the family's files over SMB (a shared media folder anyone at home can
+# read, a private share per person) and over NFS for the Linux machines, a WireGuard tunnel
+# to reach them from outside, and a nightly job that keeps the media folder tidy.
+{ config, lib, pkgs, ... }:
+
+let
+  lan = "192.168.1.0/24";
+  people = [ "anna" "ben" ];
+  storage = "/srv/storage";
+in
+{
+  imports =
+    [ ./hardware-configuration.nix
+      ../common/admins.nix
+    ];
+
+  boot.loader.grub.enable = true;
+  boot.loader.grub.device = "/dev/vda";
+
+  networking.hostName = "nas";
+
+  users.groups.family = { };
+  users.users = lib.genAttrs people (name: {
+    isNormalUser = true;
+    extraGroups = [ "family" ];
+  });
+
+  systemd.tmpfiles.rules =
+    [ "d ${storage}/media 2775 root family -" ]
+    ++ map (name: "d ${storage}/home/${name} 0700 ${name} users -") people;
+
+  services.samba = {
+    enable = true;
+    openFirewall = true;
+    securityType = "user";
+    extraConfig = ''
+      workgroup = HOME
+      server string = nas
+      hosts allow = ${lan} 127.0.0.1
+      map to guest = bad user
+    '';
+    shares = {
+      media = {
+        path = "${storage}/media";
+        browseable = "yes";
+        "read only" = "yes";
+        "guest ok" = "yes";
+        "write list" = "@family";
+      };
+    } // lib.genAttrs people (name: {
+      path = "${storage}/home/${name}";
+      "valid users" = name;
+      "read only" = "no";
+      browseable = "no";
+    });
+  };
+
+  services.nfs.server = {
+    enable = true;
+    exports = ''
+      ${storage}/media  ${lan}(ro,no_subtree_check) 127.0.0.1(ro,no_subtree_check)
+    '';
+  };
+  networking.firewall.allowedTCPPorts = [ 2049 ];
+
+  networking.wireguard.interfaces.wg0 = {
+    ips = [ "10.77.0.1/24" ];
+    listenPort = 51820;
+    privateKeyFile = "/var/lib/wireguard/wg0.key";
+    generatePrivateKeyFile = true;
+    peers = [
+      { # ben's phone
+        publicKey = "FvcpuIv5izzcAUWdIuoGlO+tt2UWWCfCpA795a0fBRA=";
+        allowedIPs = [ "10.77.0.2/32" ];
+      }
+    ];
+  };
+  networking.firewall.allowedUDPPorts = [ 51820 ];
+
+  systemd.services.media-permissions = {
+    description = "Keep the media folder writable by the family";
+    startAt = "daily";
+    serviceConfig.Type = "oneshot";
+    script = ''
+      chgrp -R family ${storage}/media
+      chmod -R g+rwX ${storage}/media
+    '';
+  };
+
+  environment.systemPackages = with pkgs; [ rsync htop ];
+
+  system.stateVersion = "23.11";
+}

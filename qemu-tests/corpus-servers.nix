@@ -1,0 +1,103 @@
+# More of the corpus's configurations (Tests/nixos-configs/), unchanged, each booted as the
+# machine it describes and checking its own services over its LAN address: the mail relay
+# (Postfix delivering to Maildirs and relaying through a smarthost, Dovecot serving IMAP) and
+# the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job).
+{ lib, ... }:
+let
+  corpus = ../Tests/nixos-configs;
+in
+{
+  name = "corpus-servers";
+  nodes.mail = { imports = [ (corpus + "/mail-relay/configuration.nix") ]; };
+  # The test's own client tools beside the configuration, as a NixOS test adds them.
+  nodes.nas = { pkgs, ... }: {
+    imports = [ (corpus + "/home-server/configuration.nix") ];
+    environment.systemPackages = [ pkgs.smbclient ];
+  };
+
+  testScript = ''
+    start_all()
+
+    def lan_ip(machine):
+        return machine.succeed("ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1").strip()
+
+    with subtest("mail: Postfix and Dovecot accept their generated configuration"):
+        mail.wait_for_unit("postfix.service")
+        mail.wait_for_unit("dovecot2.service")
+        mail.wait_for_open_port(25)
+        mail.wait_for_open_port(143)
+        # postfix check's configuration part (its file-owner part is quick-start's to skip):
+        # postconf warns of every unknown or misspelt main.cf setting, and parses master.cf.
+        assert mail.succeed("postconf -n 2>&1 >/dev/null") == "", mail.succeed("postconf -n 2>&1 >/dev/null")
+        mail.succeed("postconf -M > /dev/null")
+        mail.succeed("doveconf -n > /dev/null")
+        assert mail.succeed("postconf -h myhostname").strip() == "mail.example.test"
+        assert mail.succeed("postconf -h relayhost").strip() == "[smtp.provider.example]:587"
+
+    ip = lan_ip(mail)
+    smtp = f"curl -sS --max-time 30 smtp://{ip}:25 --mail-from ops@lan.example.test"
+
+    with subtest("mail: the domain's aliases land in alice's Maildir, and root's mail too"):
+        mail.succeed("printf 'From: ops@lan.example.test\\r\\nTo: info@example.test\\r\\nSubject: first\\r\\n\\r\\nThe first mail.\\r\\n' > /tmp/first.eml")
+        mail.succeed(f"{smtp} --mail-rcpt info@example.test -T /tmp/first.eml")
+        mail.wait_until_succeeds("grep -l 'The first mail.' /home/alice/Maildir/new/*", timeout=60)
+        mail.succeed("printf 'Subject: for root\\n\\nTo the admin.\\n' | sendmail root")
+        mail.wait_until_succeeds("grep -l 'To the admin.' /home/alice/Maildir/new/*", timeout=60)
+        assert mail.succeed("stat -c %U /home/alice/Maildir/new").strip() == "alice"
+        mail.fail(f"{smtp} --mail-rcpt nobody-here@example.test -T /tmp/first.eml")
+
+    with subtest("mail: Dovecot serves the mailbox over IMAP with the system password"):
+        imap = "curl -sS --max-time 30 -u alice:alice-imap-secret"
+        listing = mail.succeed(f"{imap} imap://{ip}/")
+        assert "INBOX" in listing and "Sent" in listing and "Trash" in listing, listing
+        first = mail.succeed(f"{imap} 'imap://{ip}/INBOX;UID=1'")
+        assert "The first mail." in first, first
+        mail.fail(f"curl -sS --max-time 30 -u alice:wrong imap://{ip}/")
+
+    with subtest("mail: the LAN's outgoing mail is accepted and queued for the smarthost"):
+        mail.succeed(f"{smtp} --mail-rcpt someone@elsewhere.example -T /tmp/first.eml")
+        mail.wait_until_succeeds("postqueue -p | grep -q 'someone@elsewhere.example'", timeout=60)
+        mail.wait_until_succeeds("postqueue -p | grep -q 'smtp.provider.example'", timeout=120)
+  
+    nas_ip = lan_ip(nas)
+
+    with subtest("nas: Samba accepts its configuration and serves the media share to guests"):
+        nas.wait_for_unit("samba-smbd.service")
+        nas.wait_for_unit("samba-nmbd.service")
+        nas.wait_for_unit("samba-winbindd.service")
+        nas.succeed("testparm -s > /dev/null")
+        nas.wait_for_open_port(445)
+        shares = nas.succeed(f"smbclient -N -L //{nas_ip}")
+        assert "media" in shares and "anna" not in shares, shares
+        nas.succeed("echo 'a film' > /srv/storage/media/film.txt")
+        nas.succeed(f"smbclient -N //{nas_ip}/media -c 'get film.txt /tmp/film.txt'")
+        assert nas.succeed("cat /tmp/film.txt") == "a film\n"
+        nas.fail(f"smbclient -N //{nas_ip}/media -c 'put /etc/hostname x.txt'")
+
+    with subtest("nas: each person's share takes their Samba password and nobody else's"):
+        nas.succeed("printf 'anna-pw\\nanna-pw\\n' | smbpasswd -s -a anna")
+        nas.succeed("printf 'ben-pw\\nben-pw\\n' | smbpasswd -s -a ben")
+        nas.succeed(f"smbclient -U anna%anna-pw //{nas_ip}/anna -c 'put /etc/hostname note.txt'")
+        assert nas.succeed("stat -c %U /srv/storage/home/anna/note.txt").strip() == "anna"
+        nas.fail(f"smbclient -U ben%ben-pw //{nas_ip}/anna -c ls")
+        nas.fail(f"smbclient -U anna%wrong //{nas_ip}/anna -c ls")
+
+    with subtest("nas: the media folder is exported read-only over NFS"):
+        nas.wait_for_unit("nfs-server.service")
+        assert "/srv/storage/media" in nas.succeed("exportfs -v")
+        nas.succeed("mkdir -p /mnt/media && mount -t nfs4 127.0.0.1:/srv/storage/media /mnt/media")
+        assert nas.succeed("cat /mnt/media/film.txt") == "a film\n"
+        nas.fail("touch /mnt/media/new.txt")
+        nas.succeed("umount /mnt/media")
+
+    with subtest("nas: the WireGuard tunnel is up with its generated key, the nightly job is scheduled"):
+        nas.wait_for_unit("wireguard-wg0.service")
+        assert nas.succeed("wg show wg0 listen-port").strip() == "51820"
+        assert "FvcpuIv5izzcAUWdIuoGlO+tt2UWWCfCpA795a0fBRA=" in nas.succeed("wg show wg0 peers")
+        assert nas.succeed("stat -c %a /var/lib/wireguard/wg0.key").strip() == "600"
+        nas.succeed("ip -4 addr show wg0 | grep -q 10.77.0.1/24")
+        nas.wait_for_unit("media-permissions.timer")
+        nas.succeed("systemctl start media-permissions.service")
+        assert nas.succeed("stat -c %G /srv/storage/media/film.txt").strip() == "family"
+  '';
+}
