@@ -84,6 +84,13 @@ enum SystemPath {
         ("bin/editor", ["bin/vim.basic", "bin/vim.tiny", "bin/nano"]),
         ("bin/vi", ["bin/vim.basic", "bin/vim.tiny"]),
         ("bin/view", ["bin/vim.basic", "bin/vim.tiny"]),
+        // iptables' (nftables underneath, as Debian 12 chooses), for Docker and the like.
+        ("sbin/iptables", ["sbin/iptables-nft", "sbin/iptables-legacy"]),
+        ("sbin/iptables-save", ["sbin/iptables-nft-save", "sbin/iptables-legacy-save"]),
+        ("sbin/iptables-restore", ["sbin/iptables-nft-restore", "sbin/iptables-legacy-restore"]),
+        ("sbin/ip6tables", ["sbin/ip6tables-nft", "sbin/ip6tables-legacy"]),
+        ("sbin/ip6tables-save", ["sbin/ip6tables-nft-save", "sbin/ip6tables-legacy-save"]),
+        ("sbin/ip6tables-restore", ["sbin/ip6tables-nft-restore", "sbin/ip6tables-legacy-restore"]),
         // systemd-sysv's links, which the resolver leaves out (Kiln's stage 2 starts systemd
         // itself): systemctl acts as the command it is called by, as on NixOS.
         ("sbin/reboot", ["bin/systemctl"]),

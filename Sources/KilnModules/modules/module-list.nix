@@ -60,4 +60,6 @@
   ./system/kiln.nix
   ./system/plan.nix
   ./tasks/filesystems.nix
+  ./virtualisation/docker.nix
+  ./virtualisation/podman.nix
 ]
