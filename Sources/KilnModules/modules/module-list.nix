@@ -22,6 +22,7 @@
   ./programs/tmux.nix
   ./programs/tools.nix
   ./programs/zsh.nix
+  ./security/acme.nix
   ./security/sudo.nix
   ./services/backup/postgresql-backup.nix
   ./services/databases/mysql.nix

@@ -14,6 +14,6 @@ let
     "xz-utils" "less" "libcap2-bin" "ncurses-bin" "netcat-openbsd" "whois" "procps" "mount" "time" "debianutils"
     "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "systemd-resolved" "libpam-systemd"
     "postfix" "dovecot-core" "dovecot-imapd" "dovecot-pop3d" "dovecot-lmtpd" "samba" "samba-common-bin" "winbind" "nfs-kernel-server" "nfs-common" "rpcbind"
-    "docker.io" "podman" "podman-docker" "apparmor"
+    "docker.io" "podman" "podman-docker" "apparmor" "lego" "openssl"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

@@ -64,13 +64,25 @@ let
       forceSSL = mkOption { type = types.bool; default = false; description = "Whether plain HTTP requests are redirected to HTTPS."; };
       sslCertificate = mkOption { type = types.nullOr types.path; default = null; description = "The TLS certificate: a path on the machine, or a file of the profile's directory (copied into the store)."; };
       sslCertificateKey = mkOption { type = types.nullOr types.path; default = null; description = "The TLS key: a path on the machine, or a file of the profile's directory (copied into the store, where every user can read it)."; };
-      enableACME = mkOption { type = types.bool; default = false; description = "Whether to get a certificate with ACME (not supported by Kiln yet)."; };
+      enableACME = mkOption { type = types.bool; default = false; description = "Whether the server's certificate comes from ACME (security.acme.certs.<serverName>, HTTP-01 through acmeRoot)."; };
+      useACMEHost = mkOption { type = types.nullOr types.str; default = null; example = "example.org"; description = "A certificate of security.acme.certs the server uses (obtained elsewhere, e.g. by DNS-01)."; };
+      acmeRoot = mkOption { type = types.nullOr types.str; default = "/var/lib/acme/acme-challenge"; description = "Where ACME's HTTP-01 challenges are served from (/.well-known/acme-challenge below it)."; };
       http2 = mkOption { type = types.bool; default = true; description = "Whether TLS listeners speak HTTP/2."; };
       basicAuthFile = mkOption { type = types.nullOr types.path; default = null; description = "An htpasswd file that guards the whole server."; };
     };
   };
 
   hasSSL = v: v.onlySSL || v.addSSL || v.forceSSL;
+  acmeCert = v: if v.useACMEHost != null then v.useACMEHost else if v.serverName != null then v.serverName else v._name;
+  usesACME = v: v.enableACME || v.useACMEHost != null;
+  certFile = v: if usesACME v then "/var/lib/acme/${acmeCert v}/fullchain.pem" else v.sslCertificate;
+  keyFile = v: if usesACME v then "/var/lib/acme/${acmeCert v}/key.pem" else v.sslCertificateKey;
+  # Served on plain HTTP before any redirect, as NixOS does.
+  acmeLocation = v: lib.optionalString (v.enableACME && v.acmeRoot != null) ''
+    location ^~ /.well-known/acme-challenge/ {
+      root ${v.acmeRoot};
+      auth_basic off;
+    }'';
 
   listenLine = v: l:
     let port = if l.port != null then l.port else if l.ssl then 443 else 80;
@@ -108,8 +120,9 @@ let
   sortedLocations = v: sort (a: b: if a.priority != b.priority then a.priority < b.priority else a.path < b.path)
     (lib.mapAttrsToList (path: l: l // { inherit path; }) v.locations);
 
-  vhostText = name: v:
+  vhostText = name: v0:
     let
+      v = v0 // { _name = name; };
       serverName = if v.serverName != null then v.serverName else name;
       listens = if v.listen != [ ] then v.listen else defaultListen v;
       redirect = v.forceSSL && v.listen == [ ];
@@ -120,6 +133,7 @@ let
       server {
       ${indent "  " (concatStringsSep "\n" (map (listenLine v) (filter (l: !l.ssl) listens)))}
         ${names}
+      ${indent "  " (acmeLocation v)}
         location / {
           return 301 https://$host$request_uri;
         }
@@ -130,7 +144,8 @@ let
         ${names}
       ${indent "  " (concatStringsSep "\n" (filter (s: s != "") [
         (lib.optionalString (v.root != null) "root ${toString v.root};")
-        (lib.optionalString (hasSSL v) "ssl_certificate ${v.sslCertificate};\nssl_certificate_key ${v.sslCertificateKey};")
+        (lib.optionalString (hasSSL v) "ssl_certificate ${certFile v};\nssl_certificate_key ${keyFile v};")
+        (lib.optionalString (!redirect) (acmeLocation v))
         (lib.optionalString (v.basicAuthFile != null) "auth_basic \"restricted\";\nauth_basic_user_file ${v.basicAuthFile};")
         (concatStringsSep "\n" (map (l: locationText l.path l) (sortedLocations v)))
         v.extraConfig
@@ -199,7 +214,9 @@ let
     }
   '';
 
-  vhosts = attrValues cfg.virtualHosts;
+  vhosts = lib.mapAttrsToList (name: v: v // { _name = name; }) cfg.virtualHosts;
+  # nginx needs the certificates' files to start: the self-signed stand-ins come first.
+  acmeUnits = lib.unique (map (v: "acme-selfsigned-${acmeCert v}.service") (filter usesACME vhosts));
 in
 {
   options.services.nginx = {
@@ -286,12 +303,12 @@ in
   config = lib.mkIf cfg.enable {
     assertions = concatMap (v: [
       {
-        assertion = !v.enableACME;
-        message = "services.nginx.virtualHosts.<name>.enableACME: Kiln has no ACME client yet; give sslCertificate and sslCertificateKey.";
+        assertion = !(hasSSL v) || usesACME v || (v.sslCertificate != null && v.sslCertificateKey != null);
+        message = "services.nginx.virtualHosts.\"${v._name}\": a server with addSSL, onlySSL or forceSSL needs sslCertificate and sslCertificateKey, enableACME or useACMEHost.";
       }
       {
-        assertion = !(hasSSL v) || (v.sslCertificate != null && v.sslCertificateKey != null);
-        message = "services.nginx.virtualHosts: a server with addSSL, onlySSL or forceSSL needs sslCertificate and sslCertificateKey.";
+        assertion = !(v.enableACME && v.useACMEHost != null);
+        message = "services.nginx.virtualHosts.\"${v._name}\": set enableACME or useACMEHost, not both.";
       }
       {
         assertion = lib.count (x: x) [ v.addSSL v.onlySSL v.forceSSL ] <= 1;
@@ -315,6 +332,13 @@ in
     });
     users.groups.${cfg.group} = { };
 
+    security.acme.certs = lib.listToAttrs (map (v: lib.nameValuePair (acmeCert v) {
+      webroot = lib.mkDefault v.acmeRoot;
+      extraDomainNames = v.serverAliases;
+      group = lib.mkDefault cfg.group;
+      reloadServices = [ "nginx.service" ];
+    }) (filter (v: v.enableACME) vhosts));
+
     systemd.tmpfiles.rules = [
       "d /var/log/nginx 0750 ${cfg.user} adm -"
       "d /var/lib/nginx 0755 root root -"
@@ -324,8 +348,8 @@ in
     systemd.services.nginx = {
       description = "Nginx Web Server";
       wantedBy = [ "multi-user.target" ];
-      after = [ "network.target" ];
-      wants = [ "network.target" ];
+      after = [ "network.target" ] ++ acmeUnits;
+      wants = [ "network.target" ] ++ acmeUnits;
       stopIfChanged = false;
       serviceConfig = {
         ExecStartPre = [ "/usr/sbin/nginx -t -q -c /etc/nginx/nginx.conf -e stderr" ];
