@@ -48,6 +48,7 @@
   ./services/system/timesyncd.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
+  ./services/x11/xserver.nix
   ./system/activation/specialisation.nix
   ./system/activation/trial.nix
   ./system/boot/grow-partition.nix

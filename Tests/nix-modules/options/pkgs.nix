@@ -15,5 +15,8 @@ let
     "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "systemd-resolved" "libpam-systemd"
     "postfix" "dovecot-core" "dovecot-imapd" "dovecot-pop3d" "dovecot-lmtpd" "samba" "samba-common-bin" "winbind" "nfs-kernel-server" "nfs-common" "rpcbind"
     "docker.io" "podman" "podman-docker" "apparmor" "lego" "openssl"
+    "xserver-xorg-core" "xkb-data" "x11-xkb-utils" "x11-xserver-utils" "xauth" "fonts-dejavu-core" "fontconfig" "libglib2.0-bin"
+    "shared-mime-info" "xserver-xorg-input-libinput" "xserver-xorg-video-fbdev" "lightdm" "lightdm-gtk-greeter" "xfce4"
+    "xfce4-terminal" "libgl1-mesa-dri" "libglx-mesa0" "libegl-mesa0"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

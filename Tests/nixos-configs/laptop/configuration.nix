@@ -1,0 +1,40 @@
+# Alice's laptop: Xfce behind LightDM, a keyboard with Caps Lock as Escape, the tools she
+# uses every day.
+{ config, lib, pkgs, ... }:
+
+{
+  imports =
+    [ ./hardware-configuration.nix
+    ];
+
+  boot.loader.grub.enable = true;
+  boot.loader.grub.device = "/dev/vda";
+
+  networking.hostName = "laptop";
+  time.timeZone = "Europe/Berlin";
+  i18n.defaultLocale = "en_US.UTF-8";
+
+  services.xserver = {
+    enable = true;
+    xkb = {
+      layout = "us";
+      options = "caps:escape";
+    };
+    displayManager.lightdm.enable = true;
+    desktopManager.xfce.enable = true;
+  };
+  services.libinput.enable = true;
+  hardware.opengl.enable = true;
+
+  users.users.alice = {
+    isNormalUser = true;
+    description = "Alice Liddell";
+    extraGroups = [ "wheel" "video" "audio" ];
+    initialPassword = "changeme";
+  };
+
+  programs.git.enable = true;
+  environment.systemPackages = with pkgs; [ vim htop ];
+
+  system.stateVersion = "23.11";
+}
