@@ -31,7 +31,9 @@ let package = Package(
         .systemLibrary(name: "CParted", pkgConfig: "libparted", providers: [.apt(["libparted-dev"])]),
         .systemLibrary(name: "CSquashfs", pkgConfig: "libsquashfs1", providers: [.apt(["libsquashfs-dev"])]),
         .systemLibrary(name: "CIsoburn", pkgConfig: "libisoburn-1", providers: [.apt(["libisoburn-dev"])]),
-        .systemLibrary(name: "CGuestfs", pkgConfig: "libguestfs", providers: [.apt(["libguestfs-dev"])]),
+        // Only <guestfs.h>: the library itself is loaded on first use by CGuestfsLoader.
+        .systemLibrary(name: "CGuestfs", providers: [.apt(["libguestfs-dev"])]),
+        .target(name: "CGuestfsLoader"),
         // mimalloc replaces malloc/free in the kiln executable (ELF interposition): the
         // evaluator allocates and frees millions of small thunks, frames and sets, and
         // mimalloc's paths are a fraction of glibc's (11-16% fewer instructions in all).
@@ -86,7 +88,7 @@ let package = Package(
         .target(name: "KilnDeploy", dependencies: ["KilnBuild", "KilnModules", "KilnPlan", "KilnPrimitives", "KilnStore", "KilnSystem", "KilnSupport", "CArchive"]),
         // Images read back: their root filesystem as a tree (Kiln's ext4 reader, libguestfs for
         // the rest), kiln verify, kiln inspect, kiln diff.
-        .target(name: "KilnInspect", dependencies: ["KilnImage", "KilnStore", "KilnSupport", "KilnPrimitives", "CGuestfs", "CArchive",
+        .target(name: "KilnInspect", dependencies: ["KilnImage", "KilnStore", "KilnSupport", "KilnPrimitives", "CGuestfs", "CGuestfsLoader", "CArchive",
                                                     .product(name: "Crypto", package: "swift-crypto")]),
         // VM tests: test files, building their nodes, QEMU machines, and the driver that runs
         // the test script in python3 (driver/kiln_test_driver.py, embedded as the modules are).

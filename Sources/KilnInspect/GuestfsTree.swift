@@ -1,5 +1,6 @@
 import CArchive
 import CGuestfs
+import CGuestfsLoader
 import Crypto
 import Foundation
 import KilnImage
@@ -44,7 +45,12 @@ public final class GuestfsTree: FilesystemTree {
             throw KilnError("libguestfs cannot build its appliance here: the folder /lib/modules does not exist (supermin copies it; Debian creates it with any kernel or kmod)",
                             hint: "create it once as root: mkdir -p /lib/modules (scripts/install-deps.sh does)")
         }
-        guard let handle = guestfs_create() else { throw KilnError("libguestfs: guestfs_create failed (is libguestfs0 installed?)") }
+        guard let handle = guestfs_create() else {
+            if let why = kiln_guestfs_load_error() {
+                throw KilnError("libguestfs could not be loaded: \(String(cString: why))", hint: "install Debian's libguestfs0 (scripts/install-deps.sh does)")
+            }
+            throw KilnError("libguestfs: guestfs_create failed")
+        }
         g = handle
         // Errors are read with guestfs_last_error and reported once, by Kiln.
         guestfs_set_error_handler(g, nil, nil)
