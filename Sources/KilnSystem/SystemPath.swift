@@ -91,6 +91,10 @@ enum SystemPath {
         ("sbin/ip6tables", ["sbin/ip6tables-nft", "sbin/ip6tables-legacy"]),
         ("sbin/ip6tables-save", ["sbin/ip6tables-nft-save", "sbin/ip6tables-legacy-save"]),
         ("sbin/ip6tables-restore", ["sbin/ip6tables-nft-restore", "sbin/ip6tables-legacy-restore"]),
+        // Commands Debian renamed for a clash with an older package, under the names upstream
+        // and nixpkgs give them: a NixOS user's `pkgs.fd` and `pkgs.bat` run as `fd` and `bat`.
+        ("bin/fd", ["bin/fdfind"]),
+        ("bin/bat", ["bin/batcat"]),
         // systemd-sysv's links, which the resolver leaves out (Kiln's stage 2 starts systemd
         // itself): systemctl acts as the command it is called by, as on NixOS.
         ("sbin/reboot", ["bin/systemctl"]),

@@ -11,6 +11,7 @@
   ./config/system-environment.nix
   ./config/timezone.nix
   ./config/users-groups.nix
+  ./config/zram.nix
   ./hardware/redistributable-firmware.nix
   ./misc/nix.nix
   ./misc/version.nix
@@ -24,6 +25,8 @@
   ./programs/zsh.nix
   ./security/acme.nix
   ./security/sudo.nix
+  ./services/backup/borgbackup.nix
+  ./services/backup/mysql-backup.nix
   ./services/backup/postgresql-backup.nix
   ./services/databases/mysql.nix
   ./services/databases/postgresql.nix

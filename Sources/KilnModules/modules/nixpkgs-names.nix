@@ -15,7 +15,7 @@
   gdb = "gdb"; htop = "htop"; btop = "btop"; iotop = "iotop"; ncdu = "ncdu"; pv = "pv"; bc = "bc"; man = "man-db";
   man-pages = "manpages"; getent = "libc-bin"; shadow = "passwd"; su = "login"; sudo = "sudo"; doas = "doas";
   tmux = "tmux"; screen = "screen"; moreutils = "moreutils"; parallel = "parallel"; jq = "jq"; yq-go = "yq";
-  ripgrep = "ripgrep"; fd = "fd-find"; bat = "bat"; fzf = "fzf"; silver-searcher = "silversearcher-ag";
+  ripgrep = "ripgrep"; fd = "fd-find"; yq = "yq"; bat = "bat"; fzf = "fzf"; silver-searcher = "silversearcher-ag";
   # Networking
   inetutils = "inetutils-tools"; nettools = "net-tools"; iproute = "iproute2"; iproute2 = "iproute2";
   iputils = "iputils-ping"; dig = "bind9-dnsutils"; dnsutils = "bind9-dnsutils"; bind = "bind9"; host = "bind9-host";

@@ -1,7 +1,7 @@
 # services.postgresqlBackup (NixOS: nixos/modules/services/backup/postgresql-backup.nix):
 # pg_dump of each database (or pg_dumpall) on a timer, compressed, into `location`; a dump
 # is written under a temporary name and renamed, so a file there is always whole.
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;
   cfg = config.services.postgresqlBackup;
@@ -47,6 +47,7 @@ in
       assertion = config.services.postgresql.enable;
       message = "services.postgresqlBackup is enabled without services.postgresql: there is nothing to dump.";
     }];
+    environment.systemPackages = lib.optional (cfg.compression == "zstd") pkgs.zstd;
     systemd.tmpfiles.rules = [ "d ${cfg.location} 0700 postgres postgres -" ];
     systemd.services = if cfg.backupAll
       then { postgresqlBackup = unit "all" "${bin}/pg_dumpall"; }
