@@ -1,7 +1,9 @@
 # The corpus's CI runner (Tests/nixos-configs/ci-runner), unchanged, booted as the machine it
 # describes: Docker runs the configuration's scheduled job in a container and publishes a
 # port through its own NAT, Podman runs a container without a daemon. Nothing can be pulled
-# here, so the test imports an image made of the machine's own static busybox.
+# here, so the test imports an image made of the machine's own static busybox. Beside it,
+# the developer workstation (Tests/nixos-configs/workstation): its shell, editor, git,
+# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them.
 { lib, ... }:
 {
   name = "corpus-ci";
@@ -9,6 +11,7 @@
     imports = [ ../Tests/nixos-configs/ci-runner/configuration.nix ];
     environment.systemPackages = [ pkgs.busybox-static pkgs.curl ];
   };
+  nodes.devbox = { imports = [ ../Tests/nixos-configs/workstation/configuration.nix ]; };
 
   testScript = ''
     start_all()
@@ -38,5 +41,41 @@
     with subtest("ci: Podman runs a container without a daemon"):
         ci.succeed("tar -C /tmp/img -c . | podman import - local/build-env")
         assert ci.succeed("podman run --rm --network none local/build-env echo from podman").strip() == "from podman"
+
+    bob = "runuser -u bob --"
+    with subtest("devbox: bob's login shell is zsh with the configuration's aliases, completion, suggestions and direnv"):
+        devbox.wait_for_unit("multi-user.target")
+        assert devbox.succeed("getent passwd bob | cut -d: -f7").strip().endswith("/zsh")
+        out = devbox.succeed(f"{bob} zsh -i -c 'alias gs; whence -w compinit _zsh_autosuggest_start _zsh_highlight _direnv_hook'")
+        assert "gs='git status'" in out and out.count("function") == 4, out
+        devbox.succeed("grep -q 'direnv hook bash' /etc/bash.bashrc")
+        devbox.succeed(f"{bob} sh -c 'mkdir -p ~/proj && echo export GREETING=from-envrc > ~/proj/.envrc && cd ~/proj && direnv allow'")
+        assert devbox.succeed(f"{bob} direnv exec /home/bob/proj sh -c 'echo $GREETING'").strip() == "from-envrc"
+
+    with subtest("devbox: neovim is the editor and vi/vim; git has the configuration's defaults, LFS and alias"):
+        assert devbox.succeed(f"{bob} bash -lc 'echo $EDITOR'").strip().endswith("nvim")
+        assert "NVIM" in devbox.succeed("vim --version | head -1") and "NVIM" in devbox.succeed("vi --version | head -1")
+        devbox.succeed(f"{bob} sh -c 'cd ~ && git init -q repo && cd repo && git -c user.email=b@x -c user.name=b commit -q --allow-empty -m one && git lg'")
+        assert devbox.succeed(f"{bob} git -C /home/bob/repo branch --show-current").strip() == "main"
+        assert devbox.succeed("git config --system pull.rebase").strip() == "true"
+        devbox.succeed(f"{bob} git lfs version")
+
+    with subtest("devbox: tmux takes vi keys, sysctl raises inotify's watches, the GnuPG agent serves SSH"):
+        devbox.succeed(f"{bob} tmux new-session -d -s t")
+        assert devbox.succeed(f"{bob} tmux show-options -g status-keys").split() == ["status-keys", "vi"]
+        devbox.succeed(f"{bob} tmux kill-server")
+        assert devbox.succeed("sysctl -n fs.inotify.max_user_watches").strip() == "524288"
+        devbox.succeed("loginctl enable-linger bob")
+        devbox.wait_until_succeeds("systemctl --user -M bob@ is-active gpg-agent-ssh.socket", timeout=60)
+
+    with subtest("devbox: the toolchains build and run code under their nixpkgs names, bob uses Docker"):
+        devbox.succeed("mkdir -p /tmp/c && echo 'int main(void) { return 0; }' > /tmp/c/hi.c && printf 'hi: hi.c\\n\\tcc -o hi hi.c\\n' > /tmp/c/Makefile && chown -R bob /tmp/c")
+        devbox.succeed(f"{bob} make -s -C /tmp/c && /tmp/c/hi")
+        devbox.succeed("python3 -c 'import requests, pytest'")
+        for tool in ["fd", "bat", "rg", "jq", "yq", "node", "cargo", "rustc", "cmake", "pkg-config", "shellcheck", "gh", "hyperfine", "htop", "mtr", "tree", "unzip", "file", "wget"]:
+            devbox.succeed(f"{tool} --version")
+        devbox.succeed("go version")
+        devbox.wait_for_unit("docker.service")
+        devbox.succeed(f"{bob} docker info > /dev/null")
   '';
 }

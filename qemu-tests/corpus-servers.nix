@@ -1,7 +1,9 @@
 # More of the corpus's configurations (Tests/nixos-configs/), unchanged, each booted as the
 # machine it describes and checking its own services over its LAN address: the mail relay
 # (Postfix delivering to Maildirs and relaying through a smarthost, Dovecot serving IMAP) and
-# the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job).
+# the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job), and the
+# database server (PostgreSQL and MariaDB with their nightly dumps restored, Redis, the dumps
+# kept in an encrypted Borg repository).
 { lib, ... }:
 let
   corpus = ../Tests/nixos-configs;
@@ -14,6 +16,7 @@ in
     imports = [ (corpus + "/home-server/configuration.nix") ];
     environment.systemPackages = [ pkgs.smbclient ];
   };
+  nodes.db = { imports = [ (corpus + "/db-server/configuration.nix") ]; };
 
   testScript = ''
     start_all()
@@ -67,6 +70,8 @@ in
         nas.wait_for_unit("samba-winbindd.service")
         nas.succeed("testparm -s > /dev/null")
         nas.wait_for_open_port(445)
+        # smbd answers on 445 before it has loaded the shares; a loaded machine shows the gap
+        nas.wait_until_succeeds(f"smbclient -N -L //{nas_ip} | grep -q media", timeout=120)
         shares = nas.succeed(f"smbclient -N -L //{nas_ip}")
         assert "media" in shares and "anna" not in shares, shares
         nas.succeed("echo 'a film' > /srv/storage/media/film.txt")
@@ -99,5 +104,51 @@ in
         nas.wait_for_unit("media-permissions.timer")
         nas.succeed("systemctl start media-permissions.service")
         assert nas.succeed("stat -c %G /srv/storage/media/film.txt").strip() == "family"
+
+    with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
+        db.wait_for_unit("postgresql.service")
+        owners = db.succeed("runuser -u postgres -- psql -tAc \"select datname || ':' || pg_get_userbyid(datdba) from pg_database where datname in ('shop', 'wiki') order by 1\"").split()
+        assert owners == ["shop:shop", "wiki:wiki"], owners
+        db.succeed("runuser -u shop -- psql -d shop -c 'create table orders (id int, item text)' -c \"insert into orders values (1, 'a kiln')\"")
+        db_ip = lan_ip(db)
+        reporting = f"psql -h {db_ip} -U reporting -d shop -tAc"
+        assert db.succeed(f"PGPASSWORD=reporting-secret {reporting} 'select item from orders'").strip() == "a kiln"
+        db.fail(f"PGPASSWORD=reporting-secret {reporting} 'delete from orders'")
+        db.fail(f"PGPASSWORD=wrong {reporting} 'select 1'")
+
+    with subtest("db: the nightly dumps of PostgreSQL and MariaDB restore"):
+        db.succeed("systemctl start postgresqlBackup-shop.service")
+        db.succeed("runuser -u postgres -- dropdb shop")
+        db.succeed("zstdcat /var/backup/postgresql/shop.sql.zst | runuser -u postgres -- psql -q -d postgres")
+        assert db.succeed("runuser -u postgres -- psql -d shop -tAc 'select item from orders'").strip() == "a kiln"
+        db.wait_for_unit("mysql.service")
+        db.succeed("mysql legacy -e \"create table pages (title varchar(40)); insert into pages values ('the old site')\"")
+        db.succeed("systemctl start mysql-backup.service")
+        assert db.succeed("stat -c %U /var/backup/mysql/legacy.gz").strip() == "mysqlbackup"
+        db.succeed("mysql -e 'drop database legacy; create database legacy'")
+        db.succeed("zcat /var/backup/mysql/legacy.gz | mysql legacy")
+        assert db.succeed("mysql -N legacy -e 'select title from pages'").strip() == "the old site"
+        for timer in ["postgresqlBackup-shop", "postgresqlBackup-wiki", "mysql-backup", "borgbackup-job-nightly"]:
+            db.wait_for_unit(f"{timer}.timer")
+
+    with subtest("db: Redis keeps the cache with the configured memory limit"):
+        db.wait_for_unit("redis-cache.service")
+        db.succeed("redis-cli -p 6379 set greeting hello")
+        assert db.succeed("redis-cli -p 6379 get greeting").strip() == "hello"
+        assert db.succeed("redis-cli -p 6379 config get maxmemory").split()[1] == str(64 * 1024 * 1024)
+
+    with subtest("db: the site's Borg job keeps the dumps in an encrypted repository and prunes by day"):
+        db.succeed("systemctl start borgbackup-job-nightly.service")
+        borg = "BORG_REPO=/srv/borg/db BORG_PASSCOMMAND='cat /var/lib/borg-passphrase' borg"
+        archives = db.succeed(f"{borg} list --short").split()
+        assert len(archives) == 1 and archives[0].startswith("db-nightly-"), archives
+        assert "repokey BLAKE2b" in db.succeed(f"{borg} info"), db.succeed(f"{borg} info")
+        dump = db.succeed(f"{borg} extract --stdout ::{archives[0]} var/backup/mysql/legacy.gz | zcat")
+        assert "the old site" in dump
+        db.fail("BORG_REPO=/srv/borg/db BORG_PASSPHRASE=wrong borg list")
+        db.succeed("sleep 1; systemctl start borgbackup-job-nightly.service")
+        # keep-daily: two archives of one day leave the newer
+        after = db.succeed(f"{borg} list --short").split()
+        assert len(after) == 1 and after[0] != archives[0], (archives, after)
   '';
 }

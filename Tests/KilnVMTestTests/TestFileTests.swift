@@ -46,7 +46,7 @@ final class TestFileTests: XCTestCase {
             XCTAssertTrue(!t.testScript.isEmpty || t.scriptIsFunction, f)
         }
         XCTAssertEqual(try TestFile.load(tests + "/nginx.nix").nodes, ["client", "server"])
-        XCTAssertEqual(try TestFile.load(tests + "/aarch64-smoke.nix").hardware, "qemu-aarch64")
+        XCTAssertEqual(try TestFile.load(tests + "/corpus-iot.nix").hardware, "qemu-aarch64")
     }
 
     func testFields() throws {
