@@ -46,11 +46,13 @@
     with subtest("devbox: bob's login shell is zsh with the configuration's aliases, completion, suggestions and direnv"):
         devbox.wait_for_unit("multi-user.target")
         assert devbox.succeed("getent passwd bob | cut -d: -f7").strip().endswith("/zsh")
-        out = devbox.succeed(f"{bob} zsh -i -c 'alias gs; whence -w compinit _zsh_autosuggest_start _zsh_highlight _direnv_hook'")
+        # setsid: an interactive shell on the backdoor's terminal would take it over
+        out = devbox.succeed(f"{bob} setsid -w zsh -i -c 'alias gs; whence -w compinit _zsh_autosuggest_start _zsh_highlight _direnv_hook' < /dev/null")
         assert "gs='git status'" in out and out.count("function") == 4, out
         devbox.succeed("grep -q 'direnv hook bash' /etc/bash.bashrc")
         devbox.succeed(f"{bob} sh -c 'mkdir -p ~/proj && echo export GREETING=from-envrc > ~/proj/.envrc && cd ~/proj && direnv allow'")
-        assert devbox.succeed(f"{bob} direnv exec /home/bob/proj sh -c 'echo $GREETING'").strip() == "from-envrc"
+        status, out = devbox.execute(f"{bob} direnv exec /home/bob/proj sh -c 'echo $GREETING' 2>&1")
+        assert status == 0 and out.strip().endswith("from-envrc"), out
 
     with subtest("devbox: neovim is the editor and vi/vim; git has the configuration's defaults, LFS and alias"):
         assert devbox.succeed(f"{bob} bash -lc 'echo $EDITOR'").strip().endswith("nvim")

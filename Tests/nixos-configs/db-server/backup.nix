@@ -46,6 +46,10 @@ in
           (umask 077; head -c 32 /dev/urandom | base64 > /var/lib/borg-passphrase)
         fi
       '';
+      # Borg keeps a whole segment's room free (500 MB by default): too much for this disk.
+      postInit = ''
+        borg config "$BORG_REPO" max_segment_size 52428800
+      '';
       readWritePaths = [ "/var/lib" ];
     };
   };
