@@ -51,7 +51,7 @@
         assert "gs='git status'" in out and out.count("function") == 4, out
         devbox.succeed("grep -q 'direnv hook bash' /etc/bash.bashrc")
         devbox.succeed(f"{bob} sh -c 'mkdir -p ~/proj && echo export GREETING=from-envrc > ~/proj/.envrc && cd ~/proj && direnv allow'")
-        status, out = devbox.execute(f"{bob} direnv exec /home/bob/proj sh -c 'echo $GREETING' 2>&1")
+        status, out = devbox.execute(f"{bob} env -C /home/bob direnv exec /home/bob/proj sh -c 'echo $GREETING' 2>&1")
         assert status == 0 and out.strip().endswith("from-envrc"), out
 
     with subtest("devbox: neovim is the editor and vi/vim; git has the configuration's defaults, LFS and alias"):
