@@ -77,13 +77,18 @@ enum SystemPath {
     static let alternatives: [(String, [String])] = [
         ("bin/awk", ["bin/gawk", "bin/mawk", "bin/original-awk"]),
         ("bin/nawk", ["bin/gawk", "bin/mawk", "bin/original-awk"]),
+        ("bin/cc", ["bin/gcc", "bin/clang"]),
+        ("bin/c++", ["bin/g++", "bin/clang++"]),
         ("bin/nc", ["bin/nc.openbsd", "bin/nc.traditional"]),
         ("bin/netcat", ["bin/nc.openbsd", "bin/nc.traditional"]),
         ("bin/pager", ["bin/less", "bin/more"]),
         ("bin/which", ["bin/which.debianutils"]),
         ("bin/editor", ["bin/vim.basic", "bin/vim.tiny", "bin/nano"]),
-        ("bin/vi", ["bin/vim.basic", "bin/vim.tiny"]),
-        ("bin/view", ["bin/vim.basic", "bin/vim.tiny"]),
+        // neovim registers itself for vi, vim and view too, below vim: a system with only
+        // neovim (NixOS's programs.neovim.viAlias/vimAlias) runs it by those names.
+        ("bin/vi", ["bin/vim.basic", "bin/vim.tiny", "bin/nvim"]),
+        ("bin/vim", ["bin/vim.basic", "bin/nvim"]),
+        ("bin/view", ["bin/vim.basic", "bin/vim.tiny", "bin/nvim"]),
         // iptables' (nftables underneath, as Debian 12 chooses), for Docker and the like.
         ("sbin/iptables", ["sbin/iptables-nft", "sbin/iptables-legacy"]),
         ("sbin/iptables-save", ["sbin/iptables-nft-save", "sbin/iptables-legacy-save"]),

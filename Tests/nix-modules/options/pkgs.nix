@@ -12,7 +12,7 @@ let
     # environment.corePackages and defaultPackages, services.dbus, services.resolved
     "acl" "attr" "bzip2" "cpio" "diffutils" "findutils" "gawk" "libc-bin" "grep" "patch" "sed" "tar" "gzip"
     "xz-utils" "less" "libcap2-bin" "ncurses-bin" "netcat-openbsd" "whois" "procps" "mount" "time" "debianutils"
-    "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "systemd-resolved" "libpam-systemd"
+    "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "dbus-user-session" "systemd-resolved" "libpam-systemd"
     "postfix" "dovecot-core" "dovecot-imapd" "dovecot-pop3d" "dovecot-lmtpd" "samba" "samba-common-bin" "winbind" "nfs-kernel-server" "nfs-common" "rpcbind"
     "docker.io" "podman" "podman-docker" "apparmor" "lego" "openssl"
     "xserver-xorg-core" "xkb-data" "x11-xkb-utils" "x11-xserver-utils" "xauth" "fonts-dejavu-core" "fontconfig" "libglib2.0-bin"
