@@ -74,8 +74,9 @@
         devbox.wait_until_succeeds("systemctl --user -M bob@ is-active gpg-agent-ssh.socket", timeout=60)
 
     with subtest("devbox: the toolchains and tools answer under their nixpkgs names, bob uses Docker"):
-        # Not yet: compiling. gcc finds its own store object through /proc/self/exe and looks
-        # for cc1 there, but cc1 is in cpp-12's (the closing note of 2026-12-03 has more).
+        # Not yet: compiling. gcc finds its installation from its real path (its own store
+        # object) and then searches only there, while cc1 is in cpp-12's and the crt files and
+        # headers in libgcc-12-dev's; see the README's Packages paragraph.
         devbox.succeed("python3 -c 'import requests, pytest'")
         for tool in ["cc", "make", "fd", "bat", "rg", "jq", "yq", "node", "cargo", "rustc", "cmake", "pkg-config", "shellcheck", "gh", "hyperfine", "htop", "mtr", "tree", "file", "wget"]:
             devbox.succeed(f"{tool} --version")
