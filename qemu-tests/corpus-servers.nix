@@ -22,6 +22,12 @@ in
     # emulated CPU shared with MariaDB's install and two more machines took longer; systemd
     # killed it. The test gives the first start more time; the configuration keeps NixOS's.
     systemd.services.postgresql.serviceConfig.TimeoutSec = lib.mkForce 600;
+    # The test starts the nightly jobs itself and counts Borg's archives: their own times must
+    # not fire in the middle (a CI run at 02:00 saw a third archive). A date long past keeps
+    # each timer unit, active and elapsed, without it ever firing.
+    services.borgbackup.jobs.nightly.startAt = lib.mkForce "2000-01-01 02:00:00";
+    services.postgresqlBackup.startAt = lib.mkForce "2000-01-01 01:00:00";
+    services.mysqlBackup.calendar = lib.mkForce "2000-01-01 01:15:00";
   };
 
   testScript = ''

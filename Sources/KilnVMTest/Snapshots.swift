@@ -9,8 +9,10 @@ import KilnSupport
 /// `vm-snapshots/<key>/`; `kiln gc` trims them, and at most `keep` are kept.
 public struct VMSnapshots: Sendable {
     public let root: String
-    /// Slots kept after a new one is saved (least recently used go first).
-    public static let keep = 8
+    /// Slots kept after a new one is saved (least recently used go first). Enough for a whole
+    /// suite's machines: with 8, this repository's 22 machines evicted the first tests' boots
+    /// before the suite ended, and their reruns booted cold.
+    public static let keep = 32
 
     public init(cacheDirectory: String) { root = cacheDirectory + "/vm-snapshots" }
 
@@ -60,15 +62,15 @@ public struct VMSnapshots: Sendable {
         }
     }
 
-    /// Keeps the `keep` most recently used slots, and any used in the last ten minutes (a run
-    /// may be booting from it).
+    /// Keeps the `keep` most recently used slots, and any used in the last hour (a suite that
+    /// is still running may rerun it, or be booting from it).
     public func trim(keep: Int = VMSnapshots.keep) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
         let slots = names.map { root + "/" + $0 }
             .map { ($0, (try? fm.attributesOfItem(atPath: $0)[.modificationDate] as? Date) ?? .distantPast) }
             .sorted { $0.1 > $1.1 }
-        for (path, used) in slots.dropFirst(keep) where Date().timeIntervalSince(used) > 600 {
+        for (path, used) in slots.dropFirst(keep) where Date().timeIntervalSince(used) > 3600 {
             try? fm.removeItem(atPath: path)
         }
     }
