@@ -74,10 +74,15 @@
         devbox.wait_until_succeeds("systemctl --user -M bob@ is-active gpg-agent-ssh.socket", timeout=60)
 
     with subtest("devbox: the toolchains and tools answer under their nixpkgs names, bob uses Docker"):
-        # Not yet: compiling. gcc finds its installation from its real path (its own store
-        # object) and then searches only there, while cc1 is in cpp-12's and the crt files and
-        # headers in libgcc-12-dev's; see the README's Packages paragraph.
         devbox.succeed("python3 -c 'import requests, pytest'")
+        # gcc finds cc1, crt*.o and libgcc from its real path: they are three packages' files,
+        # which only the system path has together.
+        devbox.succeed("printf '#include <stdio.h>\\nint main(void) { puts(\"hello from C\"); return 0; }\\n' > /tmp/hello.c")
+        devbox.succeed("printf '#include <iostream>\\nint main() { std::cout << \"hello from C++\\\\n\"; }\\n' > /tmp/hello.cc")
+        devbox.succeed("printf 'hello: hello.c\\n\\tcc -O2 -o $@ $<\\n' > /tmp/Makefile")
+        devbox.succeed(f"chown bob /tmp/hello.c /tmp/hello.cc /tmp/Makefile")
+        assert devbox.succeed(f"{bob} make -C /tmp && /tmp/hello").strip().endswith("hello from C")
+        assert devbox.succeed(f"{bob} c++ -o /tmp/hello++ /tmp/hello.cc && /tmp/hello++").strip() == "hello from C++"
         for tool in ["cc", "make", "fd", "bat", "rg", "jq", "yq", "node", "cargo", "rustc", "cmake", "pkg-config", "shellcheck", "gh", "hyperfine", "htop", "mtr", "tree", "file", "wget"]:
             devbox.succeed(f"{tool} --version")
         devbox.succeed("go version && unzip -v > /dev/null")

@@ -1,3 +1,4 @@
+import Foundation
 import KilnPlan
 import KilnStore
 
@@ -36,11 +37,17 @@ enum SystemPath {
                     // bin/python3 -> python3.11, which python3.11-minimal has) dangles inside
                     // its own store object: point it at the file's place in the running
                     // system instead, where the forest finds whichever package has it.
+                    if e.kind == .file, findsItsFilesBesideItsRealPath(e.path) {
+                        sw.file(rel, source: obj.hostFile(e.path), sha256: e.sha256 ?? "", mode: e.mode)
+                        continue
+                    }
                     var linkTarget = obj.storeFile(e.path)
                     if e.kind == .symlink, let target = e.target, !target.hasPrefix("/"),
                        let resolved = resolve(target, from: e.path) {
                         if own == nil { own = Set(obj.manifest.entries.map(\.path)) }
-                        if own?.contains(resolved) == false { linkTarget = "/" + resolved }
+                        // Also a link to a copied driver (gcc-12 -> x86_64-linux-gnu-gcc-12):
+                        // through the store object, its real path would be the package's again.
+                        if own?.contains(resolved) == false || findsItsFilesBesideItsRealPath(resolved) { linkTarget = "/" + resolved }
                     }
                     sw.symlink(rel, linkTarget)
                     if e.kind == .symlink { symlinkDirs.insert(rel) }
@@ -56,6 +63,27 @@ enum SystemPath {
         }
         return sw
     }
+
+    /// GCC's drivers find cc1, collect2, crt*.o, libgcc and their headers relative to their
+    /// own real path (`../lib/gcc/TRIPLET/N/`): linked into gcc-12's store object, they look
+    /// only there, while cpp-12 and libgcc-12-dev, other store objects, hold half of it, and
+    /// `cc hello.c` fails. Copied into the forest instead, their real path is the system
+    /// path's `bin/`, whose `lib/gcc/` has every package's part (NixOS's gcc wrapper does
+    /// the same job with flags). `path` is as a package's manifest names it.
+    static func findsItsFilesBesideItsRealPath(_ path: String) -> Bool {
+        guard path.hasPrefix("usr/bin/") else { return false }
+        var name = Substring(path.dropFirst("usr/bin/".count))
+        // the version suffix (gcc-12), then the target triplet (x86_64-linux-gnu-gcc)
+        if let dash = name.lastIndex(of: "-"), name[name.index(after: dash)...].allSatisfy(\.isNumber),
+           name.index(after: dash) < name.endIndex {
+            name = name[..<dash]
+        }
+        if let triplet = name.range(of: "-linux-gnu-") { name = name[triplet.upperBound...] }
+        return gccDrivers.contains(String(name))
+    }
+
+    static let gccDrivers: Set<String> = ["gcc", "g++", "cpp", "gfortran", "gccgo", "gdc", "gm2", "gcc-ar", "gcc-nm",
+                                          "gcc-ranlib", "gcov", "gcov-dump", "gcov-tool", "lto-dump"]
 
     /// `target`, a relative link at `path` (both inside one package), as a path from the
     /// package's root; nil if it climbs out of it.

@@ -36,7 +36,10 @@
   # Development
   git = "git"; gitFull = "git"; git-lfs = "git-lfs"; gh = "gh"; tig = "tig"; mercurial = "mercurial";
   gnumake = "make"; cmake = "cmake"; ninja = "ninja-build"; meson = "meson"; autoconf = "autoconf"; automake = "automake";
-  pkg-config = "pkg-config"; pkgconfig = "pkg-config"; gcc = "gcc"; clang = "clang"; llvm = "llvm"; binutils = "binutils";
+  pkg-config = "pkg-config"; pkgconfig = "pkg-config";
+  # nixpkgs' gcc compiles C and C++ against glibc's headers; Debian's gcc only recommends
+  # libc6-dev, and g++ brings it (through libstdc++-12-dev) with gcc.
+  gcc = "g++"; clang = "clang"; llvm = "llvm"; binutils = "binutils";
   go = "golang"; rustc = "rustc"; cargo = "cargo"; nodejs = "nodejs"; nodejs_20 = "nodejs"; yarn = "yarnpkg";
   python3 = "python3"; python311 = "python3.11"; python3Full = "python3-full"; pypy3 = "pypy3"; perl = "perl";
   ruby = "ruby"; php = "php-cli"; lua = "lua5.4"; openjdk = "default-jdk"; jdk = "default-jdk"; jre = "default-jre";
