@@ -1,10 +1,15 @@
 # The corpus's laptop (Tests/nixos-configs/laptop), unchanged: LightDM's greeter comes up on
 # the screen (read back with OCR and kept as a screenshot), Alice logs in with her password
-# at the keyboard, and her Xfce session starts.
+# at the keyboard, and her Xfce session starts. NetworkManager runs the network, leaving the
+# test LAN's static address alone, and Alice, in the networkmanager group, adds a connection.
 { lib, ... }:
 {
   name = "corpus-desktop";
-  nodes.laptop = { imports = [ ../Tests/nixos-configs/laptop/configuration.nix ]; };
+  nodes.laptop = {
+    imports = [ ../Tests/nixos-configs/laptop/configuration.nix ];
+    # The test's own interface for Alice to configure.
+    boot.kernelModules = [ "dummy" ];
+  };
 
   testScript = ''
     start_all()
@@ -26,5 +31,17 @@
         # The desktop's own icons and the panel, drawn: the session is up, not only started.
         laptop.wait_for_text("Home|Trash|File System|Applications", timeout=240)
         laptop.screenshot("xfce-session")
+
+    with subtest("laptop: NetworkManager runs the network, and Alice changes it"):
+        laptop.wait_for_unit("NetworkManager.service")
+        # eth0 has the test LAN's static address (networking.interfaces): not NetworkManager's
+        assert "eth0:unmanaged" in laptop.succeed("nmcli -t -f DEVICE,STATE device"), laptop.succeed("nmcli device")
+        nm = "runuser -u alice -- nmcli"
+        laptop.succeed(f"{nm} connection add type dummy ifname dummy0 con-name lab ipv4.method manual ipv4.addresses 10.9.9.1/24 ipv6.method disabled")
+        laptop.succeed(f"{nm} connection up lab")
+        laptop.wait_until_succeeds("ip -4 addr show dummy0 | grep -q 10.9.9.1/24", timeout=60)
+        assert "lab" in laptop.succeed("ls /etc/NetworkManager/system-connections/")
+        # Without the group, polkit asks for a password there is no one to type.
+        laptop.fail("runuser -u nobody -- nmcli connection add type dummy ifname dummy1 con-name nope")
   '';
 }

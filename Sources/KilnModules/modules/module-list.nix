@@ -40,6 +40,7 @@
   ./services/network-filesystems/samba.nix
   ./services/networking/firewall.nix
   ./services/networking/nat.nix
+  ./services/networking/networkmanager.nix
   ./services/networking/mosquitto.nix
   ./services/networking/wireguard.nix
   ./services/networking/ssh/sshd.nix

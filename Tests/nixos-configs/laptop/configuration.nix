@@ -11,6 +11,7 @@
   boot.loader.grub.device = "/dev/vda";
 
   networking.hostName = "laptop";
+  networking.networkmanager.enable = true;
   time.timeZone = "Europe/Berlin";
   i18n.defaultLocale = "en_US.UTF-8";
 
@@ -29,7 +30,7 @@
   users.users.alice = {
     isNormalUser = true;
     description = "Alice Liddell";
-    extraGroups = [ "wheel" "video" "audio" ];
+    extraGroups = [ "wheel" "video" "audio" "networkmanager" ];
     initialPassword = "changeme";
   };
 
