@@ -1,7 +1,8 @@
-# Two of the corpus's configurations (Tests/nixos-configs/), unchanged, booted side by side as
+# Three of the corpus's configurations (Tests/nixos-configs/), unchanged, booted side by side as
 # the machines they describe: the web host (TLS, a reverse proxy to an app the configuration
 # writes, fail2ban, SSH keys only) and the monitoring host that scrapes it (Prometheus with a
-# rule, Mosquitto with a hashed password). Every service either enables is checked doing its job.
+# rule, Mosquitto with a hashed password), and the LAN's name and DHCP server (dnsmasq). Every
+# service each enables is checked doing its job.
 { lib, ... }:
 let
   corpus = ../Tests/nixos-configs;
@@ -9,7 +10,12 @@ in
 {
   name = "corpus";
   nodes.web = { imports = [ (corpus + "/web-proxy/configuration.nix") ]; };
-  nodes.monitoring = { imports = [ (corpus + "/monitoring/configuration.nix") ]; };
+  # The test's own client tool beside the configuration, as a NixOS test adds them.
+  nodes.monitoring = { pkgs, ... }: {
+    imports = [ (corpus + "/monitoring/configuration.nix") ];
+    environment.systemPackages = [ pkgs.dig ];
+  };
+  nodes.dns = { imports = [ (corpus + "/lan-dns/configuration.nix") ]; };
 
   testScript = ''
     import json
@@ -68,6 +74,23 @@ in
         monitoring.succeed("(mosquitto_sub -h localhost -u sensor -P sensor-secret -t 'sensors/#' -C 1 -W 60 > /tmp/reading 2>&1 &)")
         monitoring.wait_until_succeeds("mosquitto_pub -h localhost -u sensor -P sensor-secret -t sensors/temp -m 21.5 && grep -q 21.5 /tmp/reading", timeout=60)
         monitoring.fail("mosquitto_pub -h localhost -u sensor -P wrong -t sensors/temp -m 0")
+
+    with subtest("dns: dnsmasq answers for the LAN's names, forward and reverse, and sinks ad domains"):
+        dns.wait_for_unit("dnsmasq.service")
+        dns.succeed("dnsmasq --test -C /etc/dnsmasq.conf")
+        dns_ip = monitoring.succeed("getent hosts dns").split()[0]
+        dig = f"dig +short +time=5 @{dns_ip}"
+        monitoring.wait_until_succeeds(f"{dig} nas.home.arpa | grep -qx 192.168.1.10", timeout=60)
+        assert monitoring.succeed(f"{dig} printer.home.arpa").strip() == "192.168.1.20"
+        assert monitoring.succeed(f"{dig} -x 192.168.1.254").strip() == "gateway.home.arpa."
+        assert monitoring.succeed(f"{dig} ads.example.com").strip() == "0.0.0.0"
+        # domain-needed: a bare name never leaves the LAN; local=/home.arpa/: unknown ones neither
+        assert "NXDOMAIN" in monitoring.succeed(f"dig +time=5 @{dns_ip} nothing-here.home.arpa")
+        # the machine itself asks dnsmasq first (resolveLocalQueries)
+        assert dns.succeed("getent hosts nas.home.arpa").split()[0] == "192.168.1.10"
+        # and it serves DHCP on the LAN, as dnsmasq's own user
+        dns.succeed("ss -ulpn | grep -q ':67 .*dnsmasq'")
+        assert dns.succeed("ps -o user= -C dnsmasq").strip() == "dnsmasq"
 
     with subtest("monitoring: journald's cap and logrotate's configuration are in place"):
         monitoring.succeed("systemd-analyze cat-config systemd/journald.conf | grep -qx 'SystemMaxUse=200M'")

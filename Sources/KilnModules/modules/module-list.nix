@@ -38,6 +38,7 @@
   ./services/monitoring/prometheus/exporters.nix
   ./services/network-filesystems/nfsd.nix
   ./services/network-filesystems/samba.nix
+  ./services/networking/dnsmasq.nix
   ./services/networking/firewall.nix
   ./services/networking/nat.nix
   ./services/networking/networkmanager.nix
