@@ -61,6 +61,14 @@ enum SystemPath {
                 sw.symlink(name, target)
             }
         }
+        // NixOS has no sbin: `${pkgs.shadow}/bin/nologin` and `${pkgs.e2fsprogs}/bin/mkfs.ext4`
+        // are how its configurations name those commands. Debian keeps them in sbin, so each
+        // gets a bin/ link too, unless bin/ has that name already.
+        for (rel, node) in sw.entries where rel.hasPrefix("sbin/") && !rel.dropFirst(5).contains("/") {
+            let bin = "bin/" + rel.dropFirst(5)
+            guard !sw.has(bin), case .symlink(let target) = node.kind else { continue }
+            sw.symlink(bin, target)
+        }
         return sw
     }
 

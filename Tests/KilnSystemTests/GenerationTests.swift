@@ -138,6 +138,9 @@ final class GenerationTests: XCTestCase {
         for name in ["reboot", "poweroff", "halt", "shutdown"] {
             guard case .symlink(let t)? = sw.entries["sbin/" + name]?.kind else { return XCTFail("no sbin/\(name)") }
             XCTAssertEqual(t, ctl)
+            // and in bin/, where NixOS keeps every command
+            guard case .symlink(let b)? = sw.entries["bin/" + name]?.kind else { return XCTFail("no bin/\(name)") }
+            XCTAssertEqual(b, ctl)
         }
     }
 

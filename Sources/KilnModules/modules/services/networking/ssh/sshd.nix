@@ -10,10 +10,14 @@ let
   inherit (builtins) attrNames concatStringsSep concatMap filter isBool isList isInt toString;
   cfg = config.services.openssh;
 
-  # A setting's value as sshd_config writes it.
-  value = v: if isBool v then (if v then "yes" else "no") else if isList v then concatStringsSep "," (map toString v) else toString v;
+  # A setting's value as sshd_config writes it. Lists: sshd_config(5) wants spaces between
+  # the user and group patterns (as NixOS writes them), commas between algorithms.
+  spaceSeparated = [ "AllowGroups" "AllowUsers" "DenyGroups" "DenyUsers" "AuthorizedKeysFile" ];
+  value = k: v: if isBool v then (if v then "yes" else "no")
+    else if isList v then concatStringsSep (if builtins.elem k spaceSeparated then " " else ",") (map toString v)
+    else toString v;
   settingLines = attrs: concatStringsSep "" (concatMap (k:
-    let v = attrs.${k}; in lib.optional (v != null) "${k} ${value v}\n") (attrNames attrs));
+    let v = attrs.${k}; in lib.optional (v != null) "${k} ${value k v}\n") (attrNames attrs));
 
   usersWithKeys = filter (u: u.openssh.authorizedKeys.keys != [ ] || u.openssh.authorizedKeys.keyFiles != [ ])
     (builtins.attrValues config.users.users);
