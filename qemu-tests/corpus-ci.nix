@@ -3,7 +3,8 @@
 # port through its own NAT, Podman runs a container without a daemon. Nothing can be pulled
 # here, so the test imports an image made of the machine's own static busybox. Beside it,
 # the developer workstation (Tests/nixos-configs/workstation): its shell, editor, git,
-# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them.
+# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them; and the
+# bastion (Tests/nixos-configs/bastion), through which the workstation reaches the runner.
 { lib, ... }:
 {
   name = "corpus-ci";
@@ -12,6 +13,7 @@
     environment.systemPackages = [ pkgs.busybox-static pkgs.curl ];
   };
   nodes.devbox = { imports = [ ../Tests/nixos-configs/workstation/configuration.nix ]; };
+  nodes.bastion = { imports = [ ../Tests/nixos-configs/bastion/configuration.nix ]; };
 
   testScript = ''
     start_all()
@@ -88,5 +90,27 @@
         devbox.succeed("go version && unzip -v > /dev/null")
         devbox.wait_for_unit("docker.service")
         devbox.succeed(f"{bob} docker info > /dev/null")
+
+    with subtest("bastion: a contractor only passes through to the LAN, an admin logs in, fail2ban watches the port"):
+        bastion.wait_for_unit("sshd.service")
+        bastion.succeed("sshd -t")
+        sshd = bastion.succeed("sshd -T")
+        assert "port 2222" in sshd and "permitrootlogin no" in sshd and "maxauthtries 3" in sshd, sshd
+        # The test's own key, for a contractor and the admin here and the admin on the runner.
+        devbox.succeed("mkdir -p -m 700 /root/.ssh && ssh-keygen -q -t ed25519 -N ''' -f /root/.ssh/id_ed25519")
+        devbox.succeed("printf 'Host *\\n  StrictHostKeyChecking no\\n  UserKnownHostsFile /dev/null\\n  BatchMode yes\\n  LogLevel ERROR\\n' > /root/.ssh/config")
+        key = devbox.succeed("cat /root/.ssh/id_ed25519.pub").strip()
+        for machine, user in [(bastion, "carol"), (bastion, "ops"), (ci, "ops")]:
+            machine.succeed(f"install -d -m 700 -o {user} /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && chown {user} /home/{user}/.ssh/authorized_keys")
+        ci.wait_for_unit("sshd.service")
+        assert devbox.succeed("ssh -J carol@bastion:2222 ops@ci hostname").strip() == "ci"
+        status, out = devbox.execute("ssh -p 2222 carol@bastion id 2>&1")
+        assert status != 0 and "not available" in out, (status, out)
+        assert devbox.succeed("ssh -p 2222 ops@bastion id -un").strip() == "ops"
+        devbox.fail("ssh -p 2222 root@bastion true")
+        devbox.fail("ssh -o ConnectTimeout=5 -p 22 ops@bastion true")
+        bastion.wait_for_unit("fail2ban.service")
+        bastion.wait_until_succeeds("fail2ban-client status sshd", timeout=120)
+        assert bastion.succeed("fail2ban-client get sshd maxretry").strip() == "3"
   '';
 }
