@@ -88,6 +88,15 @@
         for tool in ["cc", "make", "fd", "bat", "rg", "jq", "yq", "node", "cargo", "rustc", "cmake", "pkg-config", "shellcheck", "gh", "hyperfine", "htop", "mtr", "tree", "file", "wget"]:
             devbox.succeed(f"{tool} --version")
         devbox.succeed("go version && unzip -v > /dev/null")
+        # programs.mtr: bob's mtr sends its probes through mtr-packet's capability (security.wrappers)
+        assert devbox.succeed("getcap /run/wrappers/bin/mtr-packet").split()[-1] == "cap_net_raw=ep"
+        login = "setsid -w runuser -l bob -c"
+        assert devbox.succeed(f"{login} 'command -v mtr-packet' < /dev/null").strip() == "/run/wrappers/bin/mtr-packet"
+        # bob's login zsh has the configuration's variables, expanded for him as NixOS does
+        assert devbox.succeed(f"{login} 'echo $EDITOR $GOPATH' < /dev/null").strip() == "nvim /home/bob/go"
+        ci_ip = devbox.succeed("getent hosts ci").split()[0]
+        status, report = devbox.execute(f"{login} 'mtr --report --report-cycles 1 --no-dns ci 2>&1' < /dev/null")
+        assert status == 0 and ci_ip in report, (status, report)
         devbox.wait_for_unit("docker.service")
         devbox.succeed(f"{bob} docker info > /dev/null")
 

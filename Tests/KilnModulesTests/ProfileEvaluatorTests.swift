@@ -260,14 +260,13 @@ final class ProfileEvaluatorTests: XCTestCase {
     }
 
     func testALargeEnvironmentVariableIsWritten() throws {
-        // lib.escapeShellArg matches the whole value against a pattern: 10 MB used to be
-        // "too complex to match".
+        // A 10 MB value was once "too complex to match" (lib.escapeShellArg's pattern).
         let p = try profile("""
             { ... }: { environment.variables.BIG = builtins.concatStringsSep "" (builtins.genList (_: "aaaaaaaaaa") 1000000); }
             """)
         let plan = try ProfileEvaluator(profile: p).plan()
         let env = plan.etc.first { $0.path == "profile.d/kiln-env.sh" }?.text ?? ""
-        XCTAssertTrue(env.contains("export BIG=aaaaaaaaaa"), String(env.prefix(200)))
+        XCTAssertTrue(env.contains("export BIG=\"aaaaaaaaaa"), String(env.prefix(200)))
         XCTAssertGreaterThan(env.utf8.count, 10_000_000)
     }
 }

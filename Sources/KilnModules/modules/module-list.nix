@@ -25,6 +25,7 @@
   ./programs/zsh.nix
   ./security/acme.nix
   ./security/sudo.nix
+  ./security/wrappers.nix
   ./services/backup/borgbackup.nix
   ./services/backup/mysql-backup.nix
   ./services/backup/postgresql-backup.nix

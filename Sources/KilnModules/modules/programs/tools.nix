@@ -2,9 +2,8 @@
 # GnuPG agent as a user service, and direnv hooked into the shells. Each installs Debian's
 # package.
 #
-# mtr: Debian's mtr-tiny; its postinst would give mtr-packet cap_net_raw, which Kiln (no
-# maintainer scripts, no file capabilities in the image yet) does not, so only root's mtr
-# sends probes. The GnuPG agent: Debian's gpg-agent ships socket-activated user units;
+# mtr: Debian's mtr-tiny, with mtr-packet given cap_net_raw through security.wrappers, as
+# NixOS does (Debian's postinst would setcap it; Kiln runs no maintainer scripts). The GnuPG agent: Debian's gpg-agent ships socket-activated user units;
 # enabling them for every user is what its postinst would do.
 { config, lib, pkgs, ... }:
 let
@@ -39,7 +38,7 @@ in
         description = "/etc/htoprc, key=value (booleans 1/0, lists space-separated).";
       };
     };
-    mtr.enable = lib.mkEnableOption "mtr (Debian's mtr-tiny; probes need root: see the module)";
+    mtr.enable = lib.mkEnableOption "mtr (Debian's mtr-tiny), with mtr-packet allowed raw sockets for every user";
     gnupg.agent = {
       enable = lib.mkEnableOption "the GnuPG agent for every user (socket-activated user units)";
       enableSSHSupport = lib.mkEnableOption "the agent's SSH socket as SSH_AUTH_SOCK";
@@ -73,7 +72,10 @@ in
       programs.zsh.interactiveShellInit = lib.mkIf direnv.enableZshIntegration (lib.mkAfter (direnvHook "zsh"));
       programs.fish.interactiveShellInit = lib.mkIf direnv.enableFishIntegration (lib.mkAfter (direnvHook "fish"));
     })
-    (lib.mkIf config.programs.mtr.enable { environment.systemPackages = [ pkgs.mtr-tiny ]; })
+    (lib.mkIf config.programs.mtr.enable {
+      environment.systemPackages = [ pkgs.mtr-tiny ];
+      security.wrappers.mtr-packet = { source = "/run/current-system/sw/bin/mtr-packet"; owner = "root"; group = "root"; capabilities = "cap_net_raw+p"; };
+    })
     (lib.mkIf gpg.enable {
       environment.systemPackages = [ pkgs.gnupg pkgs.gpg-agent gpg.pinentryPackage ];
       environment.etc = {
