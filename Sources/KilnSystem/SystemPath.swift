@@ -82,8 +82,8 @@ enum SystemPath {
         guard path.hasPrefix("usr/bin/") else { return false }
         var name = Substring(path.dropFirst("usr/bin/".count))
         // the version suffix (gcc-12), then the target triplet (x86_64-linux-gnu-gcc)
-        if let dash = name.lastIndex(of: "-"), name[name.index(after: dash)...].allSatisfy(\.isNumber),
-           name.index(after: dash) < name.endIndex {
+        if let dash = name.lastIndex(of: "-"), case let version = name[name.index(after: dash)...],
+           !version.isEmpty, version.allSatisfy(\.isNumber) {
             name = name[..<dash]
         }
         if let triplet = name.range(of: "-linux-gnu-") { name = name[triplet.upperBound...] }

@@ -83,7 +83,8 @@ let
   isStatic = i: i.ipv4.addresses != [ ] || i.ipv6.addresses != [ ] || i.mtu != null;
   staticInterfaces = filter isStatic interfaces;
   dhcpInterfaces = filter (i: i.useDHCP == true) interfaces;
-  # Interfaces networkd must leave alone: the ones configured here without DHCP.
+  # Interfaces a DHCP daemon (networkd, NetworkManager) must leave alone: the ones
+  # configured here without DHCP.
   unmanaged = filter (i: i.useDHCP != true && (isStatic i || i.useDHCP == false)) interfaces;
   useNetworkd = cfg.useDHCP || dhcpInterfaces != [ ];
   gateways = lib.optional (cfg.defaultGateway != null) { family = "-4"; gw = cfg.defaultGateway; }
@@ -187,6 +188,13 @@ in
       type = types.nullOr gatewayType;
       default = null;
       description = "The default IPv6 route's gateway: an address, or { address; interface; metric; }.";
+    };
+    unmanagedInterfaces = mkOption {
+      type = types.listOf types.str;
+      default = map (i: i.name) unmanaged;
+      readOnly = true;
+      internal = true;
+      description = "The interfaces configured here without DHCP, which systemd-networkd and NetworkManager leave alone.";
     };
   };
 

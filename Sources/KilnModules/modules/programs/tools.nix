@@ -3,8 +3,9 @@
 # package.
 #
 # mtr: Debian's mtr-tiny, with mtr-packet given cap_net_raw through security.wrappers, as
-# NixOS does (Debian's postinst would setcap it; Kiln runs no maintainer scripts). The GnuPG agent: Debian's gpg-agent ships socket-activated user units;
-# enabling them for every user is what its postinst would do.
+# NixOS does (Debian's postinst would setcap it; Kiln runs no maintainer scripts). The GnuPG
+# agent: Debian's gpg-agent ships socket-activated user units; enabling them for every user
+# is what its postinst would do.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;

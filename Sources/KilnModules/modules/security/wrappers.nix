@@ -58,7 +58,8 @@ in
       assertion = !(w.setuid && w.capabilities != "");
       message = "security.wrappers.${name}: setuid and capabilities together; a setuid program has every capability already.";
     }) cfg;
-    environment.systemPackages = [ pkgs.libcap2-bin pkgs.coreutils ];
+    # getcap, to see what a wrapper holds
+    environment.systemPackages = [ pkgs.libcap2-bin ];
     systemd.services.suid-sgid-wrappers = {
       description = "Create SUID/SGID wrappers and programs with file capabilities";
       wantedBy = [ "sysinit.target" ];

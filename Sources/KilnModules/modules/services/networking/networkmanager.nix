@@ -1,19 +1,15 @@
 # networking.networkmanager (NixOS: nixos/modules/services/networking/networkmanager.nix),
 # with Debian's network-manager. NetworkManager takes every interface the configuration
 # does not set up itself: networking.useDHCP is off (systemd-networkd stays out), and the
-# interfaces networking.interfaces gives static addresses are unmanaged, as is every name in
-# `unmanaged`. Users of the networkmanager group may change any connection (a polkit rule,
+# interfaces networking.interfaces configures without DHCP are unmanaged, as is every name
+# in `unmanaged`. Users of the networkmanager group may change any connection (a polkit rule,
 # as NixOS writes); Debian's own rule lets sudo and netdev change system connections.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;
   cfg = config.networking.networkmanager;
 
-  # The interfaces network-setup.service configures (networking.nix's static ones).
-  staticInterfaces = map (i: i.name) (builtins.filter
-    (i: i.useDHCP != true && (i.ipv4.addresses != [ ] || i.ipv6.addresses != [ ]))
-    (builtins.attrValues config.networking.interfaces));
-  unmanaged = lib.unique (cfg.unmanaged ++ map (n: "interface-name:${n}") staticInterfaces);
+  unmanaged = lib.unique (cfg.unmanaged ++ map (n: "interface-name:${n}") config.networking.unmanagedInterfaces);
 
   iniValue = v: if builtins.isBool v then (if v then "true" else "false")
     else if builtins.isList v then lib.concatMapStringsSep ";" toString v else toString v;
