@@ -111,6 +111,8 @@
         key = devbox.succeed("cat /root/.ssh/id_ed25519.pub").strip()
         for machine, user in [(bastion, "carol"), (bastion, "ops"), (ci, "ops")]:
             machine.succeed(f"install -d -m 700 -o {user} /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && chown {user} /home/{user}/.ssh/authorized_keys")
+        # root too, so that only PermitRootLogin can refuse it below
+        bastion.succeed(f"install -d -m 700 /root/.ssh && echo '{key}' > /root/.ssh/authorized_keys")
         ci.wait_for_unit("sshd.service")
         assert devbox.succeed("ssh -J carol@bastion:2222 ops@ci hostname").strip() == "ci"
         status, out = devbox.execute("ssh -p 2222 carol@bastion id 2>&1")

@@ -42,6 +42,7 @@
         laptop.wait_until_succeeds("ip -4 addr show dummy0 | grep -q 10.9.9.1/24", timeout=60)
         assert "lab" in laptop.succeed("ls /etc/NetworkManager/system-connections/")
         # Without the group, polkit asks for a password there is no one to type.
-        laptop.fail("runuser -u nobody -- nmcli connection add type dummy ifname dummy1 con-name nope")
+        status, out = laptop.execute("runuser -u nobody -- nmcli connection add type dummy ifname dummy1 con-name nope 2>&1")
+        assert status != 0 and "privileges" in out.lower(), (status, out)
   '';
 }

@@ -84,7 +84,7 @@ in
         assert monitoring.succeed(f"{dig} printer.home.arpa").strip() == "192.168.1.20"
         assert monitoring.succeed(f"{dig} -x 192.168.1.254").strip() == "gateway.home.arpa."
         assert monitoring.succeed(f"{dig} ads.example.com").strip() == "0.0.0.0"
-        # domain-needed: a bare name never leaves the LAN; local=/home.arpa/: unknown ones neither
+        # local=/home.arpa/: an unknown LAN name is answered here, never forwarded
         assert "NXDOMAIN" in monitoring.succeed(f"dig +time=5 @{dns_ip} nothing-here.home.arpa")
         # the machine itself asks dnsmasq first (resolveLocalQueries)
         assert dns.succeed("getent hosts nas.home.arpa").split()[0] == "192.168.1.10"
