@@ -175,6 +175,9 @@ let
 
     http {
       include /etc/nginx/mime.types;
+      # As NixOS's http block: a location needs only fastcgi_pass (or uwsgi_pass).
+      include /etc/nginx/fastcgi.conf;
+      include /etc/nginx/uwsgi_params;
       default_type application/octet-stream;
       types_hash_max_size 4096;
       sendfile on;
