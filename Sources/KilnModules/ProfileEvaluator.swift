@@ -174,6 +174,7 @@ public struct ProfileEvaluator: Sendable {
             "python3Packages": packageSet { "python3-" + $0.lowercased().replacingOccurrences(of: "_", with: "-") },
             "perlPackages": packageSet { "lib" + $0.lowercased().replacingOccurrences(of: "::", with: "-") + "-perl" },
             "nodePackages": packageSet { "node-" + $0.lowercased() },
+            "phpExtensions": packageSet(ProfileEvaluator.phpExtension),
         ]
         let builders = Thunk(lazy: {
             try ev.call(try ev.evalFile(dir + "/pkgs/trivial-builders.nix"), .attrs(AttrSet([
@@ -204,6 +205,15 @@ public struct ProfileEvaluator: Sendable {
             "modules": Thunk(value: modules),
             "specialArgs": Thunk(value: specialArgs),
         ])))
+    }
+
+    /// Debian's package of the PHP extension nixpkgs calls NAME (pkgs.phpExtensions.NAME): one
+    /// package holds each database's drivers (php-mysql has mysqli, mysqlnd and pdo_mysql).
+    static func phpExtension(_ name: String) -> String {
+        let lower = name.lowercased()
+        let grouped = ["pdo_mysql": "mysql", "mysqli": "mysql", "mysqlnd": "mysql",
+                       "pdo_pgsql": "pgsql", "pdo_sqlite": "sqlite3", "pdo_odbc": "odbc"]
+        return "php-" + (grouped[lower] ?? lower.replacingOccurrences(of: "_", with: "-"))
     }
 
     /// nixpkgs-names.nix as a table: nixpkgs attribute name → the Debian package it means

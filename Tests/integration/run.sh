@@ -287,12 +287,12 @@ names=$(kiln eval --strict --json -E 'builtins.attrValues (import /__kiln__/modu
 missing=$(comm -13 <(apt-cache show --no-all-versions $names 2>/dev/null | sed -n 's/^Package: //p' | sort -u) <(printf '%s\n' $names | sort -u) | tr '\n' ' ')
 check "every Debian package nixpkgs-names.nix names is in the APT indexes ($(wc -w <<<"$names") names${missing:+; missing: $missing})" test -z "$missing"
 cat >"$work/p/nixpkgs-names.nix" <<'EOF2'
-{ pkgs, ... }: { environment.systemPackages = with pkgs; [ gnumake fd dig python3Packages.requests perlPackages.JSON nodePackages.ws ]; }
+{ pkgs, ... }: { environment.systemPackages = with pkgs; [ gnumake fd dig python3Packages.requests perlPackages.JSON nodePackages.ws phpExtensions.pdo_mysql phpExtensions.intl ]; }
 EOF2
 # The plan's package list (as JSON a package is its outPath, /run/current-system/sw).
 out=$(kiln config "$work/p/nixpkgs-names.nix" 2>&1)
-check "nixpkgs names mean Debian's packages (gnumake: make, fd: fd-find, dig: bind9-dnsutils, python3Packages.requests: python3-requests, perlPackages.JSON: libjson-perl, nodePackages.ws: node-ws)" \
-  python3 -c 'import json, sys; sys.exit(not {"make", "fd-find", "bind9-dnsutils", "python3-requests", "libjson-perl", "node-ws"} <= {p["name"] for p in json.loads(sys.argv[1])["packages"]})' "$out"
+check "nixpkgs names mean Debian's packages (gnumake: make, fd: fd-find, dig: bind9-dnsutils, python3Packages.requests: python3-requests, perlPackages.JSON: libjson-perl, nodePackages.ws: node-ws, phpExtensions.pdo_mysql: php-mysql, phpExtensions.intl: php-intl)" \
+  python3 -c 'import json, sys; sys.exit(not {"make", "fd-find", "bind9-dnsutils", "python3-requests", "libjson-perl", "node-ws", "php-mysql", "php-intl"} <= {p["name"] for p in json.loads(sys.argv[1])["packages"]})' "$out"
 
 echo "---- timings"
 cat "$work/timings"

@@ -54,6 +54,7 @@
   ./services/system/timesyncd.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
+  ./services/web-servers/phpfpm.nix
   ./services/x11/xserver.nix
   ./system/activation/specialisation.nix
   ./system/activation/trial.nix

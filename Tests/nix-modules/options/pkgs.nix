@@ -18,6 +18,6 @@ let
     "xserver-xorg-core" "xkb-data" "x11-xkb-utils" "x11-xserver-utils" "xauth" "fonts-dejavu-core" "fontconfig" "libglib2.0-bin"
     "shared-mime-info" "xserver-xorg-input-libinput" "xserver-xorg-video-fbdev" "lightdm" "lightdm-gtk-greeter" "xfce4"
     "borgbackup" "systemd-zram-generator" "direnv" "network-manager" "wpasupplicant" "iwd" "dnsmasq-base" "bind9-dnsutils" "iputils-ping"
-    "xfce4-terminal" "libgl1-mesa-dri" "libglx-mesa0" "libegl-mesa0"
+    "php-cli" "php-fpm" "xfce4-terminal" "libgl1-mesa-dri" "libglx-mesa0" "libegl-mesa0"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)
