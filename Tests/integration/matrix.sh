@@ -167,8 +167,11 @@ boot() {
       rootbytes=$(( ($(sgdisk -i 3 "$img" | awk '/Last sector/ {print $3}') - $(sgdisk -i 3 "$img" | awk '/First sector/ {print $3}') + 1) * 512 ))
       drive="file=$grown,format=qcow2,if=virtio" ;;
   esac
+  # A monitor for reboot_and_wait (machine.sh), should the firmware stall after a reset.
+  ln -sf "$console" "$work/console-$port"
   qemu=(-accel tcg -m 1024 -display none -serial "file:$console" -drive "$drive"
-        -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22")
+        -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22"
+        -monitor "unix:$work/monitor-$port,server,nowait")
   t0=$(now)
   case $arch-$firmware in
     x86_64-bios) qemu-system-x86_64 "${qemu[@]}" & ;;
@@ -313,7 +316,7 @@ for c in "${combos[@]}"; do
   fs=${profile##*-}
   if grep -q "^arch $hw" "$log" && grep -q "^firmware $firmware" "$log" && grep -q "^rootfs $fs" "$log"; then
     pass "$name boots ($hw, $firmware, $fs) and answers SSH from the host"
-    grep '^TIMING' "$log"
+    grep -E '^(TIMING|NOTE)' "$log"
   else
     fail "$name boots ($hw, $firmware, $fs) and answers SSH from the host" "$(cat "$log"; tail -20 "$work/boot-$name.console")"
     continue
