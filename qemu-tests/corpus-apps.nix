@@ -2,12 +2,19 @@
 # the machine it describes: nginx passes the page to the PHP-FPM pool by its socket, the pool
 # runs as the app's account with its php.ini options and environment, and the app keeps its
 # visits in MariaDB, logged in by that account's socket; php-fpm and nginx accept their
-# generated configuration.
+# generated configuration. Beside it the team's Git server (Tests/nixos-configs/git-server):
+# the app server pushes and clones over SSH, git-shell refuses a command, and the nightly
+# bundle restores what was pushed.
 {
   name = "corpus-apps";
-  nodes.apps = { imports = [ ../Tests/nixos-configs/app-server/configuration.nix ]; };
+  nodes.apps = { pkgs, ... }: {
+    imports = [ ../Tests/nixos-configs/app-server/configuration.nix ];
+    # The test's own client beside the configuration, as a NixOS test adds one.
+    environment.systemPackages = [ pkgs.git ];
+  };
+  nodes.git = { imports = [ ../Tests/nixos-configs/git-server/configuration.nix ]; };
   testScript = ''
-    apps.start()
+    start_all()
     apps.wait_for_unit("multi-user.target")
 
     with subtest("apps: php-fpm and nginx accept their generated configuration"):
@@ -36,5 +43,30 @@
         # The account logs in by its socket; nobody else gets its database.
         assert apps.succeed("runuser -u guestbook -- mariadb -N -e 'SELECT COUNT(*) FROM guestbook.visits'").strip() == str(int(lines["visits"]) + 1)
         apps.fail("runuser -u nobody -- mariadb -N -e 'SELECT 1 FROM guestbook.visits'")
+
+    with subtest("git: the repositories are there, pushed to and fetched over SSH, bundled"):
+        git.wait_for_unit("git-repositories.service")
+        assert git.succeed("ls /srv/git").split() == ["handbook.git", "infrastructure.git", "website.git"]
+        # The test's key beside the developers' (an authorized_keys of the account's own).
+        apps.succeed("mkdir -p -m 700 /root/.ssh && ssh-keygen -q -t ed25519 -N \"\" -f /root/.ssh/id_ed25519")
+        key = apps.succeed("cat /root/.ssh/id_ed25519.pub").strip()
+        git.succeed(f"install -d -m 700 -o git -g git /srv/git/.ssh && echo '{key}' > /srv/git/.ssh/authorized_keys && chown git /srv/git/.ssh/authorized_keys")
+        git.wait_for_unit("sshd.service")
+        git.wait_for_open_port(22)
+        ssh = "GIT_SSH_COMMAND='ssh -o StrictHostKeyChecking=no'"
+        apps.succeed(
+            "cd /root && git init -q -b main site && cd site && echo hello > index.html && git add . "
+            + "&& git -c user.name=ci -c user.email=ci@example.test commit -q -m first "
+            + f"&& {ssh} git push -q git@git:website.git main"
+        )
+        assert apps.succeed(f"cd /root && {ssh} git clone -q git@git:website.git copy && cat copy/index.html").strip() == "hello"
+        # git-shell: no shell, no command beyond Git's.
+        out = apps.fail("ssh -o StrictHostKeyChecking=no git@git id 2>&1")
+        assert "unrecognized command" in out, out
+        git.succeed("systemctl start git-bundles.service")
+        # The bundle restores the pushed history.
+        assert git.succeed("git clone -q /var/backups/git/website.bundle /root/restored && cat /root/restored/index.html").strip() == "hello"
+        git.fail("test -e /var/backups/git/handbook.bundle")  # nothing pushed yet, nothing bundled
+        git.succeed("systemctl list-timers git-bundles.timer --no-legend | grep -q git-bundles")
   '';
 }
