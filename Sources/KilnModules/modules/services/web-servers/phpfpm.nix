@@ -7,8 +7,9 @@
 # Debian's maintainer scripts, which Kiln does not run, would enable every installed PHP
 # extension (each package's /usr/share/php8.2-*/*/*.ini copied to mods-available, then
 # phpenmod: a link per module in the SAPI's conf.d); each start links those files into the
-# pool's scan directory, named by their priority as phpenmod names them, so pkgs.phpExtensions.pdo_mysql (Debian's
-# php-mysql) in environment.systemPackages is loaded, where NixOS builds it into phpPackage.
+# pool's scan directory, named by priority as phpenmod names them. So
+# pkgs.phpExtensions.pdo_mysql (Debian's php-mysql) in environment.systemPackages is
+# loaded, where NixOS builds the extension into phpPackage.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption;
@@ -99,10 +100,10 @@ in
       daemonize = false;
     };
     environment.systemPackages = [ pkgs.php-fpm ] ++ lib.mapAttrsToList (n: p: p.phpPackage) cfg.pools;
-    environment.etc = lib.foldl' (a: b: a // b) { } (lib.mapAttrsToList (pool: p: {
+    environment.etc = lib.concatMapAttrs (pool: p: {
       "phpfpm/${pool}.conf".text = fpmConf pool p;
       "phpfpm/${pool}-php.ini".text = iniOptions pool p;
-    }) cfg.pools);
+    }) cfg.pools;
 
     systemd.targets.phpfpm = {
       description = "PHP FastCGI Process Manager pools";
