@@ -6,9 +6,17 @@ let
   inherit (lib) types mkOption;
   inherit (builtins) isBool isList attrNames concatStringsSep filter;
   cfg = config.services.logrotate;
-  directive = k: v: if isBool v then (if v then k else "") else "${k} ${toString v}";
+  # As NixOS writes them: `frequency` is the bare period ("daily"), false is the directive's
+  # "no" form (compress = false: nocompress), scripts are closed by endscript.
+  scripts = [ "firstaction" "lastaction" "prerotate" "postrotate" "preremove" ];
+  directive = k: v:
+    if v == null then ""
+    else if k == "frequency" then v
+    else if builtins.elem k scripts then "${k}\n    ${lib.replaceStrings [ "\n" ] [ "\n    " ] (lib.removeSuffix "\n" v)}\n  endscript"
+    else if isBool v then (if v then k else "no${k}")
+    else "${k} ${toString v}";
   block = name: s:
-    let files = s.files or name; body = removeAttrs s [ "files" "enable" "priority" ];
+    let files = s.files or name; body = removeAttrs s [ "files" "enable" "priority" "global" ];
     in lib.optionalString (s.enable or true) ''
       ${if isList files then concatStringsSep " " files else files} {
       ${concatStringsSep "" (map (k: let d = directive k body.${k}; in lib.optionalString (d != "") "  ${d}\n") (attrNames body))}}
@@ -21,7 +29,7 @@ in
       type = types.attrsOf (types.attrsOf types.anything);
       default = { };
       example = { "/var/log/myapp/*.log" = { frequency = "daily"; rotate = 7; compress = true; missingok = true; }; };
-      description = "Blocks of /etc/logrotate.d/kiln: a name (or `files`) and its directives (true: the bare directive).";
+      description = "Blocks of /etc/logrotate.d/kiln: a name (or `files`) and its directives (true: the bare directive, false: its no- form; frequency: the bare period; postrotate and the other scripts: their text).";
     };
   };
 
