@@ -16,6 +16,8 @@
   };
   systemd.services.gone = { wantedBy = [ "multi-user.target" ]; script = "true"; enable = false; };
   systemd.services.debian-unit = { overrideStrategy = "asDropin"; wantedBy = [ "multi-user.target" ]; serviceConfig.Nice = 5; };
+  # A package (or pkgs.writeShellScript's result) stands for its path, as in NixOS.
+  systemd.services.tool.serviceConfig.ExecStart = { type = "derivation"; name = "tool"; outPath = "/srv/tool/bin/tool"; };
   systemd.timers.cleanup = { timerConfig.OnBootSec = "5min"; };
   systemd.tmpfiles.rules = [ "d /var/lib/hello 0750 root root -" ];
   boot.kernel.sysctl = { "net.ipv4.ip_forward" = true; "vm.swappiness" = 10; "kernel.x" = null; };

@@ -5,15 +5,16 @@ let
   inherit (builtins) isList isBool isInt isString isPath isAttrs all any concatMap concatStringsSep
     attrNames replaceStrings filter toString;
 
-  isAtom = v: isString v || isInt v || isBool v || isPath v;
+  # A package or written object (ExecStart = pkgs.writeShellScript …) stands for its path.
+  isAtom = v: isString v || isInt v || isBool v || isPath v || (isAttrs v && v ? outPath);
 in
 rec {
-  # The type of a unit setting: a string, integer, boolean or path, or a list of them (one
+  # The type of a unit setting: a string, integer, boolean, path or package, or a list of them (one
   # line per element). Several definitions concatenate when any is a list, and must agree
   # otherwise, as NixOS's `unitOption`.
   unitOption = lib.mkOptionType {
     name = "systemd option";
-    description = "systemd unit setting (string, integer, boolean, path or a list of them)";
+    description = "systemd unit setting (string, integer, boolean, path, package or a list of them)";
     check = v: isAtom v || (isList v && all isAtom v);
     merge = loc: defs:
       if any (d: isList d.value) defs then concatMap (d: if isList d.value then d.value else [ d.value ]) defs
