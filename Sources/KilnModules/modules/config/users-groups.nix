@@ -213,6 +213,17 @@ in
       default = "/bin/bash";
       description = "The shell of normal users (and root) that set none.";
     };
+    motd = mkOption {
+      type = types.nullOr types.lines;
+      default = null;
+      example = "Welcome to the club. Be nice.";
+      description = "The message of the day, shown at every login (/etc/motd, read by pam_motd).";
+    };
+    motdFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      description = "A file whose text is the message of the day (instead of users.motd).";
+    };
     enforceIdUniqueness = mkOption {
       type = types.bool;
       default = true;
@@ -237,6 +248,10 @@ in
       sgx = { };
       systemd-journal = { };
     };
+
+    # Unset, Debian's own /etc/motd (base-files) stays.
+    environment.etc.motd = lib.mkIf (cfg.motd != null || cfg.motdFile != null)
+      (if cfg.motdFile != null then { source = cfg.motdFile; } else { text = cfg.motd; });
 
     environment.systemPackages = concatMap (u: u.packages) users
       ++ map (n: pkgs.${n}) (filter (n: lib.any (u: u.shell == "/bin/${n}" || u.shell == "/usr/bin/${n}") users) knownShells);
@@ -279,6 +294,10 @@ in
       {
         assertion = !cfg.enforceIdUniqueness || dupGids == [ ];
         message = "More than one group has gid ${lib.concatMapStringsSep ", " toString dupGids} (users.groups.<name>.gid).";
+      }
+      {
+        assertion = cfg.motd == null || cfg.motdFile == null;
+        message = "users.motd and users.motdFile are both set; set one.";
       }
     ];
   };
