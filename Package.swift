@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnPrimitives", "KilnPackages"]),
         .testTarget(name: "KilnSystemTests", dependencies: ["KilnSystem", "KilnStore", "KilnPlan"]),
         .testTarget(name: "KilnImageTests", dependencies: ["KilnImage", "KilnBoot", "KilnStore", "KilnPlan", "KilnPrimitives"]),
-        .testTarget(name: "KilnBuildTests", dependencies: ["KilnBuild", "KilnSupport"]),
+        .testTarget(name: "KilnBuildTests", dependencies: ["KilnBuild", "KilnPlan", "KilnSupport"]),
         .testTarget(name: "KilnDeployTests", dependencies: ["KilnDeploy", "KilnStore", "KilnSupport"]),
         .testTarget(name: "KilnInspectTests", dependencies: ["KilnInspect", "KilnImage", "KilnStore", "KilnSupport"]),
         .testTarget(name: "KilnVMTestTests", dependencies: ["KilnVMTest", "KilnModules", "KilnSupport"]),

@@ -397,6 +397,7 @@ public struct Pipeline {
                                                  specialisation: (specialisation.map { $0 + "/" } ?? "") + name,
                                                  previousAccounts: previousAccounts)
         }
+        try ConfigChecks.run(plan: plan, lock: lock, objects: objects)
         let systemNames = Set(lock.closure(of: plan.packages.map(\.name)).map(\.name))
         let kernelClosure = lock.closure(of: [plan.kernel.package])
         guard let kernel = kernelClosure.compactMap({ objects[$0.name] })
