@@ -1,7 +1,8 @@
 # security.acme against a real ACME server on the test LAN: Debian's pebble (the Let's
 # Encrypt test server) on one node, with pebble-challtestsrv as its DNS; on the other, nginx
-# with enableACME and forceSSL. nginx starts on the self-signed stand-in, lego gets the real
-# certificate over HTTP-01 through nginx's webroot, and nginx is reloaded onto it.
+# with enableACME and forceSSL: the corpus's personal site. nginx starts on the self-signed
+# stand-in, lego gets the real certificate over HTTP-01 through nginx's webroot, and nginx is
+# reloaded onto it; then the site's redirects, HSTS, fail2ban and the admins' services.
 { lib, ... }:
 let
   domain = "www.example.test";
@@ -26,23 +27,13 @@ in
     networking.firewall.allowedTCPPorts = [ 14000 ];
   };
 
+  # The corpus's personal site (Tests/nixos-configs/personal-site) as the web host, pointed
+  # at the test's ACME server instead of Let's Encrypt's.
   nodes.web = { pkgs, ... }: {
-    security.acme = {
-      acceptTerms = true;
-      defaults.email = "ops@example.test";
-      defaults.server = "https://acme:14000/dir";
-    };
+    imports = [ ../Tests/nixos-configs/personal-site/configuration.nix ];
+    security.acme.defaults.server = "https://acme:14000/dir";
     # lego trusts the test server's own CA (a real machine trusts Let's Encrypt's already).
     systemd.services."acme-${domain}".environment.LEGO_CA_CERTIFICATES = "${./acme-ca/ca.pem}";
-    services.nginx = {
-      enable = true;
-      virtualHosts.${domain} = {
-        enableACME = true;
-        forceSSL = true;
-        root = pkgs.writeTextDir "index.html" "hello over ACME\n";
-      };
-    };
-    networking.firewall.allowedTCPPorts = [ 80 443 ];
     environment.systemPackages = [ pkgs.openssl ];
   };
 
@@ -69,7 +60,26 @@ in
         acme.wait_until_succeeds(
             f"echo | openssl s_client -connect {web_ip}:443 -servername ${domain} 2>/dev/null | openssl x509 -noout -issuer | grep Pebble", timeout=60)
         page = acme.succeed(f"curl -sSk --resolve ${domain}:443:{web_ip} https://${domain}/")
-        assert page == "hello over ACME\n", page
+        assert "<h1>Sam's corner</h1>" in page, page
         web.wait_for_unit("acme-${domain}.timer")
+
+    with subtest("web: plain HTTP goes to HTTPS, the old blog's links to the posts, browsers are told to stay"):
+        curl = f"curl -sSk --resolve ${domain}:80:{web_ip} --resolve ${domain}:443:{web_ip}"
+        head = acme.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://${domain}/posts/sourdough.html")
+        assert head == "301 https://${domain}/posts/sourdough.html", head
+        head = acme.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' https://${domain}/blog/sourdough")
+        assert head == "301 https://${domain}/posts/sourdough.html", head
+        assert "Day one" in acme.succeed(f"{curl} -L http://${domain}/blog/sourdough")
+        headers = acme.succeed(f"{curl} -I https://${domain}/").lower()
+        assert "strict-transport-security: max-age=63072000" in headers, headers
+        web.succeed("nginx -t -c /etc/nginx/nginx.conf")
+
+    with subtest("web: fail2ban watches SSH; the admins' sshd and node exporter"):
+        web.wait_for_unit("fail2ban.service")
+        web.wait_until_succeeds("fail2ban-client status sshd", timeout=60)
+        web.wait_for_unit("sshd.service")  # its host keys and /run/sshd
+        web.succeed("sshd -t")
+        web.wait_for_open_port(9100)
+        assert "node_systemd_unit_state" in acme.succeed(f"curl -sf http://{web_ip}:9100/metrics")
   '';
 }
