@@ -142,6 +142,13 @@ enum SystemPath {
         ("sbin/poweroff", ["bin/systemctl"]),
         ("sbin/halt", ["bin/systemctl"]),
         ("sbin/shutdown", ["bin/systemctl"]),
+        // CUPS's backends the cups package's maintainer script links from backend-available
+        // (its debconf default): without them no queue takes a socket://, lpd:// or USB printer.
+        ("lib/cups/backend/socket", ["lib/cups/backend-available/socket"]),
+        ("lib/cups/backend/lpd", ["lib/cups/backend-available/lpd"]),
+        ("lib/cups/backend/usb", ["lib/cups/backend-available/usb"]),
+        ("lib/cups/backend/snmp", ["lib/cups/backend-available/snmp"]),
+        ("lib/cups/backend/dnssd", ["lib/cups/backend-available/dnssd"]),
     ]
 
     /// Where the running system finds the kernel's modules: the booted generation's tree
