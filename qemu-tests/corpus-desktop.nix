@@ -2,6 +2,9 @@
 # the screen (read back with OCR and kept as a screenshot), Alice logs in with her password
 # at the keyboard, and her Xfce session starts. NetworkManager runs the network, leaving the
 # test LAN's static address alone, and Alice, in the networkmanager group, adds a connection.
+# Her session has PipeWire with WirePlumber and its PulseAudio server (RealtimeKit running);
+# CUPS accepts its generated configuration and a queue Alice (lpadmin) adds takes a job;
+# fontconfig prefers her monospace font.
 { lib, ... }:
 {
   name = "corpus-desktop";
@@ -44,5 +47,29 @@
         # Without the group, polkit asks for a password there is no one to type.
         status, out = laptop.execute("runuser -u nobody -- nmcli connection add type dummy ifname dummy1 con-name nope 2>&1")
         assert status != 0 and "privileges" in out.lower(), (status, out)
+
+    with subtest("laptop: sound through PipeWire in Alice's session"):
+        laptop.wait_for_unit("rtkit-daemon.service")
+        user = "runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/1000"
+        laptop.wait_until_succeeds("test -S /run/user/1000/pipewire-0 && test -S /run/user/1000/pulse/native", timeout=120)
+        # The first client starts PipeWire through its socket, and WirePlumber with it.
+        assert "PipeWire" in laptop.wait_until_succeeds(f"{user} pw-cli info 0", timeout=120)
+        laptop.wait_until_succeeds(f"{user} systemctl --user is-active pipewire.service wireplumber.service", timeout=60)
+
+    with subtest("laptop: CUPS prints to a queue Alice adds"):
+        laptop.succeed("cupsd -t")
+        laptop.wait_for_unit("cups.socket")
+        assert "scheduler is running" in laptop.succeed("lpstat -r")
+        # A network printer that is switched off: the job waits in the queue.
+        status, out = laptop.execute("runuser -u alice -- lpadmin -p office -E -v socket://127.0.0.1:9100 -m raw 2>&1")
+        assert status == 0, out
+        job = laptop.succeed("echo hello | runuser -u alice -- lp -d office")
+        assert "request id is office-" in job, job
+        assert "office-" in laptop.succeed("lpstat -o office")
+        laptop.succeed("runuser -u alice -- cancel -a office")
+
+    with subtest("laptop: fontconfig prefers Alice's monospace font"):
+        assert "Fira Code" in laptop.succeed("fc-match monospace"), laptop.succeed("fc-match monospace")
+        assert "Noto" in laptop.succeed("fc-list : family | grep -m1 Noto")
   '';
 }

@@ -4,6 +4,7 @@
 [
   ./base.nix
   ./config/console.nix
+  ./config/fonts.nix
   ./config/i18n.nix
   ./config/networking.nix
   ./config/power-management.nix
@@ -32,6 +33,7 @@
   ./services/databases/mysql.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
+  ./services/desktops/pipewire.nix
   ./services/logging/logrotate.nix
   ./services/mail/dovecot.nix
   ./services/mail/postfix.nix
@@ -46,6 +48,7 @@
   ./services/networking/mosquitto.nix
   ./services/networking/wireguard.nix
   ./services/networking/ssh/sshd.nix
+  ./services/printing/cupsd.nix
   ./services/scheduling/cron.nix
   ./services/security/fail2ban.nix
   ./services/system/cloud-init.nix

@@ -105,7 +105,8 @@
   opensc = "opensc"; tpm2-tools = "tpm2-tools"; mkcert = "mkcert";
   # Desktop: sound, Wayland and X tools, applications
   pavucontrol = "pavucontrol"; pulseaudio = "pulseaudio"; pipewire = "pipewire"; wireplumber = "wireplumber";
-  alsa-utils = "alsa-utils"; brightnessctl = "brightnessctl"; feh = "feh"; zathura = "zathura";
+  alsa-utils = "alsa-utils"; alsaUtils = "alsa-utils"; gutenprint = "printer-driver-gutenprint"; brlaser = "printer-driver-brlaser";
+  splix = "printer-driver-splix"; freefont_ttf = "fonts-freefont-ttf"; brightnessctl = "brightnessctl"; feh = "feh"; zathura = "zathura";
   evince = "evince"; okular = "okular"; rofi = "rofi"; dmenu = "suckless-tools"; i3 = "i3-wm"; sway = "sway";
   waybar = "waybar"; foot = "foot"; wofi = "wofi"; grim = "grim"; slurp = "slurp";
   wl-clipboard = "wl-clipboard"; xdotool = "xdotool"; scrot = "scrot"; flameshot = "flameshot";

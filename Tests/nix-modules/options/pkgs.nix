@@ -19,5 +19,7 @@ let
     "shared-mime-info" "xserver-xorg-input-libinput" "xserver-xorg-video-fbdev" "lightdm" "lightdm-gtk-greeter" "xfce4"
     "borgbackup" "systemd-zram-generator" "direnv" "network-manager" "wpasupplicant" "iwd" "dnsmasq-base" "bind9-dnsutils" "iputils-ping"
     "php-cli" "php-fpm" "xfce4-terminal" "libgl1-mesa-dri" "libglx-mesa0" "libegl-mesa0"
+    "pipewire" "wireplumber" "pipewire-alsa" "pipewire-pulse" "pipewire-jack" "pulseaudio" "rtkit" "alsa-utils" "cups"
+    "printer-driver-gutenprint" "fonts-firacode" "fonts-noto-core" "fonts-liberation" "fonts-freefont-ttf" "fonts-noto-color-emoji"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

@@ -1,5 +1,5 @@
-# Alice's laptop: Xfce behind LightDM, a keyboard with Caps Lock as Escape, the tools she
-# uses every day.
+# Alice's laptop: Xfce behind LightDM, a keyboard with Caps Lock as Escape, sound through
+# PipeWire, printing, her favourite fonts, the tools she uses every day.
 { config, lib, pkgs, ... }:
 
 {
@@ -27,10 +27,28 @@
   services.libinput.enable = true;
   hardware.opengl.enable = true;
 
+  # Enable sound with pipewire.
+  sound.enable = true;
+  hardware.pulseaudio.enable = false;
+  security.rtkit.enable = true;
+  services.pipewire = {
+    enable = true;
+    alsa.enable = true;
+    alsa.support32Bit = true;
+    pulse.enable = true;
+  };
+
+  # Enable CUPS to print documents.
+  services.printing.enable = true;
+  services.printing.drivers = [ pkgs.gutenprint ];
+
+  fonts.packages = with pkgs; [ noto-fonts fira-code ];
+  fonts.fontconfig.defaultFonts.monospace = [ "Fira Code" ];
+
   users.users.alice = {
     isNormalUser = true;
     description = "Alice Liddell";
-    extraGroups = [ "wheel" "video" "audio" "networkmanager" ];
+    extraGroups = [ "wheel" "video" "audio" "networkmanager" "lpadmin" ];
     initialPassword = "changeme";
   };
 
