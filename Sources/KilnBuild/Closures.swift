@@ -27,11 +27,7 @@ extension Pipeline {
     /// lib/modules/<version> beside it under the cache (made once, then reused): what
     /// supermin needs to build libguestfs' appliance on a host without a readable kernel.
     public func hostKernel() throws -> (kernel: String, modules: String) {
-        #if arch(arm64)
-        let architecture = Architecture.aarch64
-        #else
-        let architecture = Architecture.x86_64
-        #endif
+        let architecture = Architecture.host ?? .x86_64
         let gcGuard = try holdAgainstGC()
         defer { _ = gcGuard }
         let apt = APTSource(cacheDirectory: cacheDirectory, architecture: architecture.debian)

@@ -20,6 +20,7 @@ enum ConfigChecks {
         let package: String
         /// The program, relative to the package's root.
         let program: String
+        var programName: String { (program as NSString).lastPathComponent }
         /// The checker's arguments, given the file to check.
         let arguments: @Sendable (String) -> [String]
         /// Whether what the checker said is about the file: sshd -t, run as an ordinary user
@@ -45,20 +46,10 @@ enum ConfigChecks {
         }
     }
 
-    static var hostArchitecture: Architecture? {
-        #if arch(x86_64)
-        return .x86_64
-        #elseif arch(arm64)
-        return .aarch64
-        #else
-        return nil
-        #endif
-    }
-
     /// Runs every checker whose file the plan writes and whose package the lock holds.
     /// - Throws: `KilnError` naming the file, the options and the checker's complaint.
     static func run(plan: SystemPlan, lock: LockFile, objects: [String: StoreObject]) throws {
-        guard plan.architecture == hostArchitecture else { return }
+        guard plan.architecture == Architecture.host else { return }
         let due = checkers.compactMap { c in plan.etc.first(where: { $0.path == c.etcPath && $0.text != nil }).map { (c, $0) } }
         guard !due.isEmpty, let libc = objects["libc6"] else { return }
         let work = try KilnPaths.makeTemporaryDirectory("kiln-check")
@@ -72,14 +63,14 @@ enum ConfigChecks {
             }.filter { FileManager.default.fileExists(atPath: $0) }.joined(separator: ":")
             let path = work + "/" + checker.etcPath.replacingOccurrences(of: "/", with: "_")
             try Data((file.text ?? "").utf8).write(to: URL(fileURLWithPath: path))
-            Progress.shared.begin("checking /etc/\(checker.etcPath) with \((checker.program as NSString).lastPathComponent)")
+            Progress.shared.begin("checking /etc/\(checker.etcPath) with \(checker.programName)")
             let out = try Tool.run([libc.hostFile(loader(plan.architecture)), "--library-path", libraryPath,
                                     package.hostFile(checker.program)] + checker.arguments(path), check: false)
             Progress.shared.end()
             if checker.failed(out, path) {
                 let said = (out.stderrText + out.stdoutText).replacingOccurrences(of: path, with: "/etc/" + checker.etcPath)
                     .split(separator: "\n", omittingEmptySubsequences: true).prefix(20).joined(separator: "\n")
-                throw KilnError("/etc/\(checker.etcPath), written from \(checker.options), is refused by \((checker.program as NSString).lastPathComponent):\n\(said)",
+                throw KilnError("/etc/\(checker.etcPath), written from \(checker.options), is refused by \(checker.programName):\n\(said)",
                                 hint: "run `kiln config PROFILE` to see the generated file; the VM tests run the same check on the machine")
             }
         }

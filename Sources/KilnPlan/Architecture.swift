@@ -12,6 +12,17 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
     /// The Nix system double, as `nixpkgs.hostPlatform` spells it.
     public var nixSystem: String { rawValue + "-linux" }
 
+    /// The architecture this kiln runs on (nil on one Kiln builds no systems for).
+    public static var host: Architecture? {
+        #if arch(x86_64)
+        return .x86_64
+        #elseif arch(arm64)
+        return .aarch64
+        #else
+        return nil
+        #endif
+    }
+
     /// Debian's architecture name (package indexes, .deb file names).
     public var debian: String {
         switch self {

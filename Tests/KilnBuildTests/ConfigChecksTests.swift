@@ -35,7 +35,7 @@ final class ConfigChecksTests: XCTestCase {
 
     func testOnlyTheHostsArchitectureIsChecked() {
         #if arch(x86_64)
-        XCTAssertEqual(ConfigChecks.hostArchitecture, .x86_64)
+        XCTAssertEqual(Architecture.host, .x86_64)
         #endif
         XCTAssertEqual(ConfigChecks.loader(.x86_64), "lib64/ld-linux-x86-64.so.2")
         XCTAssertEqual(ConfigChecks.loader(.aarch64), "lib/ld-linux-aarch64.so.1")

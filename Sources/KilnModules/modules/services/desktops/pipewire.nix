@@ -13,7 +13,7 @@ in
   options = {
     services.pipewire = {
       enable = mkEnableOption "PipeWire, the sound and video server, in every user's session";
-      audio.enable = mkOption { type = types.bool; default = cfg.enable; description = "Whether PipeWire is the sound server."; };
+      audio.enable = mkOption { type = types.bool; default = cfg.enable; description = "Whether PipeWire is the sound server (accepted: Debian's PipeWire always carries sound; alsa and pulse choose what it replaces)."; };
       alsa.enable = mkEnableOption "PipeWire as ALSA's default device (pipewire-alsa)";
       alsa.support32Bit = mkEnableOption "32-bit ALSA programs (accepted: Debian's 64-bit images run none)";
       pulse.enable = mkEnableOption "PipeWire's PulseAudio server (pipewire-pulse), for programs that speak PulseAudio";
