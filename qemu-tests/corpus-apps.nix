@@ -4,10 +4,7 @@
 # visits in MariaDB, logged in by that account's socket; php-fpm and nginx accept their
 # generated configuration. Beside it the team's Git server (Tests/nixos-configs/git-server):
 # the app server pushes and clones over SSH, git-shell refuses a command, and the nightly
-# bundle restores what was pushed. And the club's shell box (Tests/nixos-configs/shell-server):
-# members log in by key into the shell each chose and are greeted, cron notes who is online,
-# sudo lets moderators read the journal and restart cron and nobody anything else, and
-# logrotate rotates the club's logs.
+# bundle restores what was pushed.
 {
   name = "corpus-apps";
   nodes.apps = { pkgs, ... }: {
@@ -16,7 +13,6 @@
     environment.systemPackages = [ pkgs.git ];
   };
   nodes.git = { imports = [ ../Tests/nixos-configs/git-server/configuration.nix ]; };
-  nodes.shell = { imports = [ ../Tests/nixos-configs/shell-server/configuration.nix ]; };
   testScript = ''
     start_all()
     apps.wait_for_unit("multi-user.target")
@@ -72,42 +68,5 @@
         assert git.succeed("git clone -q /var/backups/git/website.bundle /root/restored && cat /root/restored/index.html").strip() == "hello"
         git.fail("test -e /var/backups/git/handbook.bundle")  # nothing pushed yet, nothing bundled
         git.succeed("systemctl list-timers git-bundles.timer --no-legend | grep -q git-bundles")
-
-    with subtest("shell: members log in by key into the shell each chose, and are greeted"):
-        shell.wait_for_unit("sshd.service")
-        shell.wait_for_open_port(22)
-        for user in ["ana", "ben", "cleo"]:
-            shell.succeed(f"install -d -m 700 -o {user} -g users /home/{user}/.ssh && echo '{key}' > /home/{user}/.ssh/authorized_keys && chown {user} /home/{user}/.ssh/authorized_keys")
-        login = "ssh -o StrictHostKeyChecking=no -o BatchMode=yes"
-        assert apps.succeed(f"{login} ana@shell 'set -q FISH_VERSION; and echo fish'").strip() == "fish"
-        assert apps.succeed(f"{login} ben@shell 'echo $ZSH_NAME'").strip() == "zsh"
-        assert apps.succeed(f"{login} cleo@shell 'test -n \"$BASH_VERSION\" && echo bash'").strip() == "bash"
-        greeting = apps.succeed(f"echo exit | {login} -tt cleo@shell 2>&1")
-        assert "Welcome to the club's shell box." in greeting, greeting
-        for tool in ["tmux", "vim", "git", "htop", "irssi", "lynx"]:
-            apps.succeed(f"{login} cleo@shell 'command -v {tool}'")
-        # Over SSH, without a terminal: an interactive zsh on the backdoor's console would take it over.
-        assert apps.succeed(f"{login} ben@shell \"zsh -ic 'alias online'\"").strip() == "online='cat /var/lib/club/online'"
-
-    with subtest("shell: cron notes who is online"):
-        shell.wait_for_unit("cron.service")
-        apps.succeed(f"({login} -tt ana@shell 'sleep 150' </dev/null >/dev/null 2>&1 &)")
-        shell.wait_until_succeeds("grep -qx ana /var/lib/club/online", timeout=130)
-
-    with subtest("shell: sudo lets moderators read the journal and restart cron, nothing else"):
-        shell.succeed("visudo -c")
-        apps.succeed(f"{login} ana@shell 'sudo -n journalctl -u cron.service -n 1'")
-        apps.succeed(f"{login} ana@shell 'sudo -n systemctl restart cron.service'")
-        apps.fail(f"{login} ana@shell 'sudo -n id'")
-        apps.fail(f"{login} ben@shell 'sudo -n journalctl -n 1'")
-        shell.wait_for_unit("cron.service")
-
-    with subtest("shell: logrotate rotates the club's logs; the admins' node exporter answers"):
-        shell.succeed("echo 'a post' > /var/log/club/board.log")
-        shell.succeed("systemctl start logrotate.service")
-        shell.succeed("logrotate -f /etc/logrotate.conf")
-        shell.succeed("test -e /var/log/club/board.log.1.gz")
-        shell.succeed("sshd -t")
-        assert "node_systemd_unit_state" in apps.succeed("curl -sf http://shell:9100/metrics")
   '';
 }
