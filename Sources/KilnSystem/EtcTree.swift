@@ -41,7 +41,6 @@ enum EtcTree {
             lines += "PARTUUID=\(identity.espPartitionUUID) /boot vfat umask=0077 0 0\n"
         }
         etc.data("fstab", lines + (plan.etc.first { $0.path == "fstab" }?.text ?? ""))
-        etc.data("nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n")
         etc.data("environment", "")
         etc.data("default/locale", "")
         etc.data("shells", "/bin/sh\n/bin/bash\n/usr/bin/bash\n")

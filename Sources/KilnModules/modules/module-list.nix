@@ -6,18 +6,24 @@
   ./config/console.nix
   ./config/fonts.nix
   ./config/i18n.nix
+  ./config/nsswitch.nix
   ./config/networking.nix
   ./config/power-management.nix
   ./config/shells-environment.nix
   ./config/system-environment.nix
   ./config/timezone.nix
+  ./config/xdg/portal.nix
   ./config/users-groups.nix
   ./config/zram.nix
   ./hardware/redistributable-firmware.nix
+  ./hardware/bluetooth.nix
+  ./misc/documentation.nix
   ./misc/nix.nix
   ./misc/version.nix
   ./programs/bash.nix
+  ./programs/dconf.nix
   ./programs/editors.nix
+  ./programs/firefox.nix
   ./programs/fish.nix
   ./programs/git.nix
   ./programs/ssh.nix
@@ -25,22 +31,37 @@
   ./programs/tools.nix
   ./programs/zsh.nix
   ./security/acme.nix
+  ./security/polkit.nix
   ./security/sudo.nix
   ./security/wrappers.nix
   ./services/backup/borgbackup.nix
   ./services/backup/mysql-backup.nix
   ./services/backup/postgresql-backup.nix
+  ./services/backup/restic.nix
   ./services/databases/mysql.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/desktops/pipewire.nix
+  ./services/desktops/blueman.nix
+  ./services/desktops/flatpak.nix
+  ./services/hardware/fwupd.nix
+  ./services/hardware/power-profiles-daemon.nix
+  ./services/hardware/thermald.nix
+  ./services/hardware/tlp.nix
+  ./services/hardware/udev.nix
+  ./services/hardware/udisks2.nix
+  ./services/hardware/upower.nix
   ./services/logging/logrotate.nix
   ./services/mail/dovecot.nix
   ./services/mail/postfix.nix
+  ./services/misc/fstrim.nix
+  ./services/misc/locate.nix
   ./services/monitoring/prometheus/default.nix
   ./services/monitoring/prometheus/exporters.nix
+  ./services/monitoring/smartd.nix
   ./services/network-filesystems/nfsd.nix
   ./services/network-filesystems/samba.nix
+  ./services/networking/avahi-daemon.nix
   ./services/networking/dnsmasq.nix
   ./services/networking/firewall.nix
   ./services/networking/nat.nix
@@ -53,7 +74,9 @@
   ./services/security/fail2ban.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
+  ./services/system/earlyoom.nix
   ./services/system/journald.nix
+  ./services/system/logind.nix
   ./services/system/timesyncd.nix
   ./services/ttys/getty.nix
   ./services/web-servers/nginx/default.nix
@@ -66,6 +89,7 @@
   ./system/boot/loader.nix
   ./system/boot/resolved.nix
   ./system/boot/systemd.nix
+  ./system/boot/tmp.nix
   ./system/boot/tmpfiles.nix
   ./system/etc/etc.nix
   ./system/image.nix
@@ -74,4 +98,5 @@
   ./tasks/filesystems.nix
   ./virtualisation/docker.nix
   ./virtualisation/podman.nix
+  ./virtualisation/qemu-guest-agent.nix
 ]

@@ -24,7 +24,7 @@
   curl = "curl"; wget = "wget"; aria2 = "aria2"; rsync = "rsync"; openssh = "openssh-client"; mosh = "mosh";
   wireguard-tools = "wireguard-tools"; openvpn = "openvpn"; ethtool = "ethtool"; bridge-utils = "bridge-utils";
   iptables = "iptables"; nftables = "nftables"; conntrack-tools = "conntrack"; dhcpcd = "dhcpcd-base";
-  networkmanager = "network-manager"; wpa_supplicant = "wpasupplicant"; iw = "iw"; avahi = "avahi-daemon";
+  networkmanager = "network-manager"; wpa_supplicant = "wpasupplicant"; iw = "iw"; avahi = "avahi-daemon"; nssmdns = "libnss-mdns";
   # Disks and filesystems
   e2fsprogs = "e2fsprogs"; btrfs-progs = "btrfs-progs"; xfsprogs = "xfsprogs"; dosfstools = "dosfstools";
   ntfs3g = "ntfs-3g"; exfatprogs = "exfatprogs"; parted = "parted"; gptfdisk = "gdisk"; cryptsetup = "cryptsetup";

@@ -1,5 +1,6 @@
 # A laptop's sound (PipeWire as NixOS's installer suggests it), printing with a driver, and
-# fonts with a preferred monospace face, in the older fonts.fonts name too.
+# fonts with a preferred monospace face, in the older fonts.fonts name too; Firefox with
+# policies, a locked preference and language packs.
 { pkgs, ... }:
 {
   sound.enable = true;
@@ -11,4 +12,11 @@
   fonts.fonts = [ pkgs.fonts-noto-core ];
   fonts.enableDefaultPackages = true;
   fonts.fontconfig.defaultFonts = { monospace = [ "Fira Code" ]; sansSerif = [ "Noto Sans" "DejaVu Sans" ]; };
+  programs.firefox = {
+    enable = true;
+    languagePacks = [ "de" "pt-BR" ];
+    policies.DisableTelemetry = true;
+    preferences = { "browser.startup.homepage" = "https://wiki.example.org/"; "browser.tabs.warnOnClose" = false; };
+    preferencesStatus = "default";
+  };
 }

@@ -21,5 +21,7 @@ let
     "php-cli" "php-fpm" "xfce4-terminal" "libgl1-mesa-dri" "libglx-mesa0" "libegl-mesa0"
     "pipewire" "wireplumber" "pipewire-alsa" "pipewire-pulse" "pipewire-jack" "pulseaudio" "rtkit" "alsa-utils" "cups"
     "printer-driver-gutenprint" "fonts-firacode" "fonts-noto-core" "fonts-liberation" "fonts-freefont-ttf" "fonts-noto-color-emoji"
+    "firefox-esr" "firefox-esr-l10n-de" "firefox-esr-l10n-pt-br" "avahi-daemon" "libnss-mdns"
+    "earlyoom" "plocate" "upower" "udisks2" "fwupd" "thermald" "tlp" "bluez" "blueman" "power-profiles-daemon" "qemu-guest-agent" "smartmontools" "flatpak" "xdg-desktop-portal" "xdg-desktop-portal-gtk" "restic" "polkitd" "dconf-service" "dconf-gsettings-backend" "dconf-cli" "man-db" "linuxPackages_latest"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

@@ -9,7 +9,8 @@ let
   cfg = config.environment;
   # security.wrappers' folder comes first in login shells' PATH, as on NixOS.
   wrappers = lib.optionalString (config.security.wrappers != { }) "${config.security.wrapperDir}:";
-  value = v: if isList v then concatStringsSep ":" v else toString v;
+  # A folder named by two modules is searched once, where it first appears.
+  value = v: if isList v then concatStringsSep ":" (lib.unique v) else toString v;
   set = attrs: filter (k: attrs.${k} != null) (attrNames attrs);
   shellPath = s: if isAttrs s then "/bin/${s.pname}" else s;
 in

@@ -5,7 +5,8 @@ let
   inherit (lib) types mkOption;
   inherit (builtins) attrNames concatStringsSep filter isList;
   cfg = config.environment;
-  value = v: if isList v then concatStringsSep ":" v else toString v;
+  # A folder named by two modules is searched once, where it first appears.
+  value = v: if isList v then concatStringsSep ":" (lib.unique v) else toString v;
   vars = filter (k: cfg.sessionVariables.${k} != null) (attrNames cfg.sessionVariables);
 in
 {

@@ -107,7 +107,7 @@ in
       GDK_PIXBUF_MODULE_FILE = "/var/cache/kiln-desktop/gdk-pixbuf-loaders.cache";
       GSETTINGS_SCHEMA_DIR = "/var/cache/kiln-desktop/schemas";
       # The MIME database first: GTK recognises even PNG files through it.
-      XDG_DATA_DIRS = "/var/cache/kiln-desktop/share:/usr/local/share:/usr/share";
+      XDG_DATA_DIRS = lib.mkBefore [ "/var/cache/kiln-desktop/share" "/usr/local/share" "/usr/share" ];
     };
     systemd.services.desktop-caches = {
       description = "Caches of the desktop's libraries (loaders, schemas, fonts)";

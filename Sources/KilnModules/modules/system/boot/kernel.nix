@@ -9,7 +9,7 @@
 # (/etc/modules-load.d/kiln.conf). boot.kernelModulesTree lets a machine description carry
 # only the part of the tree that machine can use. The kernel package itself is
 # boot.kernelPackage (modules/system/kiln.nix).
-{ config, lib, ... }:
+{ config, lib, options, ... }:
 let
   inherit (lib) types mkOption;
   inherit (builtins) attrNames concatStringsSep isBool toString;
@@ -18,6 +18,15 @@ let
 in
 {
   options.boot = {
+    kernelPackages = mkOption {
+      type = types.nullOr types.raw;
+      default = null;
+      example = lib.literalExpression "pkgs.linuxPackages_latest";
+      description = ''
+        nixpkgs' kernel set (linuxPackages_latest, linuxPackages_6_6 …). Kiln boots Debian's
+        kernel, boot.kernelPackage, so a set named here is accepted and named in a warning.
+      '';
+    };
     kernelParams = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -81,6 +90,9 @@ in
 
   config = lib.mkMerge [
     { boot.initrd.kernelModules = lib.mkBefore cfg.initrd.availableKernelModules; }
+    (lib.mkIf (cfg.kernelPackages != null) {
+      warnings = [ "boot.kernelPackages (${lib.concatStringsSep ", " (map toString options.boot.kernelPackages.files)}): Kiln boots Debian's kernel (boot.kernelPackage = pkgs.${config.boot.kernelPackage.pname or "linux-image-amd64"}); nixpkgs' kernel sets are not in Debian, so this does nothing." ];
+    })
     {
       assertions = [{
         assertion = cfg.extraModulePackages == [ ];
