@@ -136,6 +136,9 @@ enum SystemPath {
         // and nixpkgs give them: a NixOS user's `pkgs.fd` and `pkgs.bat` run as `fd` and `bat`.
         ("bin/fd", ["bin/fdfind"]),
         ("bin/bat", ["bin/batcat"]),
+        // plocate's: it is the locate of Debian (and of NixOS's services.locate).
+        ("bin/locate", ["bin/plocate"]),
+        ("sbin/updatedb", ["sbin/updatedb.plocate"]),
         // systemd-sysv's links, which the resolver leaves out (Kiln's stage 2 starts systemd
         // itself): systemctl acts as the command it is called by, as on NixOS.
         ("sbin/reboot", ["bin/systemctl"]),
