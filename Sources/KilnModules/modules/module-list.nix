@@ -26,11 +26,14 @@
   ./programs/firefox.nix
   ./programs/fish.nix
   ./programs/git.nix
+  ./programs/mosh.nix
   ./programs/ssh.nix
   ./programs/tmux.nix
   ./programs/tools.nix
+  ./programs/wireshark.nix
   ./programs/zsh.nix
   ./security/acme.nix
+  ./security/doas.nix
   ./security/polkit.nix
   ./security/sudo.nix
   ./security/wrappers.nix
@@ -38,13 +41,16 @@
   ./services/backup/mysql-backup.nix
   ./services/backup/postgresql-backup.nix
   ./services/backup/restic.nix
+  ./services/databases/memcached.nix
   ./services/databases/mysql.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/desktops/pipewire.nix
   ./services/desktops/blueman.nix
   ./services/desktops/flatpak.nix
+  ./services/desktops/gvfs.nix
   ./services/hardware/fwupd.nix
+  ./services/hardware/irqbalance.nix
   ./services/hardware/power-profiles-daemon.nix
   ./services/hardware/thermald.nix
   ./services/hardware/tlp.nix
