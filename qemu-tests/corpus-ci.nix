@@ -3,7 +3,8 @@
 # port through its own NAT, Podman runs a container without a daemon. Nothing can be pulled
 # here, so the test imports an image made of the machine's own static busybox. Beside it,
 # the developer workstation (Tests/nixos-configs/workstation): its shell, editor, git,
-# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them; and the
+# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them, and
+# earlyoom watching memory, /tmp in memory; and the
 # bastion (Tests/nixos-configs/bastion), through which the workstation reaches the runner.
 { lib, ... }:
 {
@@ -99,6 +100,12 @@
         assert status == 0 and ci_ip in report, (status, report)
         devbox.wait_for_unit("docker.service")
         devbox.succeed(f"{bob} docker info > /dev/null")
+
+    with subtest("devbox: /tmp is a tmpfs; earlyoom watches memory with the configuration's threshold"):
+        assert devbox.succeed("findmnt -n -o FSTYPE /tmp").strip() == "tmpfs"
+        devbox.wait_for_unit("earlyoom.service")
+        # earlyoom states its thresholds when it starts: SIGTERM at 5 % of memory.
+        devbox.wait_until_succeeds("journalctl -u earlyoom.service -b | grep -q 'sending SIGTERM when mem <=  5.00%'", timeout=60)
 
     with subtest("bastion: a contractor only passes through to the LAN, an admin logs in, fail2ban watches the port"):
         bastion.wait_for_unit("sshd.service")

@@ -4,7 +4,11 @@
 # test LAN's static address alone, and Alice, in the networkmanager group, adds a connection.
 # Her session has PipeWire with WirePlumber and its PulseAudio server (RealtimeKit running);
 # CUPS accepts its generated configuration and a queue Alice (lpadmin) adds takes a job;
-# fontconfig prefers her monospace font.
+# fontconfig prefers her monospace font; Firefox shows the configuration's policies and
+# preferences on its about:policies page (rendered headless, read back with OCR); Flatpak's
+# system installation is there and the portal answers in Alice's session with the GTK file
+# chooser; logind reads the lid settings; fstrim runs, locate finds files, UPower, udisks
+# and GVfs answer.
 { lib, ... }:
 {
   name = "corpus-desktop";
@@ -71,5 +75,42 @@
     with subtest("laptop: fontconfig prefers Alice's monospace font"):
         assert "Fira Code" in laptop.succeed("fc-match monospace"), laptop.succeed("fc-match monospace")
         assert "Noto" in laptop.succeed("fc-list : family | grep -m1 Noto")
+
+    with subtest("laptop: Firefox starts with the configuration's policies and language packs"):
+        import subprocess
+        for lang in ["de", "en-GB"]:
+            laptop.succeed(f"test -f /usr/lib/firefox-esr/browser/extensions/langpack-{lang}@firefox-esr.mozilla.org.xpi")
+        laptop.succeed("runuser -u alice -- env HOME=/home/alice firefox-esr --headless --window-size 1000,1400 "
+                       + "--screenshot /tmp/policies.png about:policies", timeout=300)
+        shot = laptop.copy_from_vm("/tmp/policies.png")
+        text = subprocess.run(["tesseract", shot, "-"], capture_output=True, text=True).stdout
+        # (OCR may drop the dots of the preference and its value.)
+        for word in ["DisableTelemetry", "DisableFirefoxStudies", "DisableAppUpdate", "homepage", "wiki", "locked"]:
+            assert word in text, text
+
+    with subtest("laptop: Flatpak's system installation, and the portal in Alice's session"):
+        assert "/var/lib/flatpak" in laptop.succeed("flatpak --installations")
+        laptop.succeed("flatpak remotes --system")
+        # The front end is started by the session bus and finds the GTK back end through portals.conf.
+        bus = f"{user} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus"
+        out = laptop.wait_until_succeeds(f"{bus} gdbus introspect --session --dest org.freedesktop.portal.Desktop --object-path /org/freedesktop/portal/desktop", timeout=120)
+        assert "org.freedesktop.portal.FileChooser" in out, out
+        assert "/var/lib/flatpak/exports/share" in laptop.succeed("runuser -l alice -c 'echo $XDG_DATA_DIRS'")
+
+    with subtest("laptop: logind ignores the lid on external power; fstrim runs, locate finds files, UPower, udisks and GVfs answer"):
+        lid = "busctl get-property org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager"
+        assert laptop.succeed(f"{lid} HandleLidSwitchExternalPower").strip() == 's "ignore"'
+        assert laptop.succeed(f"{lid} HandleLidSwitch").strip() == 's "suspend"'
+        laptop.succeed("systemctl list-timers fstrim.timer --no-legend | grep -q fstrim.timer")
+        laptop.succeed("systemctl start fstrim.service")
+        laptop.succeed("systemctl list-timers plocate-updatedb.timer --no-legend | grep -q plocate-updatedb.timer")
+        laptop.succeed("systemctl start plocate-updatedb.service")
+        assert "/etc/firefox/policies/policies.json" in laptop.succeed("locate policies.json")
+        # Alice reads the database through the setgid wrapper.
+        assert "/etc/firefox/policies/policies.json" in laptop.succeed("runuser -l alice -c 'locate policies.json'")
+        assert "DisplayDevice" in laptop.succeed("upower -e")
+        assert "vda" in laptop.succeed("udisksctl status")
+        # GVfs's daemon answers on Alice's session bus, for Thunar.
+        laptop.succeed(f"{bus} gdbus introspect --session --dest org.gtk.vfs.Daemon --object-path /org/gtk/vfs/Daemon")
   '';
 }

@@ -1,7 +1,8 @@
 # More of the corpus's configurations (Tests/nixos-configs/), unchanged, each booted as the
 # machine it describes and checking its own services over its LAN address: the mail relay
 # (Postfix delivering to Maildirs and relaying through a smarthost, Dovecot serving IMAP) and
-# the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job), and the
+# the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job, found by
+# the mail relay as nas.local through Avahi, a nightly restic backup restored), and the
 # database server (PostgreSQL and MariaDB with their nightly dumps restored, Redis, the dumps
 # kept in an encrypted Borg repository).
 { lib, ... }:
@@ -10,11 +11,15 @@ let
 in
 {
   name = "corpus-servers";
-  nodes.mail = { imports = [ (corpus + "/mail-relay/configuration.nix") ]; };
+  nodes.mail = { pkgs, ... }: {
+    imports = [ (corpus + "/mail-relay/configuration.nix") ];
+    # The test's mDNS client, looking up the home server by its .local name.
+    services.avahi = { enable = true; nssmdns4 = true; };
+  };
   # The test's own client tools beside the configuration, as a NixOS test adds them.
   nodes.nas = { pkgs, ... }: {
     imports = [ (corpus + "/home-server/configuration.nix") ];
-    environment.systemPackages = [ pkgs.smbclient ];
+    environment.systemPackages = [ pkgs.smbclient pkgs.avahi-utils ];
   };
   nodes.db = {
     imports = [ (corpus + "/db-server/configuration.nix") ];
@@ -116,6 +121,25 @@ in
         nas.wait_for_unit("media-permissions.timer")
         nas.succeed("systemctl start media-permissions.service")
         assert nas.succeed("stat -c %G /srv/storage/media/film.txt").strip() == "family"
+
+    with subtest("nas: restic backs the media folder up and the film comes back out of the repository"):
+        nas.succeed("systemctl list-timers restic-backups-media.timer --no-legend | grep -q restic-backups-media")
+        nas.succeed("echo 'half a film' > /srv/storage/media/new.part")
+        nas.succeed("systemctl start restic-backups-media.service")
+        restic = "restic -r /var/backups/restic --password-file /etc/restic/password"
+        files = nas.succeed(f"{restic} ls latest")
+        assert "/srv/storage/media/film.txt" in files and ".part" not in files, files
+        assert nas.succeed(f"{restic} dump latest /srv/storage/media/film.txt") == "a film\n"
+        nas.succeed("rm /srv/storage/media/new.part")
+
+    with subtest("nas: Avahi announces SFTP and the SMB shares, and the LAN finds the box as nas.local"):
+        nas.wait_for_unit("avahi-daemon.service")
+        # -k: the service types as they are on the wire, not their descriptions.
+        nas.wait_until_succeeds(f"avahi-browse -rtpk _sftp-ssh._tcp | grep -q '^=;eth0;IPv4;nas;_sftp-ssh._tcp;local;nas.local;{nas_ip};22;'", timeout=60)
+        nas.wait_until_succeeds(f"avahi-browse -rtpk _smb._tcp | grep -q '^=;eth0;IPv4;.*;_smb._tcp;local;nas.local;{nas_ip};445;'", timeout=60)
+        mail.wait_for_unit("avahi-daemon.service")
+        assert "mdns4_minimal" in mail.succeed("grep ^hosts: /etc/nsswitch.conf")
+        mail.wait_until_succeeds(f"getent hosts nas.local | grep -q '^{nas_ip} '", timeout=60)
 
     with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
         db.wait_for_unit("postgresql.service")

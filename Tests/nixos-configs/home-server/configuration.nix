@@ -1,6 +1,7 @@
 # The home server: the family's files over SMB (a shared media folder anyone at home can
 # read, a private share per person) and over NFS for the Linux machines, a WireGuard tunnel
-# to reach them from outside, and a nightly job that keeps the media folder tidy.
+# to reach them from outside, and a nightly job that keeps the media folder tidy. Avahi
+# makes it nas.local and announces its shares; restic backs the media folder up nightly.
 { config, lib, pkgs, ... }:
 
 let
@@ -54,6 +55,42 @@ in
       browseable = "no";
     });
   };
+
+  # The laptops find the box as nas.local; Samba announces its shares through Avahi by
+  # itself, and the SFTP service is announced for file managers.
+  services.avahi = {
+    enable = true;
+    nssmdns4 = true;
+    publish = {
+      enable = true;
+      addresses = true;
+      userServices = true;
+    };
+    extraServiceFiles.sftp = ''
+      <?xml version="1.0" standalone='no'?><!--*-nxml-*-->
+      <!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+      <service-group>
+        <name replace-wildcards="yes">%h</name>
+        <service>
+          <type>_sftp-ssh._tcp</type>
+          <port>22</port>
+        </service>
+      </service-group>
+    '';
+  };
+
+  # The family's photos and films, every night to the backup disk, a week and a month kept.
+  services.restic.backups.media = {
+    paths = [ "${storage}/media" ];
+    exclude = [ "*.part" ];
+    repository = "/var/backups/restic";
+    passwordFile = "/etc/restic/password";
+    initialize = true;
+    pruneOpts = [ "--keep-daily 7" "--keep-weekly 4" ];
+    timerConfig = { OnCalendar = "03:30"; Persistent = true; };
+  };
+  # In a real home a secret kept off the configuration; here a file the configuration writes.
+  environment.etc."restic/password" = { text = "family-restic-password"; mode = "0400"; };
 
   services.nfs.server = {
     enable = true;

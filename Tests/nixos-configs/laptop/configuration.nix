@@ -1,5 +1,6 @@
 # Alice's laptop: Xfce behind LightDM, a keyboard with Caps Lock as Escape, sound through
-# PipeWire, printing, her favourite fonts, the tools she uses every day.
+# PipeWire, printing, her favourite fonts, Firefox set up by policy, Flatpak with its portal,
+# the SSD trimmed weekly, a locate database, the tools she uses every day.
 { config, lib, pkgs, ... }:
 
 {
@@ -50,6 +51,33 @@
     description = "Alice Liddell";
     extraGroups = [ "wheel" "video" "audio" "networkmanager" "lpadmin" ];
     initialPassword = "changeme";
+  };
+
+  # Install firefox.
+  programs.firefox = {
+    enable = true;
+    languagePacks = [ "de" "en-GB" ];
+    policies = {
+      DisableTelemetry = true;
+      DisableFirefoxStudies = true;
+    };
+    preferences."browser.startup.homepage" = "https://wiki.example.org/";
+  };
+
+  # Closing the lid at the desk, on power, keeps it running.
+  services.logind.lidSwitchExternalPower = "ignore";
+
+  services.fstrim.enable = true;
+  services.locate.enable = true;
+  services.upower.enable = true;
+  # Thunar's trash, network places and USB sticks.
+  services.gvfs.enable = true;
+
+  services.flatpak.enable = true;
+  xdg.portal = {
+    enable = true;
+    extraPortals = [ pkgs.xdg-desktop-portal-gtk ];
+    config.common.default = "gtk";
   };
 
   programs.git.enable = true;

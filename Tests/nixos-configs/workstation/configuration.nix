@@ -75,6 +75,12 @@ in
   virtualisation.docker.enable = true;
 
   services.openssh.enable = true;
+  boot.tmp.useTmpfs = true;
+  # Big builds should not freeze the desktop: kill the largest process first.
+  services.earlyoom = {
+    enable = true;
+    freeMemThreshold = 5;
+  };
 
   nix.settings.experimental-features = [ "nix-command" "flakes" ];
   nixpkgs.config.allowUnfree = true;
