@@ -1,7 +1,14 @@
 # Every service Kiln ships, enabled at once: the module-system row of scripts/bench-eval.sh.
-{ pkgs, ... }:
+# The options cases that enable services, together (their host names differ: one wins).
+{ lib, pkgs, ... }:
 {
-  imports = [ ../../profiles/server.nix ];
+  imports = [ ../../profiles/server.nix ] ++ map (n: ./options + "/${n}.nix") [
+    "acme" "avahi" "backups" "containers" "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban"
+    "laptop-services" "mail-files" "more-extras" "mosquitto" "mysql" "nat" "nginx" "phpfpm" "postgresql"
+    "programs" "prometheus" "redis" "restic" "system-extras" "wireguard" "xserver"
+  ];
+  networking.hostName = lib.mkForce "all";
+  services.nginx.virtualHosts.server.default = lib.mkForce false;
   services.getty.autologinUser = "alice";
   console.keyMap = "fr";
   networking.interfaces.eth0.ipv4.addresses = [ { address = "10.0.0.2"; prefixLength = 24; } ];
