@@ -136,8 +136,17 @@ grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
   else echo "no autoResize: the root filesystem grew by more than 1.5 GiB (image partition $before bytes, filesystem now ${size:-?})"; fi
   if [ "$3" = x86_64-grub-uefi ]; then
     table=$(ssh_to "$port" sfdisk -d /dev/vda)
-    local why=""
-    if ! reboot_and_wait "$port" 420; then why="no SSH from a new boot within 420 s of the reboot"
+    local why="" i
+    # The second boot is a cold one, a new QEMU on the same disk, as a cloud VM is stopped
+    # and started. A warm reset is what hung: twice in CI, OVMF under TCG showed nothing
+    # after this machine's reboot, even after QEMU's system_reset (edk2 issue 12441 reports
+    # OVMF hanging on warm resets only). Reboots are still checked by lifecycle.sh.
+    ssh_to "$port" systemctl poweroff --no-block
+    for i in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    mv "$console" "$console.first"
+    launch
+    if ! wait_ssh "$port" 420; then why="no SSH from the second boot within 420 s"
     else
       [ "$(ssh_to "$port" sfdisk -d /dev/vda)" = "$table" ] || why="the partition table changed; "
       local size2; size2=$(ssh_to "$port" df -B1 --output=size / | tail -n 1 | tr -d ' ')
@@ -153,6 +162,15 @@ grown_checks() {  # PORT ROOT_PARTITION_BYTES NAME
       echo "no a second boot of the grown disk changes nothing (same partition table, same filesystem size, no failed unit): $why"
     fi
   fi
+}
+# Starts QEMU for the machine boot() describes (its locals arch, firmware, qemu) and sets its pid.
+launch() {
+  case $arch-$firmware in
+    x86_64-bios) qemu-system-x86_64 "${qemu[@]}" & ;;
+    x86_64-uefi) qemu-system-x86_64 -bios /usr/share/ovmf/OVMF.fd "${qemu[@]}" & ;;
+    aarch64-uefi) qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd "${qemu[@]}" & ;;
+  esac
+  pid=$!
 }
 boot() {
   local name=$1 profile=$2 arch=$3 firmware=$4 port=$5 t0 qemu pid out
@@ -173,12 +191,7 @@ boot() {
         -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:22"
         -monitor "unix:$work/monitor-$port,server,nowait")
   t0=$(now)
-  case $arch-$firmware in
-    x86_64-bios) qemu-system-x86_64 "${qemu[@]}" & ;;
-    x86_64-uefi) qemu-system-x86_64 -bios /usr/share/ovmf/OVMF.fd "${qemu[@]}" & ;;
-    aarch64-uefi) qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd "${qemu[@]}" & ;;
-  esac
-  pid=$!
+  launch
   {
     if wait_ssh "$port" 420; then
       echo "TIMING boot $name $(since "$t0") s (QEMU start to the first SSH login)"
