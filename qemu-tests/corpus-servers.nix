@@ -13,8 +13,10 @@ in
   name = "corpus-servers";
   nodes.mail = { pkgs, ... }: {
     imports = [ (corpus + "/mail-relay/configuration.nix") ];
-    # The test's mDNS client, looking up the home server by its .local name.
+    # The test's mDNS client, looking up the home server by its .local name, and its NTP
+    # client, keeping time with it.
     services.avahi = { enable = true; nssmdns4 = true; };
+    services.chrony = { enable = true; servers = [ "nas" ]; };
   };
   # The test's own client tools beside the configuration, as a NixOS test adds them.
   nodes.nas = { pkgs, ... }: {
@@ -140,6 +142,16 @@ in
         mail.wait_for_unit("avahi-daemon.service")
         assert "mdns4_minimal" in mail.succeed("grep ^hosts: /etc/nsswitch.conf")
         mail.wait_until_succeeds(f"getent hosts nas.local | grep -q '^{nas_ip} '", timeout=60)
+
+    with subtest("nas: chrony serves the LAN its clock, and the mail relay keeps time with it"):
+        nas.wait_for_unit("chrony.service")
+        nas.succeed("chronyc -n tracking | grep -q '^Stratum *: 10'")
+        mail.wait_for_unit("chrony.service")
+        # ^* marks the source the clock is synchronised to.
+        mail.wait_until_succeeds(f"chronyc -n sources | grep -q '^\\^\\* {nas_ip} '", timeout=120)
+        mail_ip = lan_ip(mail)
+        clients = nas.succeed("chronyc -n clients")
+        assert mail_ip in clients, clients
 
     with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
         db.wait_for_unit("postgresql.service")

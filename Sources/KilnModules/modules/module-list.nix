@@ -71,6 +71,7 @@
   ./services/networking/dnsmasq.nix
   ./services/networking/firewall.nix
   ./services/networking/nat.nix
+  ./services/networking/ntp/chrony.nix
   ./services/networking/networkmanager.nix
   ./services/networking/mosquitto.nix
   ./services/networking/wireguard.nix

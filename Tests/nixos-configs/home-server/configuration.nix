@@ -1,7 +1,8 @@
 # The home server: the family's files over SMB (a shared media folder anyone at home can
 # read, a private share per person) and over NFS for the Linux machines, a WireGuard tunnel
 # to reach them from outside, and a nightly job that keeps the media folder tidy. Avahi
-# makes it nas.local and announces its shares; restic backs the media folder up nightly.
+# makes it nas.local and announces its shares; restic backs the media folder up nightly;
+# chrony keeps the house's clocks with its own.
 { config, lib, pkgs, ... }:
 
 let
@@ -112,7 +113,17 @@ in
       }
     ];
   };
-  networking.firewall.allowedUDPPorts = [ 51820 ];
+  networking.firewall.allowedUDPPorts = [ 51820 123 ];
+
+  # The house's clocks keep time with the box, which keeps its own with the pool (and goes
+  # on serving its own clock when the Internet is down).
+  services.chrony = {
+    enable = true;
+    extraConfig = ''
+      allow ${lan}
+      local stratum 10
+    '';
+  };
 
   systemd.services.media-permissions = {
     description = "Keep the media folder writable by the family";
