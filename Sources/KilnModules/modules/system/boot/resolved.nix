@@ -2,7 +2,8 @@
 # addresses come from DHCP. It is on by default wherever systemd-networkd configures an
 # interface (networking.useDHCP) and no static networking.nameservers are set, as with
 # NixOS's networkd. /etc/resolv.conf links to /run/systemd/resolve/resolv.conf, which names
-# the servers resolved uses (the ones DHCP offered), so every program asks them directly.
+# the servers resolved uses (the ones DHCP offered), so every program can ask them directly
+# before resolved runs; once it runs, glibc asks resolved itself (nss-resolve).
 #
 # resolved is started once network.target is reached, by systemd-resolved-late.service:
 # its own unit orders it before network.target, and so before every login prompt and sshd,
@@ -68,6 +69,12 @@ in
       "resolv.conf".source = "/run/systemd/resolve/resolv.conf";
       "systemd/system/dbus-org.freedesktop.resolve1.service".source = "/lib/systemd/system/systemd-resolved.service";
     };
+    # Programs ask resolved through its NSS module, as on NixOS, so that a link's own servers
+    # and routing domains (a VPN's ~office.example) apply to them too: the uplink
+    # resolv.conf leaves out the servers of links that only route some domains. Until
+    # resolved has started, the module is unavailable and "dns" asks resolv.conf's servers.
+    system.nssModules = [ pkgs.libnss-resolve ];
+    system.nssDatabases.hosts = lib.mkOrder 501 [ "resolve [!UNAVAIL=return]" ];
     systemd.services.systemd-resolved-late = {
       description = "Start systemd-resolved after the network is configured";
       wantedBy = [ "multi-user.target" ];
