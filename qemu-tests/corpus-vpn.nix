@@ -1,8 +1,9 @@
-# Two of the corpus's configurations (Tests/nixos-configs/), unchanged, on one LAN: the
-# office's VPN gateway and a colleague's machine at home that connects to it with wg-quick.
-# Through the tunnel the colleague resolves the office's names with the gateway's dnsmasq,
-# reads the intranet page and reaches SSH; from the LAN the gateway answers WireGuard and
-# the monitoring host's scrapes only.
+# Three of the corpus's configurations (Tests/nixos-configs/), unchanged, on one LAN: the
+# office's VPN gateway, a colleague's machine at home that connects to it with wg-quick, and
+# the branch office's router, which connects with systemd-networkd's own WireGuard. Through
+# the tunnel the colleague resolves the office's names with the gateway's dnsmasq, reads the
+# intranet page and reaches SSH; from the LAN the gateway answers WireGuard and the
+# monitoring host's scrapes only. The branch router's bridge leases its LAN addresses.
 {
   name = "corpus-vpn";
   # Nodes are numbered in the order of their names: the gateway is 192.168.1.1.
@@ -11,6 +12,18 @@
     imports = [ ../Tests/nixos-configs/remote-worker/configuration.nix ];
     # The test's stand-in for the public DNS name the configuration gives as the endpoint.
     networking.hosts."192.168.1.1" = [ "vpn.example.test" ];
+  };
+  nodes.site = {
+    imports = [ ../Tests/nixos-configs/branch-router/configuration.nix ];
+    networking.hosts."192.168.1.1" = [ "vpn.example.test" ];
+    # The test's stand-in for a machine on the branch's LAN: a veth pair, one end a port of
+    # the LAN bridge, the other asking networkd's DHCP server for an address.
+    systemd.network.netdevs."90-probe" = {
+      netdevConfig = { Kind = "veth"; Name = "lan-probe"; };
+      peerConfig.Name = "lan-client";
+    };
+    systemd.network.networks."90-probe" = { name = "lan-probe"; networkConfig.Bridge = "br-lan"; };
+    systemd.network.networks."91-client" = { name = "lan-client"; DHCP = "ipv4"; };
   };
   testScript = ''
     start_all()
@@ -35,6 +48,18 @@
         gateway.wait_for_open_port(22)
         remote.succeed("nc -z -w 5 10.88.0.1 22")
         assert "hostname 10.88.0.1" in remote.succeed("ssh -G office").lower()
+
+    with subtest("the branch router: networkd's WireGuard reaches the office and its names, its bridge leases LAN addresses"):
+        site.wait_for_unit("systemd-networkd.service")
+        site.wait_until_succeeds("ping -c 1 -W 2 10.88.0.1", timeout=90)
+        assert "10.88.0.4/24" in site.succeed("ip -4 addr show office")
+        site.wait_until_succeeds("resolvectl query intranet.office.example.test | grep -q 10.88.0.1", timeout=60)
+        assert "office intranet" in site.succeed("curl -sf http://intranet.office.example.test/")
+        assert "192.168.1.3" in gateway.succeed("wg show wg0 endpoints")
+        assert "10.20.0.1/24" in site.succeed("ip -4 addr show br-lan")
+        assert "master br-lan" in site.succeed("ip link show lan-probe")
+        site.wait_until_succeeds("ip -4 addr show lan-client | grep -q 'inet 10.20.0.1[0-9][0-9]/24'", timeout=90)
+        site.succeed("networkctl status br-lan | grep -q 'Offered DHCP leases'")
 
     with subtest("from the LAN: WireGuard, and the metrics the shared admins module opens"):
         gateway.wait_for_unit("prometheus-node-exporter.service")

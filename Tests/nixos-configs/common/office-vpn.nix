@@ -9,5 +9,7 @@
   peers = {
     anna = { ip = 2; publicKey = "ZtHEf4cd+50nqhCvgEYdozT3UBck6ytGSOS5byFtukY="; };
     omar = { ip = 3; publicKey = "Bs1a9XQbmfJqX0qs9q9F3eK7Hw3kR1p0y6m7vVwS8nI="; };
+    # The branch office's router (branch-router/).
+    branch = { ip = 4; publicKey = "/FMypkFVv3Uu75p4kTYM9eDlnZs2RV89qXvRrcp2jR4="; };
   };
 }

@@ -86,7 +86,7 @@ let
   # Interfaces a DHCP daemon (networkd, NetworkManager) must leave alone: the ones
   # configured here without DHCP.
   unmanaged = filter (i: i.useDHCP != true && (isStatic i || i.useDHCP == false)) interfaces;
-  useNetworkd = cfg.useDHCP || dhcpInterfaces != [ ];
+  useNetworkd = cfg.useDHCP || dhcpInterfaces != [ ] || config.systemd.network.enable;
   gateways = lib.optional (cfg.defaultGateway != null) { family = "-4"; gw = cfg.defaultGateway; }
     ++ lib.optional (cfg.defaultGateway6 != null) { family = "-6"; gw = cfg.defaultGateway6; };
   needsSetup = staticInterfaces != [ ] || gateways != [ ];
@@ -167,6 +167,11 @@ in
         (systemd-networkd).
       '';
     };
+    useNetworkd = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Whether systemd-networkd runs with the files of systemd.network (Kiln runs it for DHCP in any case; static addresses stay with network-setup.service).";
+    };
     enableIPv6 = mkOption {
       type = types.bool;
       default = true;
@@ -237,6 +242,8 @@ in
         script = setupScript;
       };
     })
+
+    (lib.mkIf cfg.useNetworkd { systemd.network.enable = true; })
 
     (lib.mkIf useNetworkd {
       services.resolved.enable = lib.mkDefault (cfg.nameservers == [ ]);
