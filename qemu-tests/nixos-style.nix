@@ -36,12 +36,19 @@ in
         inherit port;
       };
       networking.firewall.allowedTCPPorts = [ port ];
+      # A tagged VLAN beside the test LAN, on the same card.
+      networking.vlans.vlan7 = { id = 7; interface = "eth0"; };
+      networking.interfaces.vlan7.ipv4.addresses = [ { address = "10.7.0.1"; prefixLength = 24; } ];
     };
     # What the configuration's own Nix code writes into the store: the trivial builders,
     # a file beside this test, and packages named only inside strings (hello).
     # It is a NAT box too: its port 8081 forwards to the web server, and the machine
     # reaches that port at its own address (loopbackIPs).
     client = { config, lib, pkgs, ... }: {
+      # The same VLAN, as a port of a bridge that has the address (as a VM host bridges it).
+      networking.vlans.vlan7 = { id = 7; interface = "eth0"; };
+      networking.bridges.br0.interfaces = [ "vlan7" ];
+      networking.interfaces.br0.ipv4.addresses = [ { address = "10.7.0.2"; prefixLength = 24; } ];
       networking.nat = {
         enable = true;
         externalInterface = "eth0";
@@ -129,6 +136,12 @@ in
         info = json.loads(client.succeed(f"curl -fsS http://{addresses['webserver']}:{web}/info.json"))
         assert info == {"host": "webserver", "port": ${toString port}}, info
         assert client.succeed(f"curl -fsS http://webserver:{web}/info.json | jq -r .host").strip() == "webserver"
+
+    with subtest("the VLAN carries traffic between the machines, through the client's bridge"):
+        assert "vlan protocol 802.1Q id 7" in client.succeed("ip -d link show vlan7")
+        assert "master br0" in client.succeed("ip link show vlan7")
+        client.wait_until_succeeds("ping -c 1 -W 2 10.7.0.1", timeout=30)
+        webserver.succeed("ping -c 1 -W 2 10.7.0.2")
 
     with subtest("a missing page fails, and the failure can be caught"):
         try:

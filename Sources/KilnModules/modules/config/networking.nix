@@ -1,6 +1,7 @@
 # The host's name and network (NixOS: nixos/modules/config/networking.nix and
 # tasks/network-interfaces{,-scripted}.nix): /etc/hostname, /etc/hosts, /etc/resolv.conf;
-# static addresses and the default gateway by `network-setup.service` (ip, from iproute2);
+# bridges, VLANs, static addresses and the default gateway by `network-setup.service` (ip,
+# from iproute2);
 # DHCP by systemd-networkd (part of Debian's systemd package), which gets a .network file
 # per DHCP interface (all Ethernet cards with networking.useDHCP) and leaves the statically
 # configured ones alone.
@@ -83,13 +84,15 @@ let
   isStatic = i: i.ipv4.addresses != [ ] || i.ipv6.addresses != [ ] || i.mtu != null;
   staticInterfaces = filter isStatic interfaces;
   dhcpInterfaces = filter (i: i.useDHCP == true) interfaces;
+  bridgeMembers = lib.unique (concatMap (b: b.interfaces) (attrValues cfg.bridges));
   # Interfaces a DHCP daemon (networkd, NetworkManager) must leave alone: the ones
-  # configured here without DHCP.
-  unmanaged = filter (i: i.useDHCP != true && (isStatic i || i.useDHCP == false)) interfaces;
+  # configured here without DHCP, and the ports of bridges (their bridge has the address).
+  unmanaged = filter (i: i.useDHCP != true && (isStatic i || i.useDHCP == false) && !(builtins.elem i.name bridgeMembers)) interfaces
+    ++ map (name: { inherit name; port = true; }) bridgeMembers;
   useNetworkd = cfg.useDHCP || dhcpInterfaces != [ ] || config.systemd.network.enable;
   gateways = lib.optional (cfg.defaultGateway != null) { family = "-4"; gw = cfg.defaultGateway; }
     ++ lib.optional (cfg.defaultGateway6 != null) { family = "-6"; gw = cfg.defaultGateway6; };
-  needsSetup = staticInterfaces != [ ] || gateways != [ ];
+  needsSetup = staticInterfaces != [ ] || gateways != [ ] || cfg.vlans != { } || cfg.bridges != { };
   fqdn = if cfg.domain != null then "${cfg.hostName}.${cfg.domain}" else cfg.hostName;
 
   setupScript = ''
@@ -101,7 +104,24 @@ let
       [ -e "/sys/class/net/$1" ] || { echo "network-setup: device $1 did not appear" >&2; failed=1; return 1; }
     }
     ip link set lo up
-  '' + concatStringsSep "" (map (i: ''
+  ''
+  # Bridges first (a VLAN may sit on one), then VLANs (a bridge may hold one), then the
+  # bridges' ports; each step leaves a device that already exists as it is.
+  + concatStringsSep "" (lib.mapAttrsToList (name: b: ''
+    [ -e /sys/class/net/${q name} ] || ip link add name ${q name} type bridge || failed=1
+    ip link set dev ${q name} up
+  '') cfg.bridges)
+  + concatStringsSep "" (lib.mapAttrsToList (name: v: ''
+    if wait_for_device ${q v.interface}; then
+      ip link set dev ${q v.interface} up
+      [ -e /sys/class/net/${q name} ] || ip link add link ${q v.interface} name ${q name} type vlan id ${toString v.id} || failed=1
+      ip link set dev ${q name} up
+    fi
+  '') cfg.vlans)
+  + concatStringsSep "" (lib.concatLists (lib.mapAttrsToList (name: b: map (m: ''
+    if wait_for_device ${q m}; then ip link set dev ${q m} master ${q name} && ip link set dev ${q m} up || failed=1; fi
+  '') b.interfaces) cfg.bridges))
+  + concatStringsSep "" (map (i: ''
     if wait_for_device ${q i.name}; then
     ${lib.optionalString (i.mtu != null) "  ip link set dev ${q i.name} mtu ${toString i.mtu}\n"}  ip link set dev ${q i.name} up
     ${concatStringsSep "" (map (a: "  ip -4 addr replace ${q "${a.address}/${toString a.prefixLength}"} dev ${q i.name}\n") i.ipv4.addresses)}${concatStringsSep "" (map (a: "  ip -6 addr replace ${q "${a.address}/${toString a.prefixLength}"} dev ${q i.name}\n") i.ipv6.addresses)}fi
@@ -183,6 +203,28 @@ in
       example = lib.literalExpression ''{ eth0.ipv4.addresses = [ { address = "192.168.1.2"; prefixLength = 24; } ]; }'';
       description = "Network interfaces' configuration.";
     };
+    vlans = mkOption {
+      type = types.attrsOf (types.submodule {
+        options = {
+          id = mkOption { type = types.ints.between 1 4094; description = "The VLAN's id."; };
+          interface = mkOption { type = types.str; description = "The interface the VLAN's frames go out on."; };
+        };
+      });
+      default = { };
+      example = lib.literalExpression ''{ vlan10 = { id = 10; interface = "eth0"; }; }'';
+      description = "VLAN interfaces to create, by name; give them addresses in networking.interfaces.";
+    };
+    bridges = mkOption {
+      type = types.attrsOf (types.submodule {
+        options = {
+          interfaces = mkOption { type = types.listOf types.str; example = [ "eth0" "eth1" ]; description = "The bridge's ports."; };
+          rstp = mkOption { type = types.bool; default = false; description = "Whether the bridge runs RSTP (needs mstpd, which Kiln does not set up)."; };
+        };
+      });
+      default = { };
+      example = lib.literalExpression ''{ br0.interfaces = [ "eth0" "eth1" ]; }'';
+      description = "Bridges to create, by name, with their ports; give them addresses in networking.interfaces.";
+    };
     defaultGateway = mkOption {
       type = types.nullOr gatewayType;
       default = null;
@@ -224,7 +266,15 @@ in
       assertions = map (i: {
         assertion = builtins.match "[A-Za-z0-9_.:@-]{1,15}" i.name != null;
         message = "networking.interfaces.\"${i.name}\": not a valid interface name.";
-      }) interfaces;
+      }) interfaces
+      ++ map (name: {
+        assertion = builtins.match "[A-Za-z0-9_.:@-]{1,15}" name != null;
+        message = "networking.vlans/bridges.\"${name}\": not a valid interface name.";
+      }) (attrNames cfg.vlans ++ attrNames cfg.bridges)
+      ++ lib.mapAttrsToList (name: b: {
+        assertion = !b.rstp;
+        message = "networking.bridges.\"${name}\".rstp: Kiln does not run mstpd; leave it false (the kernel's bridge without STP).";
+      }) cfg.bridges;
     }
 
     (lib.mkIf needsSetup {
@@ -252,7 +302,7 @@ in
       users.groups.systemd-network = { };
       environment.etc = lib.listToAttrs (
         map (i: lib.nameValuePair "systemd/network/10-kiln-${i.name}.network" {
-          text = "# Configured by network-setup.service (networking.interfaces.${i.name}).\n[Match]\nName=${i.name}\n\n[Link]\nUnmanaged=yes\n";
+          text = "# Configured by network-setup.service (${if i ? port then "a port of networking.bridges" else "networking.interfaces.${i.name}"}).\n[Match]\nName=${i.name}\n\n[Link]\nUnmanaged=yes\n";
         }) unmanaged
         ++ map (i: lib.nameValuePair "systemd/network/40-kiln-${i.name}.network" {
           text = "[Match]\nName=${i.name}\n\n[Network]\nDHCP=yes\n";
