@@ -2,7 +2,8 @@
 # (Tests/nixos-configs/docs-site), unchanged: the client reads the handbook by the server's
 # name (with and without .html), lists the downloads and their hourly checksums, is asked
 # for a password in the private section and let in with a lead's; the status page answers
-# only on the server itself.
+# only on the server itself. The client is the corpus's edge proxy (edge-proxy/), whose
+# HAProxy checks the server and passes its pages on.
 {
   name = "nginx";
   nodes.server = { pkgs, ... }: {
@@ -10,8 +11,11 @@
     # The test's own client beside the configuration, as a NixOS test adds one.
     environment.systemPackages = [ pkgs.curl ];
   };
-  nodes.client = { pkgs, ... }: {
-    environment.systemPackages = with pkgs; [ curl ];
+  nodes.client = {
+    imports = [ ../Tests/nixos-configs/edge-proxy/configuration.nix ];
+    # The test's stand-in for the team's internal DNS: the server is the first docs server.
+    # (Nodes are numbered in the order of their names: the server is 192.168.1.2.)
+    networking.hosts."192.168.1.2" = [ "docs1.internal" ];
   };
   testScript = ''
     start_all()
@@ -47,6 +51,17 @@
     with subtest("the status page answers only on the server"):
         assert "Active connections" in server.succeed("curl -fsS http://127.0.0.1/nginx_status")
         client.fail("curl -fsS http://server/nginx_status")
+
+    with subtest("the edge proxy: HAProxy as its own account, the server checked up, its pages passed on"):
+        client.wait_for_unit("haproxy.service")
+        client.succeed("haproxy -c -q -f /etc/haproxy.cfg")
+        assert set(client.succeed("ps -o user= -C haproxy").split()) == {"haproxy"}, client.succeed("ps -o user=,args= -C haproxy")
+        stats = "curl -fsS 'http://127.0.0.1:8404/stats;csv'"
+        client.wait_until_succeeds(f"{stats} | grep -q '^docs,docs1,.*,UP,'", timeout=60)
+        assert ",MAINT" in client.succeed(f"{stats} | grep '^docs,docs2,'")
+        page = client.succeed("curl -fsS --max-time 10 http://127.0.0.1/")
+        assert page.startswith("<h1>Team handbook</h1>"), page
+        server.fail("curl -fsS --max-time 5 http://client:8404/stats")
 
     with subtest("the admins' sshd and node exporter"):
         server.wait_for_unit("sshd.service")  # its host keys and /run/sshd

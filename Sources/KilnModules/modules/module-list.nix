@@ -70,6 +70,7 @@
   ./services/networking/avahi-daemon.nix
   ./services/networking/dnsmasq.nix
   ./services/networking/firewall.nix
+  ./services/networking/haproxy.nix
   ./services/networking/nat.nix
   ./services/networking/ntp/chrony.nix
   ./services/networking/networkmanager.nix
