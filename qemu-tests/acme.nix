@@ -2,7 +2,8 @@
 # Encrypt test server) on one node, with pebble-challtestsrv as its DNS; on the other, nginx
 # with enableACME and forceSSL: the corpus's personal site. nginx starts on the self-signed
 # stand-in, lego gets the real certificate over HTTP-01 through nginx's webroot, and nginx is
-# reloaded onto it; then the site's redirects, HSTS, fail2ban and the admins' services.
+# reloaded onto it; then the site's redirects, HSTS, fail2ban and the admins' services. A
+# third node is the corpus's band site on Caddy, which gets its certificates by itself.
 { lib, ... }:
 let
   domain = "www.example.test";
@@ -37,7 +38,17 @@ in
     environment.systemPackages = [ pkgs.openssl ];
   };
 
+  # The corpus's band site (Tests/nixos-configs/band-site), pointed at the test's ACME server
+  # and trusting its CA, as the web host is.
+  nodes.band = {
+    imports = [ ../Tests/nixos-configs/band-site/configuration.nix ];
+    services.caddy.acmeCA = "https://acme:14000/dir";
+    services.caddy.globalConfig = "acme_ca_root ${./acme-ca/ca.pem}";
+  };
+
   testScript = ''
+    import json
+
     start_all()
     web.wait_for_unit("nginx.service")
     web_ip = acme.succeed("getent hosts web").split()[0]
@@ -62,6 +73,28 @@ in
         page = acme.succeed(f"curl -sSk --resolve ${domain}:443:{web_ip} https://${domain}/")
         assert "<h1>Sam's corner</h1>" in page, page
         web.wait_for_unit("acme-${domain}.timer")
+
+    with subtest("band: Caddy gets certificates for both its names from the ACME server, and serves the site"):
+        band_ip = acme.succeed("getent hosts band").split()[0]
+        for name in ["kilncats.example.test", "www.kilncats.example.test"]:
+            body = json.dumps({"host": name, "addresses": [band_ip]})
+            acme.succeed(f"curl -fsS -X POST -d '{body}' http://127.0.0.1:8055/add-a")
+        band.wait_for_unit("caddy.service")
+        # Its first tries met no ACME server, and Caddy waits a minute or more between tries.
+        band.succeed("systemctl restart caddy.service")
+        for name in ["kilncats.example.test", "www.kilncats.example.test"]:
+            acme.wait_until_succeeds(
+                f"echo | openssl s_client -connect {band_ip}:443 -servername {name} 2>/dev/null | openssl x509 -noout -issuer | grep Pebble", timeout=120)
+        curl = f"curl -sSk --resolve kilncats.example.test:80:{band_ip} --resolve kilncats.example.test:443:{band_ip} --resolve www.kilncats.example.test:443:{band_ip}"
+        assert "<h1>The Kiln Cats</h1>" in acme.succeed(f"{curl} https://kilncats.example.test/")
+        assert "<h1>The Kiln Cats</h1>" in acme.succeed(f"{curl} https://www.kilncats.example.test/")
+        head = acme.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://kilncats.example.test/")
+        assert head.split()[0] in ("301", "308") and head.split()[1] == "https://kilncats.example.test/", head
+        head = acme.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' https://kilncats.example.test/tour")
+        assert head == "301 https://kilncats.example.test/shows" or head == "301 /shows", head
+        assert "Old Mill" in acme.succeed(f"{curl} -L https://kilncats.example.test/tour")
+        assert set(band.succeed("ps -o user= -C caddy").split()) == {"caddy"}
+        band.succeed("test -s /var/log/caddy/access-kilncats.example.test.log")
 
     with subtest("web: plain HTTP goes to HTTPS, the old blog's links to the posts, browsers are told to stay"):
         curl = f"curl -sSk --resolve ${domain}:80:{web_ip} --resolve ${domain}:443:{web_ip}"
