@@ -17,6 +17,7 @@ in
     # client, keeping time with it.
     services.avahi = { enable = true; nssmdns4 = true; };
     services.chrony = { enable = true; servers = [ "nas" ]; };
+    environment.systemPackages = [ pkgs.dig ];
   };
   # The test's own client tools beside the configuration, as a NixOS test adds them.
   nodes.nas = { pkgs, ... }: {
@@ -152,6 +153,15 @@ in
         mail_ip = lan_ip(mail)
         clients = nas.succeed("chronyc -n clients")
         assert mail_ip in clients, clients
+
+    with subtest("nas: Unbound answers the LAN with the house's own names, and the box's own lookups"):
+        nas.wait_for_unit("unbound.service")
+        nas.wait_for_open_port(53)
+        assert mail.succeed(f"dig +short @{nas_ip} printer.home.arpa").strip() == "192.168.1.20"
+        assert "status: NXDOMAIN" in mail.succeed(f"dig @{nas_ip} scanner.home.arpa")
+        assert nas.succeed("getent hosts router.home.arpa").split()[0] == "192.168.1.1"
+        assert nas.succeed("grep ^nameserver /etc/resolv.conf").split() == ["nameserver", "127.0.0.1"]
+        nas.succeed("unbound-checkconf")
 
     with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
         db.wait_for_unit("postgresql.service")

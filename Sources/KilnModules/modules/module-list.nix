@@ -72,6 +72,7 @@
   ./services/networking/firewall.nix
   ./services/networking/haproxy.nix
   ./services/networking/nat.nix
+  ./services/networking/unbound.nix
   ./services/networking/ntp/chrony.nix
   ./services/networking/networkmanager.nix
   ./services/networking/mosquitto.nix

@@ -2,7 +2,7 @@
 # read, a private share per person) and over NFS for the Linux machines, a WireGuard tunnel
 # to reach them from outside, and a nightly job that keeps the media folder tidy. Avahi
 # makes it nas.local and announces its shares; restic backs the media folder up nightly;
-# chrony keeps the house's clocks with its own.
+# chrony keeps the house's clocks with its own, and Unbound answers the house's DNS.
 { config, lib, pkgs, ... }:
 
 let
@@ -99,7 +99,7 @@ in
       ${storage}/media  ${lan}(ro,no_subtree_check) 127.0.0.1(ro,no_subtree_check)
     '';
   };
-  networking.firewall.allowedTCPPorts = [ 2049 ];
+  networking.firewall.allowedTCPPorts = [ 2049 53 ];
 
   networking.wireguard.interfaces.wg0 = {
     ips = [ "10.77.0.1/24" ];
@@ -113,7 +113,24 @@ in
       }
     ];
   };
-  networking.firewall.allowedUDPPorts = [ 51820 123 ];
+  networking.firewall.allowedUDPPorts = [ 51820 123 53 ];
+
+  # The house's resolver: names of the home's own devices, everything else from the router.
+  services.unbound = {
+    enable = true;
+    settings = {
+      server = {
+        interface = [ "0.0.0.0" ];
+        access-control = [ "127.0.0.0/8 allow" "${lan} allow" ];
+        local-zone = [ ''"home.arpa." static'' ];
+        local-data = [
+          ''"printer.home.arpa. A 192.168.1.20"''
+          ''"router.home.arpa. A 192.168.1.1"''
+        ];
+      };
+      forward-zone = [ { name = "."; forward-addr = "192.168.1.1"; } ];
+    };
+  };
 
   # The house's clocks keep time with the box, which keeps its own with the pool (and goes
   # on serving its own clock when the Internet is down).
