@@ -35,6 +35,8 @@ in
     security.acme.defaults.server = "https://acme:14000/dir";
     # lego trusts the test server's own CA (a real machine trusts Let's Encrypt's already).
     systemd.services."acme-${domain}".environment.LEGO_CA_CERTIFICATES = "${./acme-ca/ca.pem}";
+    # So does the whole machine (curl, OpenSSL), beside Mozilla's authorities.
+    security.pki.certificateFiles = [ ./acme-ca/ca.pem ];
     environment.systemPackages = [ pkgs.openssl ];
   };
 
@@ -62,6 +64,15 @@ in
         acme.succeed(f"systemd-run --unit challtestsrv pebble-challtestsrv -defaultIPv4 {web_ip} -defaultIPv6 ''' -http01 ''' -https01 ''' -tlsalpn01 ''' -dns01 :8053 -management 127.0.0.1:8055")
         acme.succeed("systemd-run --unit pebble -E PEBBLE_VA_NOSLEEP=1 -E PEBBLE_WFE_NONCEREJECT=0 pebble -config /etc/pebble/config.json -dnsserver 127.0.0.1:8053")
         acme.wait_for_open_port(14000)
+
+    with subtest("the trusted authorities: Mozilla's on every machine, the test's CA where the configuration adds it"):
+        for m in [web, band]:
+            m.wait_for_unit("kiln-ca-certificates.service")
+            n = int(m.succeed("grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt"))
+            assert n > 100, n
+        assert "newAccount" in web.succeed("curl -fsS https://acme:14000/dir")
+        web.succeed("echo | openssl s_client -connect acme:14000 -verify_return_error 2>&1 | grep -q 'Verify return code: 0'")
+        band.fail("curl -fsS https://acme:14000/dir")
 
     with subtest("web: lego gets the certificate over HTTP-01 and nginx serves it"):
         web.wait_until_succeeds("test ! -e /var/lib/acme/${domain}/.selfsigned", timeout=180)

@@ -33,6 +33,7 @@
   ./programs/wireshark.nix
   ./programs/zsh.nix
   ./security/acme.nix
+  ./security/ca.nix
   ./security/doas.nix
   ./security/polkit.nix
   ./security/sudo.nix
