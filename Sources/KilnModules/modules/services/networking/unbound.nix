@@ -3,10 +3,9 @@
 # `key: value` lines, lists repeated, booleans yes/no), at Debian's /etc/unbound/unbound.conf
 # in place of Debian's file and its conf.d; Debian's unit starts it in the foreground and
 # keeps the root trust anchor in the state directory up to date from dns-root-data.
-# resolveLocalQueries points the machine's own lookups at it, as on NixOS. Unlike NixOS,
-# tls-cert-bundle is not set: a Kiln image has no /etc/ssl/certs/ca-certificates.crt
-# (update-ca-certificates is a maintainer script), and unbound refuses to start when the
-# file is missing; a forward-tls-upstream zone needs it set to a bundle the system has.
+# resolveLocalQueries points the machine's own lookups at it, as on NixOS. tls-cert-bundle
+# is security.pki's bundle, and left out without one: unbound refuses to start when the
+# file is missing.
 { config, lib, pkgs, ... }:
 let
   inherit (lib) types mkOption mkDefault;
@@ -71,6 +70,8 @@ in
         do-daemonize = mkDefault false;
         interface = mkDefault ([ "127.0.0.1" ] ++ lib.optional config.networking.enableIPv6 "::1");
         access-control = mkDefault ([ "127.0.0.0/8 allow" ] ++ lib.optional config.networking.enableIPv6 "::1/128 allow");
+      } // lib.optionalAttrs config.security.pki.installCACerts {
+        tls-cert-bundle = mkDefault "/etc/ssl/certs/ca-certificates.crt";
       } // lib.optionalAttrs cfg.enableRootTrustAnchor {
         auto-trust-anchor-file = "${cfg.stateDir}/root.key";
       };
