@@ -63,11 +63,17 @@ let
         ++ optional (p.persistentKeepalive != null) "PersistentKeepalive = ${toString p.persistentKeepalive}") i.peers)
     + "\n";
 
+  # wg-quick hands a tunnel's DNS servers to resolved (resolvconf, i.e. resolvectl, over
+  # D-Bus). resolved starts late (resolved.nix), and D-Bus activating it through its alias
+  # while systemd-resolved-late's start job runs fails ("Unit
+  # dbus-org.freedesktop.resolve1.service failed to load properly: File exists"; once in CI),
+  # so such a tunnel starts resolved itself and waits for it.
+  needsResolved = i: (i.dns or [ ]) != [ ] && config.services.resolved.enable;
   unit = kind: name: i: autostart: {
     description = "WireGuard tunnel ${name} (${kind})";
     wantedBy = optional autostart "multi-user.target";
-    wants = [ "network-online.target" ];
-    after = [ "network-online.target" "nss-lookup.target" ];
+    wants = [ "network-online.target" ] ++ optional (needsResolved i) "systemd-resolved.service";
+    after = [ "network-online.target" "nss-lookup.target" ] ++ optional (needsResolved i) "systemd-resolved.service";
     path = [ pkgs.wireguard-tools pkgs.iproute2 ];
     preStart = ''
       ${optionalString (i.privateKeyFile != null && i.generatePrivateKeyFile) ''
