@@ -263,14 +263,12 @@ in
         "net.ipv6.conf.all.disable_ipv6" = 1;
         "net.ipv6.conf.default.disable_ipv6" = 1;
       };
-      assertions = map (i: {
-        assertion = builtins.match "[A-Za-z0-9_.:@-]{1,15}" i.name != null;
-        message = "networking.interfaces.\"${i.name}\": not a valid interface name.";
-      }) interfaces
-      ++ map (name: {
+      assertions = map ({ option, name }: {
         assertion = builtins.match "[A-Za-z0-9_.:@-]{1,15}" name != null;
-        message = "networking.vlans/bridges.\"${name}\": not a valid interface name.";
-      }) (attrNames cfg.vlans ++ attrNames cfg.bridges)
+        message = "${option}.\"${name}\": not a valid interface name.";
+      }) (map (i: { option = "networking.interfaces"; inherit (i) name; }) interfaces
+          ++ map (name: { option = "networking.vlans"; inherit name; }) (attrNames cfg.vlans)
+          ++ map (name: { option = "networking.bridges"; inherit name; }) (attrNames cfg.bridges))
       ++ lib.mapAttrsToList (name: b: {
         assertion = !b.rstp;
         message = "networking.bridges.\"${name}\".rstp: Kiln does not run mstpd; leave it false (the kernel's bridge without STP).";

@@ -90,7 +90,7 @@ in
       }
     '';
     environment.systemPackages = [ cfg.package ];
-    users.users = lib.mkIf (cfg.user == "caddy") { caddy = { isSystemUser = true; group = cfg.group; home = cfg.dataDir; createHome = true; description = "Caddy web server"; }; };
+    users.users = lib.mkIf (cfg.user == "caddy") { caddy = { isSystemUser = true; group = cfg.group; home = cfg.dataDir; description = "Caddy web server"; }; };
     users.groups = lib.mkIf (cfg.group == "caddy") { caddy = { }; };
     environment.etc."caddy/caddy_config" = if cfg.configFile != null then { source = cfg.configFile; }
       else { text = if cfg.settings != { } then builtins.toJSON cfg.settings else caddyfile; };
