@@ -2,13 +2,28 @@
 # wrapper: a function of pkgs and lib, `defaults` for every node, and a testScript that is a
 # function of the nodes' configurations, in plain Python (def, loops, json, exceptions).
 # It also drives what a person at the machine would: keys typed on the graphical console,
-# read back by OCR, and files copied in from the host.
+# read back by OCR, and files copied in from the host. Between the two machines run a BIND
+# zone with its secondary and an OpenVPN tunnel.
 { pkgs, lib, ... }:
 let
   port = 8080;
   # A node's address on the test LAN, from the /etc/hosts lines kiln test gives every node.
   addressIn = config: name: builtins.head (builtins.head (builtins.filter (m: m != null)
     (map (builtins.match "([0-9.]+) ${name}") (lib.splitString "\n" config.kiln.testing.hosts))));
+  # A point-to-point OpenVPN tunnel with a static key (the test's own), as in NixOS's
+  # openvpn example; `up` leaves a mark that the script ran.
+  vpn = local: remote: extra: {
+    config = ''
+      dev tun
+      proto udp
+      ifconfig ${local} ${remote}
+      secret /etc/openvpn/static.key
+      cipher AES-256-CBC
+      ${extra}
+    '';
+    up = "echo \"$dev\" > /run/openvpn-up";
+  };
+  vpnKey = { source = ./openvpn-static.key; mode = "0600"; };
 in
 {
   name = "nixos-style";
@@ -17,12 +32,31 @@ in
   skipTypeCheck = true;
 
   defaults = { pkgs, ... }: {
-    environment.systemPackages = with pkgs; [ curl jq ];
+    environment.systemPackages = with pkgs; [ curl jq dig ];
+    networking.firewall.allowedTCPPorts = [ 53 ];
+    networking.firewall.allowedUDPPorts = [ 53 1194 ];
   };
 
   nodes = {
-    webserver = { config, ... }: {
+    webserver = { config, pkgs, ... }: {
       networking.domain = "example.test";
+      # The primary of example.test, which the client may transfer.
+      services.bind = {
+        enable = true;
+        zones."example.test" = {
+          master = true;
+          slaves = [ (addressIn config "client") ];
+          file = pkgs.writeText "example.test.zone" ''
+            $TTL 300
+            @    IN SOA ns.example.test. admin.example.test. ( 1 3600 600 86400 300 )
+            @    IN NS  ns.example.test.
+            ns   IN A   ${addressIn config "webserver"}
+            www  IN A   10.7.0.1
+          '';
+        };
+      };
+      services.openvpn.servers.p2p = vpn "10.8.0.1" "10.8.0.2" "";
+      environment.etc."openvpn/static.key" = vpnKey;
       services.nginx = {
         enable = true;
         virtualHosts.webserver = {
@@ -45,6 +79,13 @@ in
     # It is a NAT box too: its port 8081 forwards to the web server, and the machine
     # reaches that port at its own address (loopbackIPs).
     client = { config, lib, pkgs, ... }: {
+      # example.test's secondary, kept in named's directory; the client's own lookups go to it.
+      services.bind = {
+        enable = true;
+        zones = [ { name = "example.test"; master = false; file = "example.test.zone"; masters = [ (addressIn config "webserver") ]; } ];
+      };
+      services.openvpn.servers.p2p = vpn "10.8.0.2" "10.8.0.1" "remote webserver 1194";
+      environment.etc."openvpn/static.key" = vpnKey;
       # The same VLAN, as a port of a bridge that has the address (as a VM host bridges it).
       networking.vlans.vlan7 = { id = 7; interface = "eth0"; };
       networking.bridges.br0.interfaces = [ "vlan7" ];
@@ -142,6 +183,26 @@ in
         assert "master br0" in client.succeed("ip link show vlan7")
         client.wait_until_succeeds("ping -c 1 -W 2 10.7.0.1", timeout=30)
         webserver.succeed("ping -c 1 -W 2 10.7.0.2")
+
+    with subtest("BIND: the web server's zone, and the client's copy of it by zone transfer"):
+        webserver.wait_for_unit("bind.service")
+        client.wait_for_unit("bind.service")
+        webserver.succeed("named-checkconf /etc/bind/named.conf")
+        assert webserver.succeed("dig +short @127.0.0.1 www.example.test").strip() == "10.7.0.1"
+        client.wait_until_succeeds("test -s /run/named/example.test.zone", timeout=60)
+        answer = client.succeed("dig +norec @127.0.0.1 www.example.test")
+        assert " aa" in answer.split("flags:")[1].split(";")[0], answer
+        assert client.succeed("getent hosts www.example.test").split()[0] == "10.7.0.1"
+        assert "status: NXDOMAIN" in client.succeed(f"dig @{addresses['webserver']} missing.example.test")
+        assert "server is up and running" in webserver.succeed("rndc -k /etc/bind/rndc.key status")
+        assert webserver.succeed("ps -o user= -C named").strip() == "named"
+
+    with subtest("OpenVPN: the point-to-point tunnel carries traffic, and its up script ran"):
+        webserver.wait_for_unit("openvpn-p2p.service")
+        client.wait_for_unit("openvpn-p2p.service")
+        client.wait_until_succeeds("ping -c 1 -W 2 10.8.0.1", timeout=60)
+        webserver.succeed("ping -c 1 -W 2 10.8.0.2")
+        assert client.succeed("cat /run/openvpn-up").strip() == "tun0"
 
     with subtest("a missing page fails, and the failure can be caught"):
         try:

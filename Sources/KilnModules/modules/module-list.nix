@@ -69,10 +69,12 @@
   ./services/network-filesystems/nfsd.nix
   ./services/network-filesystems/samba.nix
   ./services/networking/avahi-daemon.nix
+  ./services/networking/bind.nix
   ./services/networking/dnsmasq.nix
   ./services/networking/firewall.nix
   ./services/networking/haproxy.nix
   ./services/networking/nat.nix
+  ./services/networking/openvpn.nix
   ./services/networking/unbound.nix
   ./services/networking/ntp/chrony.nix
   ./services/networking/networkmanager.nix
