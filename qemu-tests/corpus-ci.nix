@@ -130,5 +130,19 @@
         bastion.wait_for_unit("fail2ban.service")
         bastion.wait_until_succeeds("fail2ban-client status sshd", timeout=120)
         assert bastion.succeed("fail2ban-client get sshd maxretry").strip() == "3"
+
+    with subtest("bastion: the kernel audits every program run, and changes to SSH's configuration; auditd keeps the log"):
+        bastion.wait_for_unit("audit.service")
+        bastion.wait_for_unit("auditd.service")
+        status = bastion.succeed("auditctl -s")
+        assert "enabled 1" in status and "backlog_limit 8192" in status, status
+        rules = bastion.succeed("auditctl -l")
+        assert "-S execve" in rules and "key=exec" in rules and "-w /etc/ssh" in rules, rules
+        # The contractor's refused shell above ran nologin as carol: the record names both.
+        bastion.wait_until_succeeds("ausearch -i -k exec -x nologin | grep -q 'uid=carol'", timeout=30)
+        bastion.succeed("touch /etc/ssh/probe && rm /etc/ssh/probe")
+        bastion.wait_until_succeeds("ausearch -k ssh-config -f /etc/ssh/probe", timeout=30)
+        assert "audit=1" in bastion.succeed("cat /proc/cmdline")
+        bastion.succeed("test -s /var/log/audit/audit.log")
   '';
 }

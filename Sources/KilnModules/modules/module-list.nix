@@ -33,6 +33,8 @@
   ./programs/wireshark.nix
   ./programs/zsh.nix
   ./security/acme.nix
+  ./security/audit.nix
+  ./security/auditd.nix
   ./security/ca.nix
   ./security/doas.nix
   ./security/polkit.nix

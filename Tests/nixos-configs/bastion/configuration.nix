@@ -1,7 +1,8 @@
 # The way in from outside: a bastion that lets the team's contractors through to the LAN's
 # machines (ssh -J) and nowhere else — no shell, no terminal, only forwarding — while the
 # admins (the shared module) log in as usual. SSH listens on a high port only; fail2ban
-# watches it; the firewall opens nothing else.
+# watches it; the firewall opens nothing else. Every program run on it is audited, and so
+# is every change to SSH's configuration.
 { config, lib, pkgs, ... }:
 
 let
@@ -51,6 +52,16 @@ in
     maxretry = 3;
     bantime = "1h";
     ignoreIP = [ "10.0.0.0/8" ];
+  };
+
+  security.auditd.enable = true;
+  security.audit = {
+    enable = true;
+    backlogLimit = 8192;
+    rules = [
+      "-a exit,always -F arch=b64 -S execve -k exec"
+      "-w /etc/ssh/ -p wa -k ssh-config"
+    ];
   };
 
   services.journald.extraConfig = ''
