@@ -56,6 +56,31 @@ in
         };
       };
       services.openvpn.servers.p2p = vpn "10.8.0.1" "10.8.0.2" "";
+      # Two AppArmor profiles a program can be run under: one enforced, one complaining.
+      # Programs and their libraries are files in the store, so that is where they map from.
+      security.apparmor = {
+        enable = true;
+        policies.kiln-reader.profile = ''
+          abi <abi/3.0>,
+          include <tunables/global>
+          profile kiln-reader {
+            include <abstractions/base>
+            /nix/store/** mr,
+            /run/aa/open r,
+          }
+        '';
+        policies.kiln-watch = {
+          state = "complain";
+          profile = ''
+            abi <abi/3.0>,
+            include <tunables/global>
+            profile kiln-watch {
+              include <abstractions/base>
+              /nix/store/** mr,
+            }
+          '';
+        };
+      };
       environment.etc."openvpn/static.key" = vpnKey;
       services.nginx = {
         enable = true;
@@ -203,6 +228,19 @@ in
         client.wait_until_succeeds("ping -c 1 -W 2 10.8.0.1", timeout=60)
         webserver.succeed("ping -c 1 -W 2 10.8.0.2")
         assert client.succeed("cat /run/openvpn-up").strip() == "tun0"
+
+    with subtest("AppArmor: a policy enforced and one complaining, loaded at boot"):
+        webserver.wait_for_unit("apparmor.service")
+        status = webserver.succeed("aa-status")
+        assert "2 profiles are loaded" in status and "1 profiles are in enforce mode" in status, status
+        assert "kiln-reader" in status and "kiln-watch" in status, status
+        webserver.succeed("mkdir -p /run/aa && echo open > /run/aa/open && echo secret > /run/aa/secret")
+        assert webserver.succeed("aa-exec -p kiln-reader -- cat /run/aa/open").strip() == "open"
+        webserver.fail("aa-exec -p kiln-reader -- cat /run/aa/secret")
+        # Complaining, the profile lets it through and logs what it would have denied.
+        assert webserver.succeed("aa-exec -p kiln-watch -- cat /run/aa/secret").strip() == "secret"
+        webserver.wait_until_succeeds("journalctl -b -o cat | grep 'apparmor=.DENIED.' | grep -q 'profile=.kiln-reader.*name=./run/aa/secret'", timeout=30)
+        webserver.wait_until_succeeds("journalctl -b -o cat | grep 'apparmor=.ALLOWED.' | grep -q 'profile=.kiln-watch.*name=./run/aa/secret'", timeout=30)
 
     with subtest("a missing page fails, and the failure can be caught"):
         try:

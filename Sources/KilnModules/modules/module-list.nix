@@ -33,6 +33,7 @@
   ./programs/wireshark.nix
   ./programs/zsh.nix
   ./security/acme.nix
+  ./security/apparmor.nix
   ./security/audit.nix
   ./security/auditd.nix
   ./security/ca.nix

@@ -101,7 +101,7 @@
   # Monitoring and security
   collectd = "collectd"; netdata = "netdata"; monit = "monit"; sysstat = "sysstat"; atop = "atop";
   nmon = "nmon"; lnav = "lnav"; goaccess = "goaccess"; lynis = "lynis"; clamav = "clamav"; aide = "aide";
-  audit = "auditd"; sshguard = "sshguard"; yubikey-manager = "yubikey-manager"; pcsclite = "pcscd";
+  audit = "auditd"; apparmor-parser = "apparmor"; apparmor-utils = "apparmor-utils"; sshguard = "sshguard"; yubikey-manager = "yubikey-manager"; pcsclite = "pcscd";
   opensc = "opensc"; tpm2-tools = "tpm2-tools"; mkcert = "mkcert";
   # Desktop: sound, Wayland and X tools, applications
   pavucontrol = "pavucontrol"; pulseaudio = "pulseaudio"; pipewire = "pipewire"; wireplumber = "wireplumber";
