@@ -104,6 +104,19 @@ in
     # It is a NAT box too: its port 8081 forwards to the web server, and the machine
     # reaches that port at its own address (loopbackIPs).
     client = { config, lib, pkgs, ... }: {
+      # Apache on a port of its own: pages the configuration writes, a path proxied to the web
+      # server's nginx, a robots.txt.
+      services.httpd = {
+        enable = true;
+        adminAddr = "admin@example.test";
+        virtualHosts.pages = {
+          listen = [ { port = 8088; } ];
+          documentRoot = pkgs.writeTextDir "index.html" "<h1>served by Apache</h1>\n";
+          locations."/web/".proxyPass = "http://${addressIn config "webserver"}:${toString port}/";
+          robotsEntries = "User-agent: *\nDisallow: /web/";
+        };
+      };
+      networking.firewall.allowedTCPPorts = [ 8088 ];
       # example.test's secondary, kept in named's directory; the client's own lookups go to it.
       services.bind = {
         enable = true;
@@ -241,6 +254,17 @@ in
         assert webserver.succeed("aa-exec -p kiln-watch -- cat /run/aa/secret").strip() == "secret"
         webserver.wait_until_succeeds("journalctl -b -o cat | grep 'apparmor=.DENIED.' | grep -q 'profile=.kiln-reader.*name=./run/aa/secret'", timeout=30)
         webserver.wait_until_succeeds("journalctl -b -o cat | grep 'apparmor=.ALLOWED.' | grep -q 'profile=.kiln-watch.*name=./run/aa/secret'", timeout=30)
+
+    with subtest("Apache: pages from the store, a proxied path, robots.txt, its own account and logs"):
+        client.wait_for_unit("httpd.service")
+        client.wait_for_open_port(8088)
+        client.succeed("apache2 -t -f /etc/httpd/httpd.conf")
+        assert webserver.succeed("curl -fsS http://client:8088/") == "<h1>served by Apache</h1>\n"
+        info = json.loads(webserver.succeed("curl -fsS http://client:8088/web/info.json"))
+        assert info["host"] == "webserver", info
+        assert "Disallow: /web/" in webserver.succeed("curl -fsS http://client:8088/robots.txt")
+        assert set(client.succeed("ps -o user= -C apache2").split()) == {"wwwrun"}
+        assert "GET /web/info.json" in client.succeed("cat /var/log/httpd/access-pages.log")
 
     with subtest("a missing page fails, and the failure can be caught"):
         try:

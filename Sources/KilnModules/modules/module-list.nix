@@ -94,6 +94,7 @@
   ./services/system/logind.nix
   ./services/system/timesyncd.nix
   ./services/ttys/getty.nix
+  ./services/web-servers/apache-httpd/default.nix
   ./services/web-servers/caddy/default.nix
   ./services/web-servers/nginx/default.nix
   ./services/web-servers/phpfpm.nix
