@@ -306,7 +306,8 @@ public final class TestMachine: @unchecked Sendable {
         try connect(timeout: limit)
         guard let shell = backdoor else { throw failure("has no backdoor connection") }
         let script = Data(("set -euo pipefail; " + command).utf8).base64EncodedString()
-        try shell.write("timeout -k 5 \(Int(limit.rounded(.up))) bash -c \"$(echo \(script) | base64 -d)\" </dev/null | (base64 -w 0; echo); echo \"${PIPESTATUS[0]}\"\n")
+        // stderr is the console opened for this command (see KILN_STDERR in testing.nix).
+        try shell.write("timeout -k 5 \(Int(limit.rounded(.up))) bash -c \"$(echo \(script) | base64 -d)\" </dev/null 2>>\"${KILN_STDERR:-/dev/null}\" | (base64 -w 0; echo); echo \"${PIPESTATUS[0]}\"\n")
         let deadline = Date().addingTimeInterval(limit + 30)
         func line() throws -> String {
             while true {

@@ -39,7 +39,10 @@ in
 
     # A root shell on /dev/hvc0. It starts as early as systemd can start anything (no default
     # dependencies), so the driver can run commands while the rest of the boot goes on. The
-    # driver waits for the banner, then sends lines; stderr goes to the serial console.
+    # driver waits for the banner, then sends lines. Each command's stderr goes to the serial
+    # console, opened anew for that command (KILN_STDERR): a serial getty's vhangup() makes an
+    # fd opened before it fail with EIO, and `grep -q` then exits 0 whatever it found (gnulib's
+    # close_stdout exits with grep -q's exit_failure, 0), so checks would pass vacuously.
     systemd.services.backdoor = {
       description = "Kiln test driver backdoor";
       wantedBy = [ "sysinit.target" ];
@@ -47,7 +50,7 @@ in
       unitConfig = { DefaultDependencies = false; Conflicts = "shutdown.target"; };
       serviceConfig = { KillSignal = "SIGHUP"; Restart = "always"; RestartSec = "1"; };
       script = ''
-        export USER=root HOME=/root TERM=dumb
+        export USER=root HOME=/root TERM=dumb KILN_STDERR=/dev/${console}
         export PATH=/run/current-system/sw/bin:/run/current-system/sw/sbin
         cd /root
         exec 2> /dev/${console}
