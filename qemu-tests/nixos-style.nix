@@ -24,6 +24,23 @@ let
     up = "echo \"$dev\" > /run/openvpn-up";
   };
   vpnKey = { source = ./openvpn-static.key; mode = "0600"; };
+  # Syncthing on both machines, each with its own fixed keys (so its device ID is known), one
+  # folder shared between them; no relays or discovery servers on a test LAN.
+  syncthing = config: self: peer: {
+    enable = true;
+    openDefaultPorts = true;
+    cert = "${./syncthing}/${self}-cert.pem";
+    key = "${./syncthing}/${self}-key.pem";
+    settings = {
+      options = { relaysEnabled = false; globalAnnounceEnabled = false; localAnnounceEnabled = false; urAccepted = -1; };
+      devices.${peer.name} = { id = peer.id; addresses = [ "tcp://${addressIn config peer.name}:22000" ]; };
+      folders."/var/lib/syncthing/shared" = { id = "shared"; devices = [ peer.name ]; fsWatcherDelayS = 1; };
+    };
+  };
+  syncthingIds = {
+    a = "FIUNEXP-N2QDQPT-SNHTK22-3O5K74I-K4SLGWJ-FTIISSN-3BNDIO3-DUPXHAU";
+    b = "4O4BPJD-QQCVPXH-PSOWWVD-OQRKE4Q-6WAZFY6-M2DH72W-ONRHWQJ-N44QBQI";
+  };
 in
 {
   name = "nixos-style";
@@ -56,6 +73,7 @@ in
         };
       };
       services.openvpn.servers.p2p = vpn "10.8.0.1" "10.8.0.2" "";
+      services.syncthing = syncthing config "a" { name = "client"; id = syncthingIds.b; };
       # Two AppArmor profiles a program can be run under: one enforced, one complaining.
       # Programs and their libraries are files in the store, so that is where they map from.
       security.apparmor = {
@@ -123,6 +141,7 @@ in
         zones = [ { name = "example.test"; master = false; file = "example.test.zone"; masters = [ (addressIn config "webserver") ]; } ];
       };
       services.openvpn.servers.p2p = vpn "10.8.0.2" "10.8.0.1" "remote webserver 1194";
+      services.syncthing = syncthing config "b" { name = "webserver"; id = syncthingIds.a; };
       environment.etc."openvpn/static.key" = vpnKey;
       # The same VLAN, as a port of a bridge that has the address (as a VM host bridges it).
       networking.vlans.vlan7 = { id = 7; interface = "eth0"; };
@@ -265,6 +284,20 @@ in
         assert "Disallow: /web/" in webserver.succeed("curl -fsS http://client:8088/robots.txt")
         assert set(client.succeed("ps -o user= -C apache2").split()) == {"wwwrun"}
         assert "GET /web/info.json" in client.succeed("cat /var/log/httpd/access-pages.log")
+
+    with subtest("Syncthing: each machine has the device ID of its keys, and a file written on one appears on the other"):
+        for m in [webserver, client]:
+            m.wait_for_unit("syncthing.service")
+            m.wait_for_unit("syncthing-init.service")
+        config_xml = webserver.succeed("cat /var/lib/syncthing/.config/syncthing/config.xml")
+        key = config_xml.split("<apikey>")[1].split("</apikey>")[0]
+        status = json.loads(webserver.succeed(f"curl -fsS -H 'X-API-Key: {key}' http://127.0.0.1:8384/rest/system/status"))
+        assert status["myID"] == "${syncthingIds.a}", status
+        folders = json.loads(webserver.succeed(f"curl -fsS -H 'X-API-Key: {key}' http://127.0.0.1:8384/rest/config/folders"))
+        assert [f["id"] for f in folders] == ["shared"], folders
+        webserver.succeed("echo 'synced from the web server' > /var/lib/syncthing/shared/hello.txt")
+        client.wait_until_succeeds("grep -q 'synced from the web server' /var/lib/syncthing/shared/hello.txt", timeout=120)
+        assert client.succeed("stat -c %U /var/lib/syncthing/shared/hello.txt").strip() == "syncthing"
 
     with subtest("a missing page fails, and the failure can be caught"):
         try:

@@ -77,6 +77,7 @@
   ./services/networking/firewall.nix
   ./services/networking/haproxy.nix
   ./services/networking/nat.nix
+  ./services/networking/syncthing.nix
   ./services/networking/openvpn.nix
   ./services/networking/unbound.nix
   ./services/networking/ntp/chrony.nix
