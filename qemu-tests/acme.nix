@@ -25,7 +25,19 @@ in
         externalAccountBindingRequired = false;
       };
     };
-    networking.firewall.allowedTCPPorts = [ 14000 ];
+    networking.firewall.allowedTCPPorts = [ 14000 80 443 ];
+    # The ACME server's machine also serves a site with Apache, whose certificate comes from
+    # that server the way the web host's does (the HTTP-01 files through Apache's Alias).
+    services.httpd = {
+      enable = true;
+      virtualHosts."apache.example.test" = {
+        forceSSL = true;
+        enableACME = true;
+        documentRoot = pkgs.writeTextDir "index.html" "<h1>Apache with a certificate</h1>\n";
+      };
+    };
+    security.acme = { acceptTerms = true; defaults = { email = "ops@example.test"; server = "https://acme:14000/dir"; }; };
+    systemd.services."acme-apache.example.test".environment.LEGO_CA_CERTIFICATES = "${./acme-ca/ca.pem}";
   };
 
   # The corpus's personal site (Tests/nixos-configs/personal-site) as the web host, pointed
@@ -106,6 +118,20 @@ in
         assert "Old Mill" in acme.succeed(f"{curl} -L https://kilncats.example.test/tour")
         assert set(band.succeed("ps -o user= -C caddy").split()) == {"caddy"}
         band.succeed("test -s /var/log/caddy/access-kilncats.example.test.log")
+
+    with subtest("acme: Apache starts on the stand-in, gets its certificate over HTTP-01 and serves it; HTTP goes to HTTPS"):
+        acme.wait_for_unit("httpd.service")
+        acme_ip = acme.succeed("getent hosts acme").split()[0]
+        body = json.dumps({"host": "apache.example.test", "addresses": [acme_ip]})
+        acme.succeed(f"curl -fsS -X POST -d '{body}' http://127.0.0.1:8055/add-a")
+        acme.wait_until_succeeds("test ! -e /var/lib/acme/apache.example.test/.selfsigned", timeout=180)
+        acme.wait_until_succeeds(
+            f"echo | openssl s_client -connect {acme_ip}:443 -servername apache.example.test 2>/dev/null | openssl x509 -noout -issuer | grep -q Pebble", timeout=60)
+        curl = f"curl -sSk --resolve apache.example.test:80:{acme_ip} --resolve apache.example.test:443:{acme_ip}"
+        assert acme.succeed(f"{curl} https://apache.example.test/") == "<h1>Apache with a certificate</h1>\n"
+        head = acme.succeed(f"{curl} -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://apache.example.test/page")
+        assert head.split()[0] == "302" and head.split()[1] == "https://apache.example.test/page", head
+        acme.succeed("apache2 -t -f /etc/httpd/httpd.conf")
 
     with subtest("web: plain HTTP goes to HTTPS, the old blog's links to the posts, browsers are told to stay"):
         curl = f"curl -sSk --resolve ${domain}:80:{web_ip} --resolve ${domain}:443:{web_ip}"
