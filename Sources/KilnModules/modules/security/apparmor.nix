@@ -43,12 +43,16 @@ in
   };
 
   config = lib.mkIf cfg.enable {
-    assertions = lib.mapAttrsToList (name: p: {
-      assertion = builtins.match ".*/.*" name == null && (p.state == "disable" || p.path != null);
-      message = if builtins.match ".*/.*" name != null
-        then "security.apparmor.policies.\"${name}\": the name must not contain a slash."
-        else "security.apparmor.policies.\"${name}\": set profile (the policy's text) or path (its file).";
-    }) cfg.policies;
+    assertions = lib.concatLists (lib.mapAttrsToList (name: p: [
+      {
+        assertion = builtins.match ".*/.*" name == null;
+        message = "security.apparmor.policies.\"${name}\": the name must not contain a slash.";
+      }
+      {
+        assertion = p.state == "disable" || p.path != null;
+        message = "security.apparmor.policies.\"${name}\": set profile (the policy's text) or path (its file).";
+      }
+    ]) cfg.policies);
     environment.systemPackages = [ pkgs.apparmor ] ++ cfg.packages;
     environment.etc = lib.mkMerge (lib.mapAttrsToList policyFile cfg.policies
       ++ lib.mapAttrsToList (name: text: { "apparmor.d/${name}".text = text; }) cfg.includes

@@ -9,7 +9,9 @@ let
   inherit (lib) types mkOption;
   cfg = config.services.openvpn;
   dir = name: "/etc/openvpn/nixos/${name}";
-  usesScripts = s: s.up != "" || s.down != "" || s.updateResolvConf;
+  # updateResolvConf runs from the up and down scripts, so it makes both.
+  hasUp = s: s.up != "" || s.updateResolvConf;
+  hasDown = s: s.down != "" || s.updateResolvConf;
 
   # What NixOS's up script does first: the pushed domain and name server, for the commands.
   foreignOptions = ''
@@ -26,18 +28,18 @@ let
 
   configText = name: s: ''
     errors-to-stderr
-    ${lib.optionalString (usesScripts s) "script-security 2"}
+    ${lib.optionalString (hasUp s || hasDown s) "script-security 2"}
     ${s.config}
-    ${lib.optionalString (s.up != "" || s.updateResolvConf) "up ${dir name}/up"}
-    ${lib.optionalString (s.down != "" || s.updateResolvConf) "down ${dir name}/down"}
+    ${lib.optionalString (hasUp s) "up ${dir name}/up"}
+    ${lib.optionalString (hasDown s) "down ${dir name}/down"}
     ${lib.optionalString (s.authUserPass != null) "auth-user-pass ${dir name}/credentials"}
   '';
 
   files = name: s: {
     "openvpn/nixos/${name}/openvpn.conf" = { text = configText name s; mode = "0600"; };
-  } // lib.optionalAttrs (s.up != "" || s.updateResolvConf) {
+  } // lib.optionalAttrs (hasUp s) {
     "openvpn/nixos/${name}/up" = { mode = "0755"; text = "#!/bin/bash\n" + foreignOptions + s.up + "\n" + resolvConf s; };
-  } // lib.optionalAttrs (s.down != "" || s.updateResolvConf) {
+  } // lib.optionalAttrs (hasDown s) {
     "openvpn/nixos/${name}/down" = { mode = "0755"; text = "#!/bin/bash\n" + resolvConf s + s.down + "\n"; };
   } // lib.optionalAttrs (s.authUserPass != null) {
     "openvpn/nixos/${name}/credentials" = { mode = "0600"; text = "${s.authUserPass.username}\n${s.authUserPass.password}\n"; };

@@ -97,7 +97,7 @@ let
   sortedLocations = v: lib.sort (a: b: a.priority < b.priority || (a.priority == b.priority && a._path < b._path))
     (lib.mapAttrsToList (p: l: l // { _path = p; }) v.locations);
 
-  acmeChallenge = v: optionalString (usesACME v && v.enableACME && v.acmeRoot != null) ''
+  acmeChallenge = v: optionalString (v.enableACME && v.acmeRoot != null) ''
     Alias /.well-known/acme-challenge/ "${v.acmeRoot}/.well-known/acme-challenge/"
     <Directory "${v.acmeRoot}">
         AllowOverride None
