@@ -113,7 +113,7 @@ public struct TestRunner {
                 let imageSize = (try? fm.attributesOfItem(atPath: image)[.size] as? UInt64).map { String($0) } ?? "?"
                 let qemuBuilt = Tool.which(arch.qemuBinary).flatMap { try? fm.attributesOfItem(atPath: $0)[.modificationDate] as? Date }
                 slot = VMSnapshots(cacheDirectory: cacheDirectory).slot(for: [
-                    "kiln-vm-snapshot-1", test.name, test.nodes.joined(separator: ","), node, built.generation.toplevel.description,
+                    "kiln-vm-snapshot-2", test.name, test.nodes.joined(separator: ","), node, built.generation.toplevel.description,
                     built.generation.bootspec.commandLine, Hex.encode(Digest.sha256(built.generation.bootspec.initrdData)),
                     machine.commandLine.joined(separator: " "), imageSize, "\(qemuBuilt?.timeIntervalSince1970 ?? 0)",
                 ])
