@@ -153,13 +153,20 @@ in
       wantedBy = [ "multi-user.target" ];
       after = [ "network.target" ];
       stopIfChanged = false;
-      # Host keys are made on the machine, once.
-      preStart = concatStringsSep "" (map (k: ''
-        if ! [ -s ${lib.escapeShellArg k.path} ]; then
-          rm -f ${lib.escapeShellArg k.path} ${lib.escapeShellArg "${k.path}.pub"}
-          mkdir -p "$(dirname ${lib.escapeShellArg k.path})"
-          chmod 0755 "$(dirname ${lib.escapeShellArg k.path})"
-          ssh-keygen -q -t ${k.type} ${lib.optionalString (k.bits != null) "-b ${toString k.bits} "}-N "" -C "" -f ${lib.escapeShellArg k.path}
+      # Host keys are made on the machine, once. Each is made in a directory of its own and
+      # moved into place: with KillMode=process, an ssh-keygen outlives a start that timed out
+      # (an RSA key took over 90 s on a loaded emulated CPU) and would write the key while the
+      # next start's ssh-keygen runs, which then stops at "Overwrite (y/n)?" and fails.
+      preStart = concatStringsSep "" (map (k: let key = lib.escapeShellArg k.path; in ''
+        if ! [ -s ${key} ]; then
+          rm -rf ${key} ${key}.pub ${key}.new.*
+          mkdir -p "$(dirname ${key})"
+          chmod 0755 "$(dirname ${key})"
+          new=$(mktemp -d ${key}.new.XXXXXX)
+          ssh-keygen -q -t ${k.type} ${lib.optionalString (k.bits != null) "-b ${toString k.bits} "}-N "" -C "" -f "$new/key"
+          mv -f "$new/key.pub" ${key}.pub
+          mv -f "$new/key" ${key}
+          rmdir "$new"
         fi
       '') cfg.hostKeys) + ''
         /usr/sbin/sshd -t -f /etc/ssh/sshd_config
