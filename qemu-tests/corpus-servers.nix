@@ -4,7 +4,7 @@
 # the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job, found by
 # the mail relay as nas.local through Avahi, a nightly restic backup restored), and the
 # database server (PostgreSQL and MariaDB with their nightly dumps restored, Redis, the dumps
-# kept in an encrypted Borg repository).
+# kept in an encrypted Borg repository); the home server's MiniDLNA and Transmission too.
 { lib, ... }:
 let
   corpus = ../Tests/nixos-configs;
@@ -162,6 +162,29 @@ in
         assert nas.succeed("getent hosts router.home.arpa").split()[0] == "192.168.1.1"
         assert nas.succeed("grep ^nameserver /etc/resolv.conf").split() == ["nameserver", "127.0.0.1"]
         nas.succeed("unbound-checkconf")
+
+    with subtest("nas: MiniDLNA serves the media folder to the LAN and finds a new file through inotify"):
+        nas.wait_for_unit("minidlna.service")
+        assert nas.succeed("systemctl show -p User --value minidlna.service").strip() == "minidlna"
+        mail.wait_until_succeeds(f"curl -sf http://{nas_ip}:8200/rootDesc.xml | grep -q '<friendlyName>Home media</friendlyName>'", timeout=60)
+        assert "Audio files</td><td>0<" in mail.succeed(f"curl -sf http://{nas_ip}:8200/")
+        # A second of 8-bit mono silence: a WAV file MiniDLNA can read the format of.
+        nas.succeed("printf 'RIFF\\x64\\x1f\\x00\\x00WAVEfmt \\x10\\x00\\x00\\x00\\x01\\x00\\x01\\x00\\x40\\x1f\\x00\\x00\\x40\\x1f\\x00\\x00\\x01\\x00\\x08\\x00data\\x40\\x1f\\x00\\x00' > /srv/storage/media/chime.wav"
+                    " && head -c 8000 /dev/zero | tr '\\0' '\\200' >> /srv/storage/media/chime.wav")
+        # The status page counts the library's files by kind.
+        mail.wait_until_succeeds(f"curl -sf http://{nas_ip}:8200/ | grep -Eq 'Audio files</td><td>1<'", timeout=90)
+
+    with subtest("nas: Transmission takes the LAN's RPC with the password from its credentials file, and downloads into the media folder"):
+        nas.wait_for_unit("transmission.service")
+        assert nas.succeed("stat -c '%U %a' /var/lib/transmission/.config/transmission-daemon/settings.json").strip() == "transmission 600"
+        rpc = f"http://{nas_ip}:9091/transmission/rpc"
+        mail.wait_until_succeeds(f"curl -s -o /dev/null -w '%{{http_code}}' {rpc} | grep -q 401", timeout=60)
+        # Transmission answers a request without its session id with 409 and the id to use.
+        sid = mail.succeed(f"curl -s -D - -o /dev/null -u family:family-torrents {rpc} | tr -d '\\r' | sed -n 's/^X-Transmission-Session-Id: //p'").strip()
+        assert sid, "no session id"
+        session = mail.succeed(f"curl -sf -u family:family-torrents -H 'X-Transmission-Session-Id: {sid}' -d '{{\"method\":\"session-get\"}}' {rpc}")
+        assert '"download-dir":"/srv/storage/media/incoming"' in session, session
+        assert nas.succeed("stat -c %U /srv/storage/media/incoming").strip() == "transmission"
 
     with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
         db.wait_for_unit("postgresql.service")

@@ -78,6 +78,8 @@
   ./services/networking/haproxy.nix
   ./services/networking/nat.nix
   ./services/networking/syncthing.nix
+  ./services/networking/minidlna.nix
+  ./services/torrent/transmission.nix
   ./services/networking/openvpn.nix
   ./services/networking/unbound.nix
   ./services/networking/ntp/chrony.nix

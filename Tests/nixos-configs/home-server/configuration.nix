@@ -3,6 +3,7 @@
 # to reach them from outside, and a nightly job that keeps the media folder tidy. Avahi
 # makes it nas.local and announces its shares; restic backs the media folder up nightly;
 # chrony keeps the house's clocks with its own, and Unbound answers the house's DNS.
+# MiniDLNA serves the media folder to the television, and Transmission downloads into it.
 { config, lib, pkgs, ... }:
 
 let
@@ -140,6 +141,38 @@ in
       allow ${lan}
       local stratum 10
     '';
+  };
+
+  # The living room's television plays the media folder over DLNA, and finds new files
+  # as they land.
+  services.minidlna = {
+    enable = true;
+    openFirewall = true;
+    settings = {
+      friendly_name = "Home media";
+      media_dir = [ "${storage}/media" ];
+      inotify = "yes";
+    };
+  };
+
+  # Torrents (the family's Linux ISOs) download into the media folder; the web interface is
+  # for the house only, behind a password kept off the configuration.
+  services.transmission = {
+    enable = true;
+    openRPCPort = true;
+    credentialsFile = "/etc/transmission-credentials.json";
+    settings = {
+      download-dir = "${storage}/media/incoming";
+      rpc-bind-address = "0.0.0.0";
+      rpc-whitelist = "127.0.0.1,192.168.1.*";
+      rpc-authentication-required = true;
+      rpc-username = "family";
+    };
+  };
+  # In a real home a secret kept off the configuration; here a file the configuration writes.
+  environment.etc."transmission-credentials.json" = {
+    text = builtins.toJSON { rpc-password = "family-torrents"; };
+    mode = "0400";
   };
 
   systemd.services.media-permissions = {
