@@ -4,7 +4,7 @@
 # the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job, found by
 # the mail relay as nas.local through Avahi, a nightly restic backup restored), and the
 # database server (PostgreSQL and MariaDB with their nightly dumps restored, Redis, the dumps
-# kept in an encrypted Borg repository); the home server's MiniDLNA and Transmission too.
+# kept in an encrypted Borg repository); the home server's MiniDLNA, Transmission and Tor too.
 { lib, ... }:
 let
   corpus = ../Tests/nixos-configs;
@@ -185,6 +185,16 @@ in
         session = mail.succeed(f"curl -sf -u family:family-torrents -H 'X-Transmission-Session-Id: {sid}' -d '{{\"method\":\"session-get\"}}' {rpc}")
         assert '"download-dir":"/srv/storage/media/incoming"' in session, session
         assert nas.succeed("stat -c %U /srv/storage/media/incoming").strip() == "transmission"
+
+    with subtest("nas: Tor offers its SSH as an onion service and the house a SOCKS port"):
+        nas.wait_for_unit("tor.service")
+        nas.succeed("runuser -u tor -- tor -f /etc/tor/torrc --verify-config")
+        # A v3 address: 56 base32 characters. Tor makes the service's keys at start, before
+        # (and here without) reaching the Tor network.
+        nas.wait_until_succeeds("grep -Eqx '[a-z2-7]{56}\\.onion' /var/lib/tor/onion/ssh/hostname", timeout=60)
+        assert nas.succeed("stat -c '%U %a' /var/lib/tor/onion/ssh").strip() == "tor 700"
+        nas.wait_until_succeeds("ss -ltnH 'sport = :9050' | grep -q '127.0.0.1:9050'", timeout=60)
+        assert nas.succeed("ps -o user= -C tor").split() == ["tor"]
 
     with subtest("db: PostgreSQL made each application's database with its owner, and the first start's reporting role"):
         db.wait_for_unit("postgresql.service")

@@ -90,6 +90,7 @@
   ./services/printing/cupsd.nix
   ./services/scheduling/cron.nix
   ./services/security/fail2ban.nix
+  ./services/security/tor.nix
   ./services/system/cloud-init.nix
   ./services/system/dbus.nix
   ./services/system/earlyoom.nix

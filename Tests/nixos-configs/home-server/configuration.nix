@@ -3,7 +3,8 @@
 # to reach them from outside, and a nightly job that keeps the media folder tidy. Avahi
 # makes it nas.local and announces its shares; restic backs the media folder up nightly;
 # chrony keeps the house's clocks with its own, and Unbound answers the house's DNS.
-# MiniDLNA serves the media folder to the television, and Transmission downloads into it.
+# MiniDLNA serves the media folder to the television, and Transmission downloads into it;
+# Tor makes its SSH an onion service.
 { config, lib, pkgs, ... }:
 
 let
@@ -173,6 +174,14 @@ in
   environment.etc."transmission-credentials.json" = {
     text = builtins.toJSON { rpc-password = "family-torrents"; };
     mode = "0400";
+  };
+
+  # SSH from outside the house without opening a port on the router: an onion service, and
+  # Tor's SOCKS port for the house's own use.
+  services.tor = {
+    enable = true;
+    client.enable = true;
+    relay.onionServices.ssh.map = [ 22 ];
   };
 
   systemd.services.media-permissions = {

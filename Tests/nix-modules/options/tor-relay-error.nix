@@ -1,0 +1,8 @@
+{ ... }:
+{
+  services.tor = {
+    enable = true;
+    relay.enable = true;
+    settings.ORPort = 9001;
+  };
+}
