@@ -24,19 +24,21 @@ in
       type = types.listOf types.package;
       default = with pkgs; [
         acl attr bash bzip2 coreutils cpio curl diffutils findutils gawk libc-bin grep patch sed tar gzip xz-utils
-        less libcap2-bin ncurses-bin netcat-openbsd whois procps util-linux mount time debianutils zstd
-        iproute2 iputils-ping kmod passwd login hostname
+        less libcap2-bin ncurses-bin netcat-openbsd whois procps util-linux bsdutils bsdextrautils mount time
+        debianutils zstd iproute2 iputils-ping kmod passwd login hostname
       ];
       defaultText = lib.literalExpression ''
         with pkgs; [ acl attr bash bzip2 coreutils cpio curl diffutils findutils gawk libc-bin grep patch sed tar
-          gzip xz-utils less libcap2-bin ncurses-bin netcat-openbsd whois procps util-linux mount time debianutils
-          zstd iproute2 iputils-ping kmod passwd login hostname ]'';
+          gzip xz-utils less libcap2-bin ncurses-bin netcat-openbsd whois procps util-linux bsdutils bsdextrautils
+          mount time debianutils zstd iproute2 iputils-ping kmod passwd login hostname ]'';
       description = ''
         The packages every interactive system has: NixOS's requiredPackages (acl, attr,
         bashInteractive, bzip2, coreutils, cpio, curl, diffutils, findutils, gawk,
         getent/getconf, grep, patch, sed, tar, gzip, xz, less, libcap, ncurses, netcat,
-        mkpasswd, procps, su, time, util-linux, which, zstd) as Debian names them, plus ip,
-        ping, kmod, passwd and login. Only change this if you know what you are doing.
+        mkpasswd, procps, su, time, util-linux, which, zstd) as Debian names them (NixOS's
+        util-linux is Debian's util-linux, mount, bsdutils and bsdextrautils: logger, wall,
+        script, column, hexdump), plus ip, ping, kmod, passwd and login. Only change this if
+        you know what you are doing.
       '';
     };
     defaultPackages = mkOption {
