@@ -14,6 +14,9 @@
     "drivers/gpu/drm/virtio" "drivers/gpu/drm/tiny" "drivers/gpu/drm/qxl" "drivers/usb/host" "drivers/usb/storage"
     "drivers/hid/usbhid" "drivers/hid/hid-generic.ko" "drivers/input/evdev.ko" "drivers/input/mouse"
     "drivers/input/keyboard" "drivers/input/tablet" "drivers/input/misc/uinput.ko" "drivers/input/serio"
+    # The ACPI power button: QEMU's system_powerdown (virsh shutdown, a host stopping the VM)
+    # reaches logind and acpid only through it.
+    "drivers/acpi/button.ko"
     # Virtual network devices (containers, VPNs, bridges)
     "drivers/net/tun.ko" "drivers/net/tap.ko" "drivers/net/veth.ko" "drivers/net/dummy.ko" "drivers/net/macvlan.ko"
     "drivers/net/macvtap.ko" "drivers/net/ipvlan" "drivers/net/vxlan" "drivers/net/bonding" "drivers/net/wireguard"
