@@ -112,5 +112,14 @@
         assert "vda" in laptop.succeed("udisksctl status")
         # GVfs's daemon answers on Alice's session bus, for Thunar.
         laptop.succeed(f"{bus} gdbus introspect --session --dest org.gtk.vfs.Daemon --object-path /org/gtk/vfs/Daemon")
+
+    with subtest("laptop: the power button runs acpid's handler and logind leaves the laptop on"):
+        laptop.wait_for_unit("acpid.service")
+        assert laptop.succeed(f"{lid} HandlePowerKey").strip() == 's "ignore"'
+        laptop.succeed("test -e /sys/module/button")
+        laptop.send_monitor_command("system_powerdown")
+        laptop.wait_until_succeeds("journalctl -t power-button | grep -q 'power button (button/power.*): locking the sessions'", timeout=60)
+        laptop.fail("systemctl list-jobs --no-legend | grep -q poweroff")
+        assert laptop.succeed("systemctl is-active multi-user.target").strip() == "active"
   '';
 }

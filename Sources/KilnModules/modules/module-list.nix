@@ -53,6 +53,7 @@
   ./services/desktops/blueman.nix
   ./services/desktops/flatpak.nix
   ./services/desktops/gvfs.nix
+  ./services/hardware/acpid.nix
   ./services/hardware/fwupd.nix
   ./services/hardware/irqbalance.nix
   ./services/hardware/power-profiles-daemon.nix

@@ -10,7 +10,7 @@ let
     "fail2ban" "python3-systemd" "mariadb-server"
     "prometheus" "prometheus-node-exporter" "mosquitto" "mosquitto-clients" "wireguard-tools"
     # environment.corePackages and defaultPackages, services.dbus, services.resolved
-    "acl" "attr" "bzip2" "cpio" "diffutils" "findutils" "gawk" "libc-bin" "grep" "patch" "sed" "tar" "gzip"
+    "acl" "attr" "bsdutils" "bsdextrautils" "bzip2" "cpio" "diffutils" "findutils" "gawk" "libc-bin" "grep" "patch" "sed" "tar" "gzip"
     "xz-utils" "less" "libcap2-bin" "ncurses-bin" "netcat-openbsd" "whois" "procps" "mount" "time" "debianutils"
     "zstd" "iputils-ping" "passwd" "perl" "perl-base" "rsync" "strace" "dbus" "dbus-user-session" "systemd-resolved" "libpam-systemd"
     "postfix" "dovecot-core" "dovecot-imapd" "dovecot-pop3d" "dovecot-lmtpd" "samba" "samba-common-bin" "winbind" "nfs-kernel-server" "nfs-common" "rpcbind"
@@ -22,6 +22,6 @@ let
     "pipewire" "wireplumber" "pipewire-alsa" "pipewire-pulse" "pipewire-jack" "pulseaudio" "rtkit" "alsa-utils" "cups"
     "printer-driver-gutenprint" "fonts-firacode" "fonts-noto-core" "fonts-liberation" "fonts-freefont-ttf" "fonts-noto-color-emoji"
     "firefox-esr" "firefox-esr-l10n-de" "firefox-esr-l10n-pt-br" "avahi-daemon" "libnss-mdns"
-    "earlyoom" "plocate" "upower" "udisks2" "fwupd" "thermald" "tlp" "bluez" "blueman" "power-profiles-daemon" "qemu-guest-agent" "smartmontools" "flatpak" "xdg-desktop-portal" "xdg-desktop-portal-gtk" "restic" "polkitd" "dconf-service" "dconf-gsettings-backend" "dconf-cli" "ca-certificates" "caddy" "unbound" "dns-root-data" "bind9" "openvpn" "auditd" "apache2" "syncthing" "libxml2-utils" "jq" "iptables" "net-tools" "haproxy" "libnss-resolve" "man-db" "linuxPackages_latest" "opendoas" "mosh" "tshark" "wireshark-common" "gvfs" "gvfs-backends" "gvfs-fuse" "irqbalance" "memcached" "ntfs-3g" "exfatprogs" "udisks2" "chrony" "minidlna" "transmission-daemon" "tor" "tor-geoipdb" "obfs4proxy"
+    "earlyoom" "plocate" "upower" "udisks2" "fwupd" "thermald" "tlp" "bluez" "blueman" "power-profiles-daemon" "qemu-guest-agent" "smartmontools" "flatpak" "xdg-desktop-portal" "xdg-desktop-portal-gtk" "restic" "polkitd" "dconf-service" "dconf-gsettings-backend" "dconf-cli" "ca-certificates" "caddy" "unbound" "dns-root-data" "bind9" "openvpn" "auditd" "apache2" "syncthing" "libxml2-utils" "jq" "iptables" "net-tools" "haproxy" "libnss-resolve" "man-db" "linuxPackages_latest" "opendoas" "mosh" "tshark" "wireshark-common" "gvfs" "gvfs-backends" "gvfs-fuse" "irqbalance" "memcached" "ntfs-3g" "exfatprogs" "udisks2" "chrony" "minidlna" "transmission-daemon" "tor" "tor-geoipdb" "obfs4proxy" "acpid"
   ];
 in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)

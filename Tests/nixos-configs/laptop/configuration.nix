@@ -66,6 +66,16 @@
 
   # Closing the lid at the desk, on power, keeps it running.
   services.logind.lidSwitchExternalPower = "ignore";
+  # The power button locks the screen instead of switching the laptop off: logind leaves
+  # the key alone, and acpid runs the command.
+  services.logind.powerKey = "ignore";
+  services.acpid = {
+    enable = true;
+    powerEventCommands = ''
+      logger -t power-button "power button ($1): locking the sessions"
+      loginctl lock-sessions
+    '';
+  };
 
   services.fstrim.enable = true;
   services.locate.enable = true;
