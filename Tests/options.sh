@@ -41,7 +41,9 @@ evaluators=(kiln)
 if [ -n "${NIX:-}" ] && command -v nix-instantiate >/dev/null 2>&1; then evaluators+=(nix); fi
 
 expr() { # profile -> the expression that evaluates it (the config, forced, as JSON)
-  echo "(import $cases/eval.nix { profile = $1; hardware = $root/hardware/qemu-x86_64.nix; }).config"
+  # Functions (functionTo options such as services.netdata.python.extraPackages) have no JSON.
+  echo "let plain = v: if builtins.isFunction v then \"<function>\" else if builtins.isAttrs v then builtins.mapAttrs (_: plain) v else if builtins.isList v then map plain v else v;"
+  echo "in plain (import $cases/eval.nix { profile = $1; hardware = $root/hardware/qemu-x86_64.nix; }).config"
 }
 run() { # evaluator profile
   case $1 in

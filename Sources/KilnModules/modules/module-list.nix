@@ -47,6 +47,7 @@
   ./services/backup/restic.nix
   ./services/databases/memcached.nix
   ./services/databases/mysql.nix
+  ./services/databases/influxdb.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
   ./services/desktops/pipewire.nix
@@ -70,6 +71,7 @@
   ./services/monitoring/prometheus/default.nix
   ./services/monitoring/prometheus/exporters.nix
   ./services/monitoring/smartd.nix
+  ./services/monitoring/netdata.nix
   ./services/network-filesystems/nfsd.nix
   ./services/network-filesystems/samba.nix
   ./services/networking/avahi-daemon.nix

@@ -22,6 +22,9 @@ let
     "pipewire" "wireplumber" "pipewire-alsa" "pipewire-pulse" "pipewire-jack" "pulseaudio" "rtkit" "alsa-utils" "cups"
     "printer-driver-gutenprint" "fonts-firacode" "fonts-noto-core" "fonts-liberation" "fonts-freefont-ttf" "fonts-noto-color-emoji"
     "firefox-esr" "firefox-esr-l10n-de" "firefox-esr-l10n-pt-br" "avahi-daemon" "libnss-mdns"
-    "earlyoom" "plocate" "upower" "udisks2" "fwupd" "thermald" "tlp" "bluez" "blueman" "power-profiles-daemon" "qemu-guest-agent" "smartmontools" "flatpak" "xdg-desktop-portal" "xdg-desktop-portal-gtk" "restic" "polkitd" "dconf-service" "dconf-gsettings-backend" "dconf-cli" "ca-certificates" "caddy" "unbound" "dns-root-data" "bind9" "openvpn" "auditd" "apache2" "syncthing" "libxml2-utils" "jq" "iptables" "net-tools" "haproxy" "libnss-resolve" "man-db" "linuxPackages_latest" "opendoas" "mosh" "tshark" "wireshark-common" "gvfs" "gvfs-backends" "gvfs-fuse" "irqbalance" "memcached" "ntfs-3g" "exfatprogs" "udisks2" "chrony" "minidlna" "transmission-daemon" "tor" "tor-geoipdb" "obfs4proxy" "acpid"
+    "earlyoom" "plocate" "upower" "udisks2" "fwupd" "thermald" "tlp" "bluez" "blueman" "power-profiles-daemon" "qemu-guest-agent" "smartmontools" "flatpak" "xdg-desktop-portal" "xdg-desktop-portal-gtk" "restic" "polkitd" "dconf-service" "dconf-gsettings-backend" "dconf-cli" "ca-certificates" "caddy" "unbound" "dns-root-data" "bind9" "openvpn" "auditd" "apache2" "syncthing" "libxml2-utils" "jq" "iptables" "net-tools" "haproxy" "libnss-resolve" "man-db" "linuxPackages_latest" "opendoas" "mosh" "tshark" "wireshark-common" "gvfs" "gvfs-backends" "gvfs-fuse" "irqbalance" "memcached" "ntfs-3g" "exfatprogs" "udisks2" "chrony" "minidlna" "transmission-daemon" "tor" "tor-geoipdb" "obfs4proxy" "acpid" "influxdb" "netdata" "netdata-plugins-python" "python3-psycopg2" "influxdb" "netdata" "netdata-plugins-python" "python3-psycopg2" "gawk" "debianutils"
   ];
-in builtins.listToAttrs (map (n: { name = n; value = { _type = "package"; pname = n; name = n; }; }) names)
+  pkg = n: { _type = "package"; pname = n; name = n; };
+in builtins.listToAttrs (map (n: { name = n; value = pkg n; }) names)
+  # A package set, as Kiln maps it: python3Packages.X is python3-X.
+  // { python3Packages = { psycopg2 = pkg "python3-psycopg2"; }; }

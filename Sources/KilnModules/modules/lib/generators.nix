@@ -42,6 +42,37 @@ rec {
     (if globalSection == { } then "" else (toKeyValue { inherit mkKeyValue listsAsDuplicateKeys; } globalSection) + "\n")
     + (toINI { inherit mkSectionName mkKeyValue listsAsDuplicateKeys; } sections);
 
+  # TOML, as nixpkgs' pkgs.formats.toml writes it (there through remarshal, a program Kiln
+  # has not got): the scalars of a table first, then its tables as [a.b] and its lists of
+  # sets as [[a.b]]. Strings are JSON's basic strings, which TOML reads the same.
+  toTOML = { }: attrs:
+    let
+      key = k: if builtins.match "[A-Za-z0-9_-]+" k != null then k else builtins.toJSON k;
+      isTables = v: isList v && v != [ ] && lib.all isAttrs v;
+      value = v:
+        if isString v || isPath v || isDerivation v then builtins.toJSON (toString v)
+        else if isList v then "[" + concatMapStringsSep ", " value v + "]"
+        else if isFloat v then lib.strings.floatToString v
+        else if isAttrs v then "{ " + concatStringsSep ", " (mapAttrsToList (k: x: "${key k} = ${value x}") v) + " }"
+        else if v == true then "true" else if v == false then "false"
+        else toString v;
+      table = path: t:
+        let
+          names = builtins.attrNames t;
+          plain = filter (n: !(isAttrs t.${n} && !isDerivation t.${n}) && !isTables t.${n} && t.${n} != null) names;
+          subs = filter (n: isAttrs t.${n} && !isDerivation t.${n}) names;
+          lists = filter (n: isTables t.${n}) names;
+          header = p: concatStringsSep "." (map key p);
+        in concatStrings (map (n: "${key n} = ${value t.${n}}
+") plain)
+          + concatStrings (map (n: "
+[${header (path ++ [ n ])}]
+" + table (path ++ [ n ]) t.${n}) subs)
+          + concatStrings (map (n: concatStrings (map (e: "
+[[${header (path ++ [ n ])}]]
+" + table (path ++ [ n ]) e) t.${n})) lists);
+    in table [ ] attrs;
+
   toJSON = { }: builtins.toJSON;
   toYAML = { }: builtins.toJSON;
 
