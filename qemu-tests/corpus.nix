@@ -1,8 +1,8 @@
 # Three of the corpus's configurations (Tests/nixos-configs/), unchanged, booted side by side as
 # the machines they describe: the web host (TLS, a reverse proxy to an app the configuration
 # writes, fail2ban, SSH keys only) and the monitoring host that scrapes it (Prometheus with a
-# rule, Mosquitto with a hashed password), and the LAN's name and DHCP server (dnsmasq). Every
-# service each enables is checked doing its job.
+# rule, Mosquitto with a hashed password, InfluxDB, netdata), and the LAN's name and DHCP
+# server (dnsmasq). Every service each enables is checked doing its job.
 { lib, ... }:
 let
   corpus = ../Tests/nixos-configs;
@@ -74,6 +74,38 @@ in
         monitoring.succeed("(mosquitto_sub -h localhost -u sensor -P sensor-secret -t 'sensors/#' -C 1 -W 60 > /tmp/reading 2>&1 &)")
         monitoring.wait_until_succeeds("mosquitto_pub -h localhost -u sensor -P sensor-secret -t sensors/temp -m 21.5 && grep -q 21.5 /tmp/reading", timeout=60)
         monitoring.fail("mosquitto_pub -h localhost -u sensor -P wrong -t sensors/temp -m 0")
+
+    with subtest("monitoring: InfluxDB keeps a reading across a restart, in its data folder, and answers the LAN"):
+        monitoring.wait_for_unit("influxdb.service")  # started once /ping answers (its postStart)
+        influx = "curl -fsS http://localhost:8086"
+        monitoring.succeed(f"{influx}/query --data-urlencode 'q=CREATE DATABASE sensors'")
+        assert monitoring.succeed(f"{influx}/write?db=sensors -w '%{{http_code}}' --data-binary 'temp,room=lab value=21.5'") == "204"
+        select = f"{influx}/query?db=sensors -G --data-urlencode 'q=SELECT value FROM temp'"
+        def reading():
+            series = json.loads(monitoring.succeed(select))["results"][0]["series"][0]
+            return series["values"][0][1]
+        assert reading() == 21.5
+        monitoring.systemctl("restart influxdb.service")
+        monitoring.wait_for_unit("influxdb.service")
+        assert reading() == 21.5
+        assert monitoring.succeed("stat -c %U /var/db/influxdb/data/sensors").strip() == "influxdb"
+        ping = web.succeed("exec 3<>/dev/tcp/monitoring/8086 && printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3")
+        assert " 204 " in ping, ping
+
+    with subtest("monitoring: netdata serves its dashboard and this host's charts, apps.plugin's included"):
+        monitoring.wait_for_unit("netdata.service")
+        monitoring.wait_for_open_port(19999)
+        info = json.loads(monitoring.succeed("curl -fsS localhost:19999/api/v1/info"))
+        assert info["version"].startswith("v1.37"), info["version"]
+        monitoring.succeed("curl -fsS -o /tmp/dashboard.html localhost:19999/ && grep -qi netdata /tmp/dashboard.html")
+        monitoring.wait_until_succeeds(
+            "curl -fsS 'localhost:19999/api/v1/data?chart=system.cpu&points=1&format=json' | jq -e '.data | length == 1'", timeout=90)
+        charts = "curl -fsS localhost:19999/api/v1/charts"
+        assert monitoring.succeed(f"{charts} | jq .update_every").strip() == "2"
+        # apps.plugin reads every process's /proc files with the capabilities of its wrapper
+        monitoring.succeed("getcap /run/wrappers/bin/apps.plugin | grep -q cap_sys_ptrace")
+        monitoring.wait_until_succeeds(f"{charts} | jq -e '.charts | has(\"apps.cpu\")'", timeout=120)
+        assert monitoring.succeed("ps -o user= -C netdata | sort -u").strip() == "netdata"
 
     with subtest("dns: dnsmasq answers for the LAN's names, forward and reverse, and sinks ad domains"):
         dns.wait_for_unit("dnsmasq.service")

@@ -1,6 +1,7 @@
 # The monitoring host: Prometheus scrapes every server's node exporter (the list is kept in
 # one let binding), with a rule that alerts on a host that is down; Mosquitto takes the
-# sensors' readings; journald is capped and logs are rotated.
+# sensors' readings, InfluxDB keeps them; netdata graphs this host second by second; journald
+# is capped and logs are rotated.
 { config, lib, pkgs, ... }:
 
 let
@@ -17,7 +18,7 @@ in
   boot.loader.grub.device = "/dev/vda";
 
   networking.hostName = "monitoring";
-  networking.firewall.allowedTCPPorts = [ config.services.prometheus.port 1883 ];
+  networking.firewall.allowedTCPPorts = [ config.services.prometheus.port 1883 8086 19999 ];
 
   services.prometheus = {
     enable = true;
@@ -51,6 +52,25 @@ in
         acl = [ "readwrite sensors/#" ];
       };
     } ];
+  };
+
+  # The sensors' history. (Grafana would draw it; it is not in Debian 12.)
+  services.influxdb = {
+    enable = true;
+    extraConfig = {
+      http.log-enabled = false;
+      retention.check-interval = "1h";
+    };
+  };
+
+  # Per-second graphs of this host, every other second, without the machine learning that a
+  # small VM cannot spare.
+  services.netdata = {
+    enable = true;
+    config = {
+      global."update every" = 2;
+      ml.enabled = "no";
+    };
   };
 
   services.journald.extraConfig = "SystemMaxUse=200M";
