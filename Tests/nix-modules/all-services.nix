@@ -3,9 +3,11 @@
 { lib, pkgs, ... }:
 {
   imports = [ ../../profiles/server.nix ] ++ map (n: ./options + "/${n}.nix") [
-    "acme" "avahi" "backups" "containers" "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban"
-    "laptop-services" "mail-files" "more-extras" "mosquitto" "mysql" "nat" "nginx" "phpfpm" "postgresql"
-    "programs" "prometheus" "redis" "restic" "system-extras" "wireguard" "xserver"
+    "acme" "acpid" "apparmor" "audit" "avahi" "backups" "bind" "caddy" "chrony" "containers"
+    "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban" "haproxy" "httpd" "influxdb-netdata"
+    "laptop-services" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
+    "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "redis" "restic" "syncthing"
+    "system-extras" "tor" "unbound" "wireguard" "xserver"
   ];
   networking.hostName = lib.mkForce "all";
   services.nginx.virtualHosts.server.default = lib.mkForce false;
