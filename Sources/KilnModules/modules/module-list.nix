@@ -82,6 +82,7 @@
   ./services/networking/nat.nix
   ./services/networking/syncthing.nix
   ./services/networking/minidlna.nix
+  ./services/networking/xrdp.nix
   ./services/torrent/transmission.nix
   ./services/networking/openvpn.nix
   ./services/networking/unbound.nix
