@@ -8,7 +8,7 @@
 # preferences on its about:policies page (rendered headless, read back with OCR); Flatpak's
 # system installation is there and the portal answers in Alice's session with the GTK file
 # chooser; logind reads the lid settings; fstrim runs, locate finds files, UPower, udisks
-# and GVfs answer.
+# and GVfs answer; xrdp answers RDP with TLS and starts a remote Xfce session for Alice.
 { lib, ... }:
 {
   name = "corpus-desktop";
@@ -121,5 +121,22 @@
         laptop.wait_until_succeeds("journalctl -t power-button | grep -q 'power button (button/power.*): locking the sessions'", timeout=60)
         laptop.fail("systemctl list-jobs --no-legend | grep -q poweroff")
         assert laptop.succeed("systemctl is-active multi-user.target").strip() == "active"
+
+    with subtest("laptop: xrdp answers RDP with TLS, and a remote login starts Alice's Xfce on an X server of its own"):
+        laptop.wait_for_unit("xrdp.service")
+        laptop.wait_for_open_port(3389)
+        # An RDP client's first packet, an X.224 Connection Request offering TLS and CredSSP;
+        # xrdp's Connection Confirm carries a negotiation response that selects TLS.
+        reply = laptop.succeed(
+            "exec 3<>/dev/tcp/localhost/3389"
+            " && printf '\\x03\\x00\\x00\\x13\\x0e\\xe0\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x08\\x00\\x03\\x00\\x00\\x00' >&3"
+            " && head -c 19 <&3 | od -An -tx1").split()
+        assert reply[:6] == ["03", "00", "00", "13", "0e", "d0"] and reply[11] == "02" and reply[15] == "01", reply
+        laptop.succeed("openssl x509 -in /etc/xrdp/cert.pem -noout -subject | grep -q xrdp")
+        # What xrdp asks of sesman once a user has logged in: Alice's password, her session.
+        assert "display=:10" in laptop.succeed("echo changeme | xrdp-sesrun -F 0 alice")
+        laptop.wait_until_succeeds("pgrep -u alice -f 'Xorg :10 .*-config xrdp/xorg.conf'", timeout=120)
+        laptop.wait_until_succeeds(
+            "for p in $(pgrep -u alice -x xfce4-session); do grep -qa DISPLAY=:10 /proc/$p/environ && exit 0; done; exit 1", timeout=120)
   '';
 }

@@ -1,6 +1,7 @@
 # Alice's laptop: Xfce behind LightDM, a keyboard with Caps Lock as Escape, sound through
 # PipeWire, printing, her favourite fonts, Firefox set up by policy, Flatpak with its portal,
-# the SSD trimmed weekly, a locate database, the tools she uses every day.
+# the SSD trimmed weekly, a locate database, the tools she uses every day, and her desktop
+# over RDP (xrdp).
 { config, lib, pkgs, ... }:
 
 {
@@ -26,6 +27,13 @@
     desktopManager.xfce.enable = true;
   };
   services.libinput.enable = true;
+
+  # Her Xfce desktop from the office's Windows machines, over RDP.
+  services.xrdp = {
+    enable = true;
+    defaultWindowManager = "xfce4-session";
+    openFirewall = true;
+  };
   hardware.opengl.enable = true;
 
   # Enable sound with pipewire.
