@@ -7,7 +7,7 @@
     "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban" "haproxy" "httpd" "influxdb-netdata"
     "laptop-services" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
     "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "redis" "restic" "syncthing"
-    "system-extras" "tor" "unbound" "wireguard" "xserver"
+    "system-extras" "tor" "unbound" "wireguard" "xrdp" "xserver"
   ];
   networking.hostName = lib.mkForce "all";
   services.nginx.virtualHosts.server.default = lib.mkForce false;
