@@ -47,7 +47,7 @@ in
       type = types.nullOr types.lines;
       default = null;
       example = "[global]\n\tdebug log = syslog\n";
-      description = "Verbatim netdata.conf, cannot be combined with config.";
+      description = "Verbatim netdata.conf, cannot be combined with config. Without Kiln's plugins directory in it, netdata runs Debian's plugins, apps.plugin (which needs the wrapper) aside.";
     };
     config = mkOption {
       type = types.attrsOf types.attrs;
@@ -69,7 +69,7 @@ in
     enableAnalyticsReporting = mkOption {
       type = types.bool;
       default = false;
-      description = "Whether netdata sends anonymous statistics (Debian's package opts out; so does NixOS by default).";
+      description = "Whether netdata may send anonymous statistics. false sets DO_NOT_TRACK, as NixOS does; Debian's package also opts out with /etc/netdata/.opt-out-from-anonymous-statistics, which stays, so netdata sends none either way.";
     };
     python = {
       enable = mkOption { type = types.bool; default = true; description = "Whether to enable the python.d plugins (Debian's netdata-plugins-python)."; };
