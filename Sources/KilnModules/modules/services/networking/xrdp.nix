@@ -12,6 +12,10 @@ let
   cfg = config.services.xrdp;
   confDir = "/run/xrdp-conf";
   sh = lib.escapeShellArg;
+  # The TCP port of `port` (3389, "tcp://:3389", "tcp://[::]:3389"), or null (vsock, unix).
+  tcpPort = if builtins.isInt cfg.port then cfg.port else
+    let m = builtins.match "(tcp6?://)?.*:([0-9]+)" cfg.port; in
+    if m == null || lib.hasPrefix "vsock://" cfg.port then null else lib.toInt (lib.last m);
 in
 {
   options.services.xrdp = {
@@ -78,12 +82,12 @@ in
     assertions = [ {
       assertion = !cfg.audio.enable;
       message = "services.xrdp.audio.enable: PulseAudio's xrdp module (pulseaudio-module-xrdp) is not in Debian 12.";
+    } {
+      assertion = cfg.openFirewall -> tcpPort != null;
+      message = "services.xrdp.openFirewall: port is \"${toString cfg.port}\", which has no TCP port to open.";
     } ];
 
-    networking.firewall.allowedTCPPorts = lib.mkIf cfg.openFirewall [
-      (if builtins.isInt cfg.port then cfg.port
-       else lib.toInt (lib.last (lib.splitString ":" cfg.port)))
-    ];
+    networking.firewall.allowedTCPPorts = lib.mkIf (cfg.openFirewall && tcpPort != null) [ tcpPort ];
     environment.systemPackages = [ cfg.package pkgs.xorgxrdp pkgs.openssl ];
     fonts.enableDefaultPackages = lib.mkDefault true;
 
