@@ -48,6 +48,7 @@ rec {
   toTOML = { }: attrs:
     let
       key = k: if builtins.match "[A-Za-z0-9_-]+" k != null then k else builtins.toJSON k;
+      isTable = v: isAttrs v && !isDerivation v;
       isTables = v: isList v && v != [ ] && lib.all isAttrs v;
       value = v:
         if isString v || isPath v || isDerivation v then builtins.toJSON (toString v)
@@ -59,8 +60,8 @@ rec {
       table = path: t:
         let
           names = builtins.attrNames t;
-          plain = filter (n: !(isAttrs t.${n} && !isDerivation t.${n}) && !isTables t.${n} && t.${n} != null) names;
-          subs = filter (n: isAttrs t.${n} && !isDerivation t.${n}) names;
+          plain = filter (n: !isTable t.${n} && !isTables t.${n} && t.${n} != null) names;
+          subs = filter (n: isTable t.${n}) names;
           lists = filter (n: isTables t.${n}) names;
           header = p: concatStringsSep "." (map key p);
         in concatStrings (map (n: "${key n} = ${value t.${n}}
