@@ -118,6 +118,8 @@ in
         rm -rf "$out"
         mkdir -p "$out"
         cp -rL /etc/xrdp/. "$out"/
+        # The keys made at the first start stay in /etc/xrdp, where xrdp reads them.
+        rm -f "$out"/rsakeys.ini "$out"/cert.pem "$out"/key.pem
         chmod -R u+w "$out"
         cat > "$out"/startwm.sh <<'EOF'
         #!/bin/sh
