@@ -259,18 +259,17 @@ public struct Pipeline {
         // The root filesystem, then the disk around it (whose other partitions a --disk-size
         // leaves the root the rest of).
         let espFiles = try loader.espFiles(generation.bootspecs, context: boot)
-        let rootImage = work + "/root.img"
-        try RootFilesystemWriter.write(plan.rootFilesystem, ImageRoot.nodes(generation, extra: loader.rootFiles(generation.bootspecs)),
-                                       to: rootImage, uuid: identity.rootUUID, seed: identity.seed,
-                                       timestamp: identity.timestamp,
-                                       exactBytes: try request.diskSizeBytes.map { try DiskAssembler.rootBytes(diskBytes: $0, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles)) },
-                                       progress: Progress.shared)
+        let root = try RootFilesystemWriter.partition(
+            plan.rootFilesystem, ImageRoot.nodes(generation, extra: loader.rootFiles(generation.bootspecs)),
+            uuid: identity.rootUUID, seed: identity.seed, timestamp: identity.timestamp,
+            exactBytes: try request.diskSizeBytes.map { try DiskAssembler.rootBytes(diskBytes: $0, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles)) },
+            workDirectory: work, progress: Progress.shared)
         let rawPath = format == .raw ? out.temporaryPath : work + "/disk.raw"
         try DiskAssembler.assemble(DiskSpec(
-            rootFilesystemImage: rootImage, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
+            root: root, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
             architecture: plan.architecture, seed: identity.seed, biosBootCode: try loader.biosBootCode(context: boot),
             espFiles: espFiles, timestamp: identity.timestamp), output: rawPath, progress: Progress.shared)
-        try FileManager.default.removeItem(atPath: rootImage)
+        if case .image(let path) = root { try FileManager.default.removeItem(atPath: path) }
         if format != .raw {
             Progress.shared.begin("converting to \(format.rawValue)")
             try FormatConverter.convert(raw: rawPath, to: format, output: out.temporaryPath,

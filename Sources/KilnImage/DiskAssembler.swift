@@ -12,7 +12,8 @@ import KilnPrimitives
 ///     ...          partition 3: root, the filesystem image rounded up to 1 MiB
 ///     last 1 MiB   (free) + backup GPT entries + backup header in the last sector
 public struct DiskSpec: Sendable {
-    public var rootFilesystemImage: String
+    /// What fills the root partition.
+    public var root: RootPartition
     public var espSizeMiB: Int
     /// The root partition's type GUID and name come from it (Discoverable Partitions).
     public var architecture: Architecture
@@ -25,16 +26,27 @@ public struct DiskSpec: Sendable {
     /// SOURCE_DATE_EPOCH, for tools that stamp times (mtools when files are added to the ESP).
     public var timestamp: UInt32
 
-    public init(rootFilesystemImage: String, espSizeMiB: Int = 64, architecture: Architecture = .x86_64, seed: [UInt8],
+    public init(root: RootPartition, espSizeMiB: Int = 64, architecture: Architecture = .x86_64, seed: [UInt8],
                 biosBootCode: BIOSBootCode? = nil, espFiles: [ESPFile] = [], timestamp: UInt32) {
         self.espFiles = espFiles
-        self.rootFilesystemImage = rootFilesystemImage
+        self.root = root
         self.espSizeMiB = espSizeMiB
         self.architecture = architecture
         self.seed = seed
         self.biosBootCode = biosBootCode
         self.timestamp = timestamp
     }
+}
+
+/// The root partition's filesystem.
+public enum RootPartition: Sendable {
+    /// A filesystem image file, copied into the partition.
+    case image(String)
+    /// A filesystem of `bytes` that `write(diskPath, offset)` writes straight into the disk
+    /// file at the partition's offset. A root of a few GiB is then written once, not written
+    /// to a file of its own and copied (the copy was most of the time of a big image's disk
+    /// step, and twice its size in dirty pages that the kernel throttled).
+    case inPlace(bytes: UInt64, write: @Sendable (_ diskPath: String, _ offset: UInt64) throws -> Void)
 }
 
 public enum DiskAssembler {
@@ -54,16 +66,29 @@ public enum DiskAssembler {
             throw KilnError("ESP size \(spec.espSizeMiB) MiB is too small for FAT32 (at least 33 MiB)")
         }
         guard !spec.seed.isEmpty else { throw KilnError("disk assembly needs a non-empty seed for its GUIDs") }
-        progress?.begin("assembling disk")
-        let root = try OpenFile(spec.rootFilesystemImage, flags: O_RDONLY)
-        let rootBytes = try root.size
-        guard rootBytes > 0 else { throw KilnError("root filesystem image '\(spec.rootFilesystemImage)' is empty") }
+        let rootImage: OpenFile?, rootBytes: UInt64
+        switch spec.root {
+        case .image(let path):
+            let file = try OpenFile(path, flags: O_RDONLY)
+            rootImage = file
+            rootBytes = try file.size
+            guard rootBytes > 0 else { throw KilnError("root filesystem image '\(path)' is empty") }
+        case .inPlace(let bytes, _):
+            guard bytes > 0, bytes % 512 == 0 else { throw KilnError("internal: a root filesystem of \(bytes) bytes is not whole sectors") }
+            rootImage = nil
+            rootBytes = bytes
+        }
 
         let table = try layout(spec, rootBytes: rootBytes)
+        let rootOffset = table.partitions[rootPartition - 1].firstLBA * 512
         let work = try KilnPaths.makeTemporaryDirectory("kiln-disk")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let out = try AtomicOutput(output)
         do {
+            try createSparseFile(out.temporaryPath, size: table.totalSectors * 512)
+            // The root first: its writer shows its own progress.
+            if case .inPlace(_, let write) = spec.root { try write(out.temporaryPath, rootOffset) }
+            progress?.begin("assembling disk")
             let esp = work + "/esp.img"
             try makeESP(esp, sizeMiB: spec.espSizeMiB, seed: spec.seed, timestamp: spec.timestamp,
                         files: spec.espFiles, workDirectory: work)
@@ -76,7 +101,6 @@ public enum DiskAssembler {
                 }
             }
 
-            try createSparseFile(out.temporaryPath, size: table.totalSectors * 512)
             let disk = try OpenFile(out.temporaryPath, flags: O_RDWR)
             let entries = try table.entryArray()
             let entriesCRC = CRC32.checksum(entries)
@@ -89,10 +113,10 @@ public enum DiskAssembler {
                 try disk.write(code.core, at: bios.firstLBA * 512)
             }
             try copySparse(from: OpenFile(esp, flags: O_RDONLY), to: disk, at: table.partitions[espPartition - 1].firstLBA * 512)
-            let written = try copySparse(from: root, to: disk, at: table.partitions[rootPartition - 1].firstLBA * 512)
+            let copied = try rootImage.map { try copySparse(from: $0, to: disk, at: rootOffset) }
             guard fsync(disk.fd) == 0 else { throw KilnError("cannot flush '\(out.temporaryPath)': \(String(cString: strerror(errno)))") }
             try out.commit()
-            progress?.end("\(table.totalSectors / sectorsPerMiB) MiB disk, \(written >> 20) MiB of root data")
+            progress?.end("\(table.totalSectors / sectorsPerMiB) MiB disk" + (copied.map { ", \($0 >> 20) MiB of root data copied in" } ?? ""))
         } catch {
             out.discard()
             throw error

@@ -42,6 +42,23 @@ public enum Ext4Writer {
         }
     }
 
+    /// Writes `entries` into `options.sizeBytes` of the existing file `path` from `offset` on
+    /// (a disk image's root partition, as `mke2fs -E offset=` does). The caller owns the file:
+    /// on failure it holds a partial filesystem there.
+    public static func write(_ entries: [FileNode], into path: String, at offset: UInt64, options: Ext4Options,
+                             progress: KilnSupport.Progress?) throws {
+        try validate(options)
+        guard offset % UInt64(blockSize) == 0 else { throw KilnError("internal: ext4 offset \(offset) is not a whole number of blocks") }
+        let builder = try Ext4Builder(path: path, offset: offset, options: options, entryCount: entries.count)
+        do {
+            try builder.populate(entries, progress: progress)
+            try builder.close()
+        } catch {
+            builder.abandon()
+            throw error
+        }
+    }
+
     static func validate(_ options: Ext4Options) throws {
         // The on-disk structures this file fills in, as the libext2fs headers declare them.
         guard MemoryLayout<ext2_super_block>.size == 1024, MemoryLayout<ext2_inode>.size == 128,
@@ -93,11 +110,11 @@ final class Ext4Builder {
     private let dirBlock = UnsafeMutableRawPointer.allocate(byteCount: Ext4Writer.blockSize, alignment: 4096)
     private(set) var bytesWritten: UInt64 = 0
 
-    init(path: String, options: Ext4Options, entryCount: Int) throws {
+    init(path: String, offset: UInt64 = 0, options: Ext4Options, entryCount: Int) throws {
         self.path = path
         self.options = options
         buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkBlocks * Ext4Writer.blockSize, alignment: 4096)
-        try initialize(entryCount: entryCount)
+        try initialize(entryCount: entryCount, offset: offset)
     }
 
     deinit {
@@ -125,7 +142,7 @@ final class Ext4Builder {
 
     // MARK: - mke2fs
 
-    private func initialize(entryCount: Int) throws {
+    private func initialize(entryCount: Int, offset: UInt64) throws {
         let ctx = "creating ext4 filesystem in '\(path)'"
         let blocks = options.sizeBytes / UInt64(Ext4Writer.blockSize)
         var param = ext2_super_block()
@@ -157,6 +174,10 @@ final class Ext4Builder {
                         "ext2fs_initialize", ctx)
         guard let fs = newFS, let sb = fs.pointee.super else { throw KilnError("\(ctx): ext2fs_initialize returned no filesystem") }
         self.fs = fs
+        // Before the first write (ext2fs_initialize writes nothing), as mke2fs -E offset= does.
+        if offset > 0 {
+            try ext2fsCheck(io_channel_set_options(fs.pointee.io, "offset=\(offset)"), "io_channel_set_options", ctx)
+        }
 
         let ts = options.timestamp
         fs.pointee.now = time_t(ts)

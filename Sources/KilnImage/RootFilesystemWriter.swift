@@ -11,10 +11,13 @@ public enum RootFilesystemWriter {
     /// The label every Kiln root carries.
     public static let label = "kiln-root"
 
-    /// Writes `nodes` (sorted, parents first) into a new filesystem image at `path`, sized
-    /// for them with room to spare, or `exactBytes` big (`--disk-size`) if that holds them.
-    public static func write(_ type: RootFilesystem, _ nodes: [FileNode], to path: String, uuid: String, seed: [UInt8],
-                             timestamp: UInt32, exactBytes: UInt64? = nil, progress: KilnSupport.Progress?) throws {
+    /// The root partition for `nodes` (sorted, parents first): a filesystem sized for them with
+    /// room to spare, or `exactBytes` big (`--disk-size`) if that holds them. ext4 is written
+    /// straight into the disk (`.inPlace`); btrfs, which mkfs.btrfs makes in a file of its own,
+    /// is written now to `workDirectory`/root.img and copied in.
+    public static func partition(_ type: RootFilesystem, _ nodes: [FileNode], uuid: String, seed: [UInt8],
+                                 timestamp: UInt32, exactBytes: UInt64? = nil, workDirectory: String,
+                                 progress: KilnSupport.Progress?) throws -> RootPartition {
         let contentBytes = try nodes.reduce(UInt64(0)) { sum, n in
             switch n.kind {
             case .file(let src):
@@ -36,14 +39,17 @@ public enum RootFilesystemWriter {
         switch type {
         case .ext4:
             guard let uuidBytes = SeededUUID.bytes(uuid) else { throw KilnError("the root filesystem UUID '\(uuid)' is not a UUID") }
-            try Ext4Writer.write(nodes, to: path, options: Ext4Options(
-                sizeBytes: size, label: label, uuid: uuidBytes,
-                hashSeed: SeededUUID.make(seed: seed, purpose: "ext4-hash-seed"), timestamp: timestamp),
-                progress: progress)
+            let options = Ext4Options(sizeBytes: size, label: label, uuid: uuidBytes,
+                                      hashSeed: SeededUUID.make(seed: seed, purpose: "ext4-hash-seed"), timestamp: timestamp)
+            return .inPlace(bytes: size) { disk, offset in
+                try Ext4Writer.write(nodes, into: disk, at: offset, options: options, progress: progress)
+            }
         case .btrfs:
+            let path = workDirectory + "/root.img"
             try BtrfsWriter.write(nodes, to: path, options: BtrfsOptions(
                 sizeBytes: size, label: label, uuid: uuid, timestamp: timestamp),
                 progress: progress)
+            return .image(path)
         }
     }
 }

@@ -30,7 +30,7 @@ final class BootMatrixTests: XCTestCase {
         let code = bios ? try GrubBIOS.makeImages(rootFilesystemUUID: SeededUUID.string(uuid), coreLBA: DiskAssembler.biosBootPartitionLBA,
                                                   rootPartition: DiskAssembler.rootPartition,
                                                   maxCoreBytes: DiskAssembler.biosBootPartitionBytes, workDirectory: dir) : nil
-        try DiskAssembler.assemble(DiskSpec(rootFilesystemImage: root, espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
+        try DiskAssembler.assemble(DiskSpec(root: .image(root), espSizeMiB: DiskAssembler.espSizeMiB(for: espFiles),
                                             architecture: arm ? .aarch64 : .x86_64, seed: seed, biosBootCode: code,
                                             espFiles: espFiles, timestamp: 1), output: disk, progress: nil)
         return disk

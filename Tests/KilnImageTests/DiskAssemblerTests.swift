@@ -4,10 +4,12 @@ import XCTest
 @testable import KilnBoot
 import KilnStore
 import KilnPrimitives
+import KilnSupport
 
 final class DiskAssemblerTests: XCTestCase {
     var dir = ""
     var rootImage = ""
+    var rootEntries: [FileNode] = []
     let seed = Array("kiln-test-seed".utf8)
     let rootOptions = Ext4Options(sizeBytes: 48 << 20, label: "nixos",
                                   uuid: SeededUUID.make(seed: Array("kiln-test-seed".utf8), purpose: "root-fs"),
@@ -34,6 +36,7 @@ final class DiskAssemblerTests: XCTestCase {
             FileNode(path: "/etc", kind: .directory, mode: 0o755),
             FileNode(path: "/etc/big", kind: .data(pseudoRandomBytes(count: 3 << 20, seed: 7)), mode: 0o644),
         ]
+        rootEntries = entries
         try Ext4Writer.write(entries, to: rootImage, options: rootOptions, progress: nil)
     }
 
@@ -51,7 +54,7 @@ final class DiskAssemblerTests: XCTestCase {
 
     var spec: DiskSpec {
         get throws {
-            DiskSpec(rootFilesystemImage: rootImage, espSizeMiB: 64, seed: seed,
+            DiskSpec(root: .image(rootImage), espSizeMiB: 64, seed: seed,
                      biosBootCode: try grubBIOS(uuid: SeededUUID.string(rootOptions.uuid)), timestamp: 1_700_000_000)
         }
     }
@@ -170,6 +173,25 @@ final class DiskAssemblerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.contentsEqual(atPath: a, andPath: dir + "/c.raw"))
     }
 
+    /// A root written straight into the disk (what `kiln build` does for ext4) is, byte for
+    /// byte, the filesystem Ext4Writer writes to a file of its own, at the root partition's
+    /// offset, and the rest of the disk is the same as when that file is copied in.
+    func testRootWrittenInPlaceIsTheCopiedImage() throws {
+        let copied = dir + "/copied.raw", inPlace = dir + "/in-place.raw"
+        try DiskAssembler.assemble(try spec, output: copied, progress: nil)
+        var direct = try spec
+        let entries = rootEntries, options = rootOptions
+        direct.root = .inPlace(bytes: options.sizeBytes) { disk, offset in
+            try Ext4Writer.write(entries, into: disk, at: offset, options: options, progress: nil)
+        }
+        try DiskAssembler.assemble(direct, output: inPlace, progress: nil)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copied)), try Data(contentsOf: URL(fileURLWithPath: inPlace)))
+        let first = try XCTUnwrap(UInt64(try runTool(["sgdisk", "-i", "3", inPlace]).text
+            .split(separator: "\n").first { $0.hasPrefix("First sector") }?.split(separator: " ")[2] ?? ""))
+        XCTAssertEqual(try bytes(inPlace, at: first * 512, count: Int(options.sizeBytes)),
+                       Array(try Data(contentsOf: URL(fileURLWithPath: rootImage))))
+    }
+
     func testFailureLeavesNothing() throws {
         XCTAssertThrowsError(try grubBIOS(uuid: "not a uuid; evil")) { error in
             XCTAssertTrue("\(error)".contains("is not a UUID"), "\(error)")
@@ -183,7 +205,9 @@ final class DiskAssemblerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("does not fit"), "\(error)")
         }
         bad = try spec
-        bad.rootFilesystemImage = dir + "/no-root.ext4"
+        bad.root = .image(dir + "/no-root.ext4")
+        XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil))
+        bad.root = .inPlace(bytes: 16 << 20) { _, _ in throw KilnError("the root writer failed") }
         XCTAssertThrowsError(try DiskAssembler.assemble(bad, output: dir + "/bad.raw", progress: nil))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("bad") }, [])
     }
