@@ -14,7 +14,8 @@ enum Initrd {
         guard let bb = busybox.manifest.entries.first(where: { $0.path == "bin/busybox" || $0.path == "usr/bin/busybox" }) else {
             throw KilnError("package busybox-static has no bin/busybox")
         }
-        let order = try kmods.closure(plan.kernel.initrdModules + plan.rootFilesystem.kernelModules)
+        let order = try kmods.closure(plan.kernel.initrdModules + plan.rootFilesystem.kernelModules,
+                                     listedIn: "boot.initrd.kernelModules or boot.initrd.availableKernelModules")
         var cpio = CpioWriter(mtime: timestamp)
         for d in ["bin", "dev", "proc", "sys", "run", "mnt-root", "lib", "lib/modules"] { cpio.add(d, .directory, mode: 0o755) }
         cpio.add("dev/console", .charDevice(major: 5, minor: 1), mode: 0o600)

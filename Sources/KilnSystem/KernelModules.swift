@@ -36,7 +36,8 @@ struct KernelModules {
     }
 
     /// The requested modules and their dependencies, dependencies first; built-in ones dropped.
-    func closure(_ requested: [String]) throws -> [String] {
+    /// - Parameter listedIn: the options the requested names come from, for the error.
+    func closure(_ requested: [String], listedIn: String) throws -> [String] {
         var order: [String] = []
         var seen = Set<String>()
         func visit(_ raw: String, from: String?) throws {
@@ -45,7 +46,7 @@ struct KernelModules {
             seen.insert(name)
             if builtin.contains(name) { return }
             guard let rel = modules[name] else {
-                throw KilnError("kernel module '\(raw)'" + (from.map { " (needed by '\($0)')" } ?? " (listed in boot.initrd.kernelModules)")
+                throw KilnError("kernel module '\(raw)'" + (from.map { " (needed by '\($0)')" } ?? " (listed in \(listedIn))")
                                 + " is neither a module nor built into kernel \(version)")
             }
             let deps = try dependencies(of: packageRoot + "/" + rel)

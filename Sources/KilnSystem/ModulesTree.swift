@@ -15,7 +15,7 @@ enum ModulesTree {
     static func make(kernel: StoreObject, modules kmods: KernelModules, patterns: [String]?, required: [String],
                      workDirectory: String) throws -> GeneratedObject {
         let chosen = patterns.map { kmods.matching($0) } ?? kmods.modules.keys.sorted()
-        let names = try kmods.closure(chosen + required)
+        let names = try kmods.closure(chosen + required, listedIn: "boot.kernelModules or boot.initrd.*")
         let version = kmods.version
         let base = "lib/modules/\(version)"
         let entries = Dictionary(kernel.manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })

@@ -211,8 +211,9 @@ final class GenerationTests: XCTestCase {
         let text = String(decoding: bytes, as: UTF8.self)
         XCTAssertTrue(text.contains("lib/modules/crc32c_generic.ko"), "the filesystem's soft dependency is loaded")
         XCTAssertFalse(text.contains("lib/modules/ext4.ko"), "a btrfs root needs no ext4")
-        XCTAssertThrowsError(try kmods.closure(["no_such_module"])) { e in
+        XCTAssertThrowsError(try kmods.closure(["no_such_module"], listedIn: "boot.kernelModules")) { e in
             XCTAssertTrue("\(e)".contains("no_such_module"), "\(e)")
+            XCTAssertTrue("\(e)".contains("(listed in boot.kernelModules)"), "\(e)")
         }
     }
 
