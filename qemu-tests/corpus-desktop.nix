@@ -8,7 +8,9 @@
 # preferences on its about:policies page (rendered headless, read back with OCR); Flatpak's
 # system installation is there and the portal answers in Alice's session with the GTK file
 # chooser; logind reads the lid settings; fstrim runs, locate finds files, UPower, udisks
-# and GVfs answer; xrdp answers RDP with TLS and starts a remote Xfce session for Alice.
+# and GVfs answer; the LUKS container nixos-generate-config wrote for the root is skipped
+# and the encrypted backup drive opens with the key on its own partition and mounts; xrdp
+# answers RDP with TLS and starts a remote Xfce session for Alice.
 { lib, ... }:
 {
   name = "corpus-desktop";
@@ -112,6 +114,30 @@
         assert "vda" in laptop.succeed("udisksctl status")
         # GVfs's daemon answers on Alice's session bus, for Thunar.
         laptop.succeed(f"{bus} gdbus introspect --session --dest org.gtk.vfs.Daemon --object-path /org/gtk/vfs/Daemon")
+
+    with subtest("laptop: LUKS: the generated root container is skipped, and the backup drive opens with its key partition"):
+        # hardware-configuration.nix's container is on the disk the configuration came from,
+        # not here: skipped (nofail), neither failed nor holding the boot.
+        laptop.succeed("grep -q '^luks-8c1f4b2e-5d3a-4e7b-9a60-2f7c1d9e4b35 /dev/disk/by-uuid/8c1f4b2e-5d3a-4e7b-9a60-2f7c1d9e4b35 - nofail$' /etc/crypttab")
+        laptop.fail("systemctl --failed --no-legend | grep -q cryptsetup")
+        # The backup drive, made under other partition names, then renamed and plugged in
+        # (a loop device) as the drive the configuration names.
+        laptop.succeed(
+            "set -e; truncate -s 64M /root/usb.img"
+            " && printf 'label: gpt\\nsize=1MiB, name=staging-key\\nname=staging\\n' | sfdisk -q /root/usb.img"
+            " && dev=$(losetup -fP --show /root/usb.img) && udevadm settle"
+            " && head -c 4096 /dev/urandom > /root/backup.key && dd if=/root/backup.key of=$dev'p1' status=none"
+            " && cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file /root/backup.key $dev'p2'"
+            " && cryptsetup open --key-file /root/backup.key $dev'p2' staging && mkfs.ext4 -q /dev/mapper/staging"
+            " && mount /dev/mapper/staging /mnt && echo kept > /mnt/file && umount /mnt && cryptsetup close staging"
+            " && losetup -d $dev && sfdisk -q --part-label /root/usb.img 1 backup-key && sfdisk -q --part-label /root/usb.img 2 backup"
+            " && losetup -fP /root/usb.img && udevadm settle")
+        laptop.succeed("systemctl start systemd-cryptsetup@backup.service")
+        assert "allow_discards" in laptop.succeed("dmsetup table backup")
+        laptop.succeed("systemctl start mnt-backup.mount")
+        assert laptop.succeed("findmnt -no SOURCE /mnt/backup").strip() == "/dev/mapper/backup"
+        assert laptop.succeed("cat /mnt/backup/file").strip() == "kept"
+        laptop.succeed("grep -qx 'blacklist firewire_ohci' /etc/modprobe.d/kiln-luks.conf")
 
     with subtest("laptop: the power button runs acpid's handler and logind leaves the laptop on"):
         laptop.wait_for_unit("acpid.service")

@@ -112,6 +112,7 @@
   ./system/boot/grow-partition.nix
   ./system/boot/kernel.nix
   ./system/boot/loader.nix
+  ./system/boot/luksroot.nix
   ./system/boot/networkd.nix
   ./system/boot/resolved.nix
   ./system/boot/systemd.nix

@@ -98,6 +98,20 @@
     config.common.default = "gtk";
   };
 
+  # The encrypted backup disk (a USB drive): its key is the first 4 KiB of a small partition
+  # on the same drive, so it opens without a passphrase when plugged in, and mounts then.
+  boot.initrd.luks.devices.backup = {
+    device = "/dev/disk/by-partlabel/backup";
+    keyFile = "/dev/disk/by-partlabel/backup-key";
+    keyFileSize = 4096;
+    allowDiscards = true;
+  };
+  fileSystems."/mnt/backup" = {
+    device = "/dev/mapper/backup";
+    fsType = "ext4";
+    options = [ "nofail" "noatime" ];
+  };
+
   programs.git.enable = true;
   environment.systemPackages = with pkgs; [ vim htop ];
 

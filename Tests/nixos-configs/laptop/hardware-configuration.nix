@@ -18,6 +18,8 @@
       fsType = "ext4";
     };
 
+  boot.initrd.luks.devices."luks-8c1f4b2e-5d3a-4e7b-9a60-2f7c1d9e4b35".device = "/dev/disk/by-uuid/8c1f4b2e-5d3a-4e7b-9a60-2f7c1d9e4b35";
+
   swapDevices = [ ];
 
   networking.useDHCP = lib.mkDefault true;
