@@ -2,9 +2,9 @@
 # the machine it describes: nginx passes the page to the PHP-FPM pool by its socket, the pool
 # runs as the app's account with its php.ini options and environment, and the app keeps its
 # visits in MariaDB, logged in by that account's socket; php-fpm and nginx accept their
-# generated configuration. Beside it the team's Git server (Tests/nixos-configs/git-server):
-# the app server pushes and clones over SSH, git-shell refuses a command, and the nightly
-# bundle restores what was pushed.
+# generated configuration; RabbitMQ takes the mail queue's message and hands it back. Beside
+# it the team's Git server (Tests/nixos-configs/git-server): the app server pushes and clones
+# over SSH, git-shell refuses a command, and the nightly bundle restores what was pushed.
 {
   name = "corpus-apps";
   nodes.apps = { pkgs, ... }: {
@@ -15,7 +15,8 @@
   nodes.git = { imports = [ ../Tests/nixos-configs/git-server/configuration.nix ]; };
   testScript = ''
     start_all()
-    apps.wait_for_unit("multi-user.target")
+    # Not multi-user.target: it waits for RabbitMQ, checked last.
+    apps.wait_for_unit("network.target")
 
     with subtest("apps: php-fpm and nginx accept their generated configuration"):
         apps.wait_for_unit("phpfpm-guestbook.service")
@@ -68,5 +69,25 @@
         assert git.succeed("git clone -q /var/backups/git/website.bundle /root/restored && cat /root/restored/index.html").strip() == "hello"
         git.fail("test -e /var/backups/git/handbook.bundle")  # nothing pushed yet, nothing bundled
         git.succeed("systemctl list-timers git-bundles.timer --no-legend | grep -q git-bundles")
+
+    with subtest("apps: RabbitMQ queues a mail for the worker and hands it back, with the configuration's settings"):
+        # Its Erlang node takes about 45 s of CPU to start under TCG: checked last, so the
+        # other checks run meanwhile.
+        apps.wait_for_unit("rabbitmq.service", timeout=900)
+        apps.wait_for_open_port(5672)
+        apps.wait_for_open_port(15672)
+        api = "curl -sSf -u guest:guest -H 'content-type: application/json'"
+        # A queue in the configuration's default vhost; a message through the default exchange.
+        apps.succeed(f"{api} -X PUT -d '{{\"durable\":true}}' http://127.0.0.1:15672/api/queues/guestbook/mail")
+        sent = apps.succeed(f"{api} -X POST -d '{{\"properties\":{{}},\"routing_key\":\"mail\",\"payload\":\"to: alice\",\"payload_encoding\":\"string\"}}' http://127.0.0.1:15672/api/exchanges/guestbook/amq.default/publish")
+        assert '"routed":true' in sent, sent
+        got = apps.succeed(f"{api} -X POST -d '{{\"count\":1,\"ackmode\":\"ack_requeue_false\",\"encoding\":\"auto\"}}' http://127.0.0.1:15672/api/queues/guestbook/mail/get")
+        assert '"payload":"to: alice"' in got, got
+        # rabbitmq.conf from configItems; AMQP on this host only; the data under dataDir.
+        assert apps.succeed("rabbitmqctl eval 'application:get_env(rabbit, vm_memory_high_watermark).'").strip() == "{ok,0.3}"
+        listening = apps.succeed("ss -Hltn 'sport = :5672' | awk '{print $4}'").split()
+        assert listening == ["127.0.0.1:5672"], listening
+        assert apps.succeed("stat -c %U /var/lib/rabbitmq/mnesia").strip() == "rabbitmq"
+        apps.succeed("systemctl is-active epmd.socket")
   '';
 }

@@ -6,7 +6,7 @@
     "acme" "acpid" "apparmor" "audit" "avahi" "backups" "bind" "caddy" "chrony" "containers"
     "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban" "haproxy" "httpd" "influxdb-netdata"
     "laptop-services" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
-    "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "redis" "restic" "syncthing"
+    "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "rabbitmq" "redis" "restic" "syncthing"
     "system-extras" "tor" "unbound" "wireguard" "xrdp" "xserver"
   ];
   networking.hostName = lib.mkForce "all";

@@ -47,6 +47,7 @@
   ./services/backup/restic.nix
   ./services/databases/memcached.nix
   ./services/databases/mysql.nix
+  ./services/amqp/rabbitmq.nix
   ./services/databases/influxdb.nix
   ./services/databases/postgresql.nix
   ./services/databases/redis.nix
@@ -77,6 +78,7 @@
   ./services/networking/avahi-daemon.nix
   ./services/networking/bind.nix
   ./services/networking/dnsmasq.nix
+  ./services/networking/epmd.nix
   ./services/networking/firewall.nix
   ./services/networking/haproxy.nix
   ./services/networking/nat.nix

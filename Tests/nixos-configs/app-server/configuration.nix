@@ -1,7 +1,8 @@
 # A PHP application server, the classic LEMP host: nginx hands *.php to a PHP-FPM pool over
 # its socket, the pool runs as the app's own account, which logs in to MariaDB by that
 # socket (no password anywhere); the app's code is a store path the configuration writes,
-# its uploads a state directory; the admins come from a shared module.
+# its uploads a state directory; outgoing mail waits in RabbitMQ; the admins come from a
+# shared module.
 { config, lib, pkgs, ... }:
 
 let
@@ -81,6 +82,17 @@ in
     ensureUsers = [
       { name = app; ensurePermissions."${app}.*" = "ALL PRIVILEGES"; }
     ];
+  };
+
+  # The app hands its outgoing mail to a worker through RabbitMQ, on this host only; the
+  # management API is how the team looks at the queue.
+  services.rabbitmq = {
+    enable = true;
+    managementPlugin.enable = true;
+    configItems = {
+      "vm_memory_high_watermark.relative" = "0.3";
+      "default_vhost" = app;
+    };
   };
 
   environment.systemPackages = with pkgs; [ phpExtensions.pdo_mysql curl ];
