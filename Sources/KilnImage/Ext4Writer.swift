@@ -27,14 +27,7 @@ public enum Ext4Writer {
         let output = try AtomicOutput(path)
         do {
             try createSparseFile(output.temporaryPath, size: options.sizeBytes)
-            let builder = try Ext4Builder(path: output.temporaryPath, options: options, entryCount: entries.count)
-            do {
-                try builder.populate(entries, progress: progress)
-                try builder.close()
-            } catch {
-                builder.abandon()
-                throw error
-            }
+            try write(entries, into: output.temporaryPath, at: 0, options: options, progress: progress)
             try output.commit()
         } catch {
             output.discard()
