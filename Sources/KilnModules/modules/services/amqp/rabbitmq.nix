@@ -8,7 +8,6 @@
 let
   inherit (lib) types mkOption;
   cfg = config.services.rabbitmq;
-  pluginsDir = "/usr/lib/rabbitmq/lib/rabbitmq_server-3.10.8/plugins";
 in
 {
   options.services.rabbitmq = {
@@ -21,7 +20,7 @@ in
       type = types.package;
       default = pkgs.rabbitmq-server;
       defaultText = lib.literalExpression "pkgs.rabbitmq-server";
-      description = "The RabbitMQ package (Debian's rabbitmq-server, whose plugins are in ${pluginsDir}).";
+      description = "The RabbitMQ package (Debian's rabbitmq-server).";
     };
     listenAddress = mkOption {
       type = types.str;
@@ -116,12 +115,10 @@ in
         RABBITMQ_LOGS = "-";
         SYS_PREFIX = "";
         RABBITMQ_CONFIG_FILE = "/etc/rabbitmq/rabbitmq.conf";
-        RABBITMQ_PLUGINS_DIR = lib.concatStringsSep ":" ([ pluginsDir ] ++ cfg.pluginDirs);
         RABBITMQ_ENABLED_PLUGINS_FILE = "/etc/rabbitmq/enabled_plugins";
       } // lib.optionalAttrs (cfg.config != "") { RABBITMQ_ADVANCED_CONFIG_FILE = "/etc/rabbitmq/advanced.config"; };
       restartTriggers = [ (builtins.toJSON cfg.configItems) cfg.config (toString cfg.plugins) ];
       serviceConfig = {
-        ExecStart = "/usr/lib/rabbitmq/bin/rabbitmq-server";
         ExecStop = "/usr/lib/rabbitmq/bin/rabbitmqctl shutdown";
         User = "rabbitmq";
         Group = "rabbitmq";
@@ -135,6 +132,11 @@ in
         RestartSec = "10";
         TimeoutStartSec = "3600";
       };
+      # The package's plugins first: Debian names their folder for RabbitMQ's version.
+      script = ''
+        export RABBITMQ_PLUGINS_DIR="$(echo /usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins)"${lib.concatMapStrings (d: ":" + lib.escapeShellArg d) cfg.pluginDirs}
+        exec /usr/lib/rabbitmq/bin/rabbitmq-server
+      '';
       preStart = lib.optionalString (cfg.cookie != "") ''
         echo -n ${lib.escapeShellArg cfg.cookie} > ${cfg.dataDir}/.erlang.cookie
         chmod 600 ${cfg.dataDir}/.erlang.cookie
