@@ -18,6 +18,14 @@ in
     services.avahi = { enable = true; nssmdns4 = true; };
     services.chrony = { enable = true; servers = [ "nas" ]; };
     environment.systemPackages = [ pkgs.dig ];
+    # The test LAN has no way to ClamAV's mirrors, so clamd starts on a signature of the
+    # test's own (an .ndb body signature: any file holding EICAR's marker string), put in
+    # the database folder before clamd starts; the nightly scan must not fire mid-test.
+    systemd.tmpfiles.rules = [
+      "d /var/lib/clamav 0755 clamav clamav -"
+      "f /var/lib/clamav/kiln-test.ndb 0644 clamav clamav - Kiln.Test.EICAR-Marker:0:*:45494341522d5354414e444152442d414e544956495255532d544553542d46494c45"
+    ];
+    services.clamav.scanner.interval = lib.mkForce "2000-01-01 04:00:00";
   };
   # The test's own client tools beside the configuration, as a NixOS test adds them.
   nodes.nas = { pkgs, ... }: {
@@ -81,6 +89,38 @@ in
         mail.succeed(f"{smtp} --mail-rcpt someone@elsewhere.example -T /tmp/first.eml")
         mail.wait_until_succeeds("postqueue -p | grep -q 'someone@elsewhere.example'", timeout=60)
         mail.wait_until_succeeds("postqueue -p | grep -q 'smtp.provider.example'", timeout=120)
+
+    with subtest("mail: ClamAV's nightly scan finds a virus mailed to the domain, in alice's Maildir"):
+        mail.wait_for_unit("clamav-daemon.service")
+        mail.wait_until_succeeds("test -S /run/clamav/clamd.ctl", timeout=120)
+        # clamconf parses clamd.conf and freshclam.conf as clamd and freshclam do
+        conf = mail.succeed("clamconf -n 2>&1")
+        assert "ERROR" not in conf and 'MaxFileSize = "52428800"' in conf, conf
+        assert mail.succeed("stat -c %U /run/clamav/clamd.ctl").strip() == "clamav"
+        # freshclam ran once before clamd (which wants it and starts after it), read its
+        # configuration and tried the mirror, which the test LAN cannot reach; clamd runs on
+        # the test's own signature all the same
+        fresh = mail.succeed("journalctl -b -u clamav-freshclam.service --no-pager")
+        assert "update process started" in fresh, fresh
+        assert mail.succeed("systemctl is-active clamav-freshclam.service || true").strip() in ("inactive", "failed"), fresh
+        mail.wait_for_unit("clamdscan.timer")
+        # the mailboxes are clean: the scan succeeds
+        mail.succeed("systemctl start clamdscan.service")
+        mail.succeed("printf 'X5O!P%%@AP[4\\\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' > /tmp/invoice.com")
+        mail.succeed(
+            "{ printf 'From: ops@lan.example.test\\r\\nTo: sales@example.test\\r\\nSubject: invoice\\r\\nMIME-Version: 1.0\\r\\n'; "
+            "printf 'Content-Type: multipart/mixed; boundary=XX\\r\\n\\r\\n--XX\\r\\nContent-Type: text/plain\\r\\n\\r\\nThe invoice.\\r\\n--XX\\r\\n'; "
+            "printf 'Content-Type: application/octet-stream; name=invoice.com\\r\\nContent-Transfer-Encoding: base64\\r\\n\\r\\n'; "
+            "base64 -w0 /tmp/invoice.com; printf '\\r\\n--XX--\\r\\n'; } > /tmp/invoice.eml"
+        )
+        mail.succeed(f"{smtp} --mail-rcpt sales@example.test -T /tmp/invoice.eml")
+        mail.wait_until_succeeds("grep -l 'Subject: invoice' /home/alice/Maildir/new/*", timeout=60)
+        mail.fail("grep -rl EICAR-STANDARD /home/alice/Maildir/new")
+        # now it fails, naming the message and the signature (found in the decoded attachment)
+        mail.fail("systemctl start clamdscan.service")
+        found = mail.succeed("journalctl -u clamdscan.service --no-pager | grep FOUND")
+        assert "/home/alice/Maildir/new/" in found and "Kiln.Test.EICAR-Marker.UNOFFICIAL" in found, found
+        mail.succeed("systemctl reset-failed clamdscan.service; systemctl reset-failed clamav-freshclam.service || true")
   
     nas_ip = lan_ip(nas)
 

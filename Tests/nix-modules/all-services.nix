@@ -3,7 +3,7 @@
 { lib, pkgs, ... }:
 {
   imports = [ ../../profiles/server.nix ] ++ map (n: ./options + "/${n}.nix") [
-    "acme" "acpid" "apparmor" "audit" "avahi" "backups" "bind" "caddy" "chrony" "containers"
+    "acme" "acpid" "apparmor" "audit" "avahi" "backups" "bind" "caddy" "chrony" "clamav" "containers"
     "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban" "haproxy" "httpd" "influxdb-netdata"
     "laptop-services" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
     "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "rabbitmq" "redis" "restic" "syncthing"

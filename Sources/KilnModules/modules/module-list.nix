@@ -95,6 +95,7 @@
   ./services/networking/ssh/sshd.nix
   ./services/printing/cupsd.nix
   ./services/scheduling/cron.nix
+  ./services/security/clamav.nix
   ./services/security/fail2ban.nix
   ./services/security/tor.nix
   ./services/system/cloud-init.nix

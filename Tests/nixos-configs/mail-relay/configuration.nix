@@ -1,6 +1,6 @@
 # The office mail relay: Postfix takes mail for the domain and delivers it to Maildirs,
 # relays the LAN's outgoing mail through the provider's smarthost, and Dovecot serves the
-# mailboxes over IMAP.
+# mailboxes over IMAP. ClamAV scans the mailboxes at night.
 { config, lib, pkgs, ... }:
 
 let
@@ -53,6 +53,17 @@ in
     mailboxes = {
       Sent = { auto = "subscribe"; specialUse = "Sent"; };
       Trash = { auto = "create"; specialUse = "Trash"; };
+    };
+  };
+
+  # The mailboxes are scanned every night, with ClamAV's signatures kept fresh.
+  services.clamav = {
+    daemon.enable = true;
+    daemon.settings.MaxFileSize = "50M";
+    updater.enable = true;
+    scanner = {
+      enable = true;
+      scanDirectories = [ "/home" ];
     };
   };
 

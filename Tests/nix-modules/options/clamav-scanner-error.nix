@@ -1,0 +1,5 @@
+{ ... }:
+{
+  services.clamav.updater.enable = true;
+  services.clamav.scanner.enable = true;
+}
