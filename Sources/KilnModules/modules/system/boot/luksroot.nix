@@ -38,6 +38,22 @@ let
   ) luks.devices);
 in
 {
+  # NixOS's stage 1 copies these into the initrd, mostly for a LUKS key file (the graphical
+  # installer writes `"/crypto_keyfile.bin" = null;`). Kiln opens LUKS devices in stage 2,
+  # where the file is read where it is on the root; a file copied from the build host would
+  # sit readable in the image file and in its store, so Kiln copies none.
+  options.boot.initrd.secrets = mkOption {
+    type = types.attrsOf (types.nullOr types.path);
+    default = { };
+    example = { "/crypto_keyfile.bin" = null; };
+    description = ''
+      Files NixOS puts in the initrd: the name is the path inside, the value the file copied
+      (null: the same path on the machine). Kiln has no secrets in its initrd: null entries are
+      read from the root filesystem by what opens the LUKS devices in stage 2 (a warning says
+      so); an entry that names a file to copy is refused by an assertion.
+    '';
+  };
+
   options.boot.initrd.luks = {
     mitigateDMAAttacks = mkOption {
       type = types.bool;
@@ -206,6 +222,18 @@ in
   };
 
   config = lib.mkMerge [
+    (let
+      secrets = config.boot.initrd.secrets;
+      copied = lib.filterAttrs (_: v: v != null) secrets;
+      inPlace = lib.attrNames (lib.filterAttrs (_: v: v == null) secrets);
+    in {
+      assertions = lib.mapAttrsToList (n: v: {
+        assertion = false;
+        message = "boot.initrd.secrets.\"${n}\" = ${toString v}: Kiln copies no secret into an image (it would be readable in the image file and its store); put the file at ${n} on the machine and set the entry to null.";
+      }) copied;
+      warnings = lib.optional (inPlace != [ ])
+        "boot.initrd.secrets (${lib.concatStringsSep ", " (map toString options.boot.initrd.secrets.files)}): Kiln's initrd holds no secrets; ${lib.concatStringsSep ", " inPlace} ${if lib.length inPlace == 1 then "is" else "are"} read from the root filesystem when the LUKS devices are opened in stage 2.";
+    })
     (lib.mkIf (luks.devices != { } || luks.forceLuksSupportInInitrd) {
       boot.kernelModules = [ "dm_crypt" ] ++ luks.cryptoModules;
     })
