@@ -3,7 +3,8 @@
 # port through its own NAT, Podman runs a container without a daemon. Nothing can be pulled
 # here, so the test imports an image made of the machine's own static busybox. Beside it,
 # the developer workstation (Tests/nixos-configs/workstation): its shell, editor, git,
-# tmux, direnv, GnuPG agent, Docker and toolchains, each used as its user uses them, and
+# tmux, direnv, GnuPG agent, Docker, libvirt (a VM on its NAT network) and toolchains, each
+# used as its user uses them, and
 # earlyoom watching memory, /tmp in memory; and the
 # bastion (Tests/nixos-configs/bastion), through which the workstation reaches the runner.
 { lib, ... }:
@@ -106,6 +107,37 @@
         devbox.wait_for_unit("earlyoom.service")
         # earlyoom states its thresholds when it starts: SIGTERM at 5 % of memory.
         devbox.wait_until_succeeds("journalctl -u earlyoom.service -b | grep -q 'sending SIGTERM when mem <=  5.00%'", timeout=60)
+
+    with subtest("devbox: bob runs a VM through libvirt on its default NAT network"):
+        virsh = f"{bob} virsh -c qemu:///system"
+        # bob is in libvirtd: polkit lets him manage the system's VMs, and nobody else
+        assert "default" in devbox.succeed(f"{virsh} net-list --all")
+        assert "polkit" in devbox.fail("runuser -u nobody -- virsh -c qemu:///system list 2>&1")
+        devbox.succeed(f"{virsh} net-start default")
+        assert "inet 192.168.122.1/24" in devbox.succeed("ip -4 addr show virbr0")
+        devbox.succeed("pgrep -f 'dnsmasq --conf-file=/var/lib/libvirt/dnsmasq/default.conf'")
+        devbox.succeed(
+            "printf '%s' \"<domain type='qemu'><name>scratch</name><memory unit='MiB'>48</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='network'/></os><devices>"
+            "<interface type='network'><source network='default'/><mac address='52:54:00:6b:69:6c'/><model type='virtio'/></interface>"
+            "<serial type='pty'/><graphics type='vnc'/></devices></domain>\" > /tmp/scratch.xml"
+        )
+        devbox.succeed(f"{virsh} define /tmp/scratch.xml")
+        devbox.succeed(f"{virsh} start scratch")
+        assert devbox.succeed(f"{virsh} domstate scratch").strip() == "running"
+        # QEMU runs it (as root: qemu.runAsRoot), its tap is on the bridge, virtlogd keeps its log
+        assert devbox.succeed("ps -o user= -C qemu-system-x86_64").split() == ["root"]
+        assert "vnet" in devbox.succeed("ip -o link show master virbr0")
+        devbox.succeed("grep -q 'qemu-system-x86_64' /var/log/libvirt/qemu/scratch.log")
+        # and its CPU runs (QEMU inside this emulated machine is too slow to reach the network
+        # boot's DHCP within a test: over 300 s)
+        def cpu_time():
+            stats = devbox.succeed(f"{virsh} domstats scratch --vcpu")
+            return int(next(l.split("=")[1] for l in stats.split() if l.startswith("vcpu.0.time=")))
+        first = cpu_time()
+        devbox.wait_until_succeeds(f"test $({virsh} domstats scratch --vcpu | sed -n 's/.*vcpu.0.time=//p') -gt {first}", timeout=60)
+        devbox.succeed(f"{virsh} destroy scratch")
+        devbox.succeed(f"{virsh} undefine scratch")
 
     with subtest("bastion: a contractor only passes through to the LAN, an admin logs in, fail2ban watches the port"):
         bastion.wait_for_unit("sshd.service")

@@ -5,7 +5,7 @@
   imports = [ ../../profiles/server.nix ] ++ map (n: ./options + "/${n}.nix") [
     "acme" "acpid" "apparmor" "audit" "avahi" "backups" "bind" "caddy" "chrony" "clamav" "containers"
     "cron-logrotate" "desktop-extras" "dnsmasq" "fail2ban" "haproxy" "httpd" "influxdb-netdata"
-    "laptop-services" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
+    "laptop-services" "libvirtd" "mail-files" "media-server" "more-extras" "mosquitto" "mysql" "nat" "nginx"
     "openvpn" "phpfpm" "postgresql" "programs" "prometheus" "rabbitmq" "redis" "restic" "syncthing"
     "system-extras" "tor" "unbound" "wireguard" "xrdp" "xserver"
   ];

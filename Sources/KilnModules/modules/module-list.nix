@@ -127,6 +127,7 @@
   ./system/plan.nix
   ./tasks/filesystems.nix
   ./virtualisation/docker.nix
+  ./virtualisation/libvirtd.nix
   ./virtualisation/podman.nix
   ./virtualisation/qemu-guest-agent.nix
 ]

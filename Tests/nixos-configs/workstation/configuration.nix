@@ -1,6 +1,6 @@
 # Bob's developer workstation: zsh with completion and suggestions, neovim as the editor,
-# git with his defaults and LFS, tmux, direnv, the GnuPG agent for SSH, Docker, and the
-# toolchains and tools he uses, listed by their nixpkgs names in one let binding.
+# git with his defaults and LFS, tmux, direnv, the GnuPG agent for SSH, Docker, libvirt for
+# test VMs, and the toolchains and tools he uses, listed by their nixpkgs names in one let binding.
 { config, lib, pkgs, ... }:
 
 let
@@ -25,7 +25,7 @@ in
   users.users.bob = {
     isNormalUser = true;
     description = "Bob";
-    extraGroups = [ "wheel" "docker" ];
+    extraGroups = [ "wheel" "docker" "libvirtd" ];
     shell = pkgs.zsh;
     initialPassword = "changeme";
   };
@@ -73,6 +73,8 @@ in
   programs.mtr.enable = true;
 
   virtualisation.docker.enable = true;
+  # Test VMs for the distributions Bob ships to.
+  virtualisation.libvirtd.enable = true;
 
   services.openssh.enable = true;
   boot.tmp.useTmpfs = true;
