@@ -135,8 +135,7 @@ in
     '';
 
     users.groups.libvirtd = { };
-    users.groups.kvm = { };
-    # Debian's user for QEMU (qemu.conf's default), made by its postinst.
+    # Debian's user for QEMU (qemu.conf's default), made by its postinst; kvm is a base group.
     users.groups.libvirt-qemu = { };
     users.users.libvirt-qemu = {
       isSystemUser = true;
