@@ -1,6 +1,7 @@
 # More of the corpus's configurations (Tests/nixos-configs/), unchanged, each booted as the
 # machine it describes and checking its own services over its LAN address: the mail relay
-# (Postfix delivering to Maildirs and relaying through a smarthost, Dovecot serving IMAP) and
+# (Postfix delivering to Maildirs and relaying through a smarthost, Dovecot serving IMAP,
+# ClamAV's nightly scan finding a virus mailed as an attachment) and
 # the home server (Samba shares, an NFS export, a WireGuard tunnel, a nightly job, found by
 # the mail relay as nas.local through Avahi, a nightly restic backup restored), and the
 # database server (PostgreSQL and MariaDB with their nightly dumps restored, Redis, the dumps
