@@ -19,6 +19,8 @@ let
     } " ";
     listsAsDuplicateKeys = true;
   };
+  clamdConf = toConf cfg.daemon.settings;
+  freshclamConf = toConf cfg.updater.settings;
 in
 {
   options.services.clamav = {
@@ -100,15 +102,15 @@ in
       DatabaseMirror = [ "database.clamav.net" ];
     };
 
-    environment.etc."clamav/clamd.conf".text = toConf cfg.daemon.settings;
-    environment.etc."clamav/freshclam.conf".text = toConf cfg.updater.settings;
+    environment.etc."clamav/clamd.conf".text = clamdConf;
+    environment.etc."clamav/freshclam.conf".text = freshclamConf;
 
     systemd.services.clamav-daemon = lib.mkIf cfg.daemon.enable {
       description = "ClamAV daemon (clamd)";
       after = lib.optional cfg.updater.enable "clamav-freshclam.service";
       wants = lib.optional cfg.updater.enable "clamav-freshclam.service";
       wantedBy = [ "multi-user.target" ];
-      restartTriggers = [ (toConf cfg.daemon.settings) ];
+      restartTriggers = [ clamdConf ];
       serviceConfig = {
         ExecStart = "/usr/sbin/clamd";
         ExecReload = "/bin/kill -USR2 $MAINPID";
@@ -129,7 +131,7 @@ in
     };
     systemd.services.clamav-freshclam = lib.mkIf cfg.updater.enable {
       description = "ClamAV virus database updater (freshclam)";
-      restartTriggers = [ (toConf cfg.updater.settings) ];
+      restartTriggers = [ freshclamConf ];
       requires = [ "network-online.target" ];
       after = [ "network-online.target" ];
       serviceConfig = {
