@@ -138,6 +138,9 @@
         devbox.wait_until_succeeds(f"test $({virsh} domstats scratch --vcpu | sed -n 's/.*vcpu.0.time=//p') -gt {first}", timeout=60)
         devbox.succeed(f"{virsh} destroy scratch")
         devbox.succeed(f"{virsh} undefine scratch")
+        # QEMU run by hand finds its TCG module and SeaBIOS, which other packages ship, too
+        out = devbox.succeed(f"echo quit | {bob} qemu-system-x86_64 -machine pc -accel tcg -nodefaults -display none -S -monitor stdio 2>&1")
+        assert "could not" not in out, out
 
     with subtest("bastion: a contractor only passes through to the LAN, an admin logs in, fail2ban watches the port"):
         bastion.wait_for_unit("sshd.service")

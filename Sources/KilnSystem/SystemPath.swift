@@ -77,8 +77,13 @@ enum SystemPath {
     /// only there, while cpp-12 and libgcc-12-dev, other store objects, hold half of it, and
     /// `cc hello.c` fails. Copied into the forest instead, their real path is the system
     /// path's `bin/`, whose `lib/gcc/` has every package's part (NixOS's gcc wrapper does
-    /// the same job with flags). `path` is as a package's manifest names it.
+    /// the same job with flags). Debian's QEMU is relocatable the same way: its emulators
+    /// find their modules (TCG itself is one), firmware (`share/qemu`, seabios, ipxe) and
+    /// helpers relative to their real path, while qemu-system-common, -data, seabios and
+    /// ipxe-qemu hold them; linked, every start failed with "could not load module for type
+    /// 'tcg-accel-ops'". `path` is as a package's manifest names it.
     static func findsItsFilesBesideItsRealPath(_ path: String) -> Bool {
+        if path.hasPrefix("usr/bin/qemu-system-") || path.hasPrefix("usr/libexec/qemu-system-") { return true }
         guard path.hasPrefix("usr/bin/") else { return false }
         var name = Substring(path.dropFirst("usr/bin/".count))
         // the version suffix (gcc-12), then the target triplet (x86_64-linux-gnu-gcc)

@@ -150,13 +150,14 @@ final class GenerationTests: XCTestCase {
         XCTAssertNil(SystemPath.resolve("../../../x", from: "usr/bin/z"), "a link that climbs out of its package")
     }
 
-    func testGCCDriversAreTheOnesCopiedIntoTheSystemPath() {
+    func testGCCDriversAndQEMUEmulatorsAreTheOnesCopiedIntoTheSystemPath() {
         for driver in ["usr/bin/x86_64-linux-gnu-gcc-12", "usr/bin/aarch64-linux-gnu-g++-12", "usr/bin/x86_64-linux-gnu-cpp-12",
-                       "usr/bin/gcc-12", "usr/bin/lto-dump-12", "usr/bin/x86_64-linux-gnu-gcc-ar-12", "usr/bin/gfortran"] {
+                       "usr/bin/gcc-12", "usr/bin/lto-dump-12", "usr/bin/x86_64-linux-gnu-gcc-ar-12", "usr/bin/gfortran",
+                       "usr/bin/qemu-system-x86_64", "usr/bin/qemu-system-aarch64", "usr/libexec/qemu-system-i386"] {
             XCTAssertTrue(SystemPath.findsItsFilesBesideItsRealPath(driver), driver)
         }
         for other in ["usr/bin/gcc-12x", "usr/lib/gcc/x86_64-linux-gnu/12/cc1", "usr/bin/clang-14", "usr/bin/x86_64-linux-gnu-ld",
-                      "usr/bin/gcc-", "bin/gcc"] {
+                      "usr/bin/gcc-", "bin/gcc", "usr/bin/qemu-img", "usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"] {
             XCTAssertFalse(SystemPath.findsItsFilesBesideItsRealPath(other), other)
         }
     }

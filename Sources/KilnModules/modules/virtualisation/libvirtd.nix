@@ -10,13 +10,6 @@ let
   inherit (lib) types mkOption;
   cfg = config.virtualisation.libvirtd;
   aarch64 = lib.hasPrefix "aarch64" config.nixpkgs.hostPlatform;
-  triplet = if aarch64 then "aarch64-linux-gnu" else "x86_64-linux-gnu";
-  # Debian's QEMU is relocatable: it looks for its modules (TCG itself is one) and firmware
-  # (its firmware path: /usr/share/qemu, seabios, ipxe) relative to its binary, which on a
-  # Kiln system is in the binary's own store object, while they are in other packages'.
-  # libvirtd finds QEMU on its PATH, so these wrappers, first there, name the system's.
-  emulators = "/etc/kiln/libvirt-qemu";
-  emulatorNames = if aarch64 then [ "qemu-system-aarch64" ] else [ "qemu-system-x86_64" "qemu-system-i386" ];
 in
 {
   options.virtualisation.libvirtd = {
@@ -164,14 +157,7 @@ in
         SHUTDOWN_TIMEOUT=${toString cfg.shutdownTimeout}
         START_DELAY=${toString cfg.startDelay}
       '';
-    } // lib.listToAttrs (map (n: lib.nameValuePair "kiln/libvirt-qemu/bin/${n}" {
-      mode = "0755";
-      text = ''
-        #!/bin/sh
-        export QEMU_MODULE_DIR=/usr/lib/${triplet}/qemu
-        exec /usr/bin/${n} -L /usr/share/qemu -L /usr/share/seabios -L /usr/lib/ipxe/qemu "$@"
-      '';
-    }) emulatorNames);
+    };
 
     systemd.packages = [ cfg.package ];
     systemd.services.libvirtd-config = {
@@ -203,7 +189,7 @@ in
       requires = [ "libvirtd-config.service" ];
       after = [ "libvirtd-config.service" ];
       # qemu-img for volumes, dnsmasq and iptables for the NAT networks.
-      path = [ emulators cfg.qemu.package pkgs.qemu-utils pkgs.dnsmasq-base pkgs.iptables ]
+      path = [ cfg.qemu.package pkgs.qemu-utils pkgs.dnsmasq-base pkgs.iptables ]
         ++ lib.optional cfg.qemu.swtpm.enable cfg.qemu.swtpm.package;
       environment.LIBVIRTD_ARGS = lib.escapeShellArgs ([ "--timeout" "120" ] ++ cfg.extraOptions);
       restartIfChanged = false;
